@@ -1,0 +1,150 @@
+/**
+ * Jobs: one Discord-originated unit of work backed by one KIE task.
+ * Pure data and the state machine; knows nothing of Discord or HTTP.
+ */
+import type { KieTaskRequest, Speed, TaskRecord } from '../kie/schemas.js';
+
+/** What the user asked for; also the ledger's kinds. */
+export const JOB_KINDS = ['grid', 'upscale', 'vary', 'video', 'video_hd', 'extend'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/**
+ * queued      waiting in the channel's FIFO (over its concurrency limit)
+ * pending     persisted, not yet sent to KIE (a crash here is resolved on startup)
+ * running     KIE accepted it; we have a taskId and poll it
+ * succeeded   KIE finished with results; `delivered` says whether Discord shows them
+ * failed      KIE or we gave up; `error` says why
+ * cancelled   removed from the queue by its author
+ */
+export const JOB_STATES = ['queued', 'pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+const TRANSITIONS: Record<JobState, readonly JobState[]> = {
+  queued: ['pending', 'cancelled', 'failed'],
+  pending: ['running', 'failed'],
+  running: ['succeeded', 'failed'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+};
+
+export const isTerminal = (s: JobState): boolean => TRANSITIONS[s].length === 0;
+export const canTransition = (from: JobState, to: JobState): boolean => TRANSITIONS[from].includes(to);
+
+export class InvalidTransitionError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly from: JobState,
+    readonly to: JobState,
+  ) {
+    super(`job ${jobId}: cannot go from ${from} to ${to}`);
+    this.name = 'InvalidTransitionError';
+  }
+}
+
+/** Where a job came from in Discord, and where its result goes. Plain ids only. */
+export interface JobOrigin {
+  guildId: string | null;
+  channelId: string;
+  userId: string;
+  applicationId: string;
+  /** The interaction token that lets us edit the reply for 15 minutes. Never logged. */
+  interactionToken: string | null;
+  /** When the interaction was created (ms since epoch); tokens expire 15 min later. */
+  interactionAt: number | null;
+  /** The reply message once known (for channel-endpoint edits after the token expires). */
+  messageId: string | null;
+  /** For button jobs: the message the new result replies to. */
+  replyToMessageId: string | null;
+  /** Discord's upload limit for this interaction (bytes), if it told us. */
+  attachmentSizeLimit: number | null;
+}
+
+export interface JobResult {
+  /** KIE's URL (expires after ~14 days). */
+  url: string;
+  kind: 'image' | 'video';
+  /** The Discord attachment that re-hosts it, once uploaded. */
+  attachmentId?: string | null;
+  /** Why it is linked rather than attached (too large, download failed). */
+  linkedBecause?: string | null;
+}
+
+export interface JobError {
+  /** KIE code, successFlag, or our own label ('timeout', 'network', ...). */
+  code: string;
+  message: string;
+}
+
+export interface Job {
+  id: string;
+  kind: JobKind;
+  state: JobState;
+  /** Exactly what is (or will be) sent to KIE. */
+  request: KieTaskRequest;
+  /** The prompt as the user typed it (flags included), for display and the extend modal. */
+  promptText: string;
+  speed: Speed | null;
+  estimatedCredits: number;
+  origin: JobOrigin;
+  /** For button-created jobs: the job whose result was acted on, and on which image/clip (0-based). */
+  parent: { jobId: string; position: number; action: string } | null;
+  taskId: string | null;
+  results: JobResult[];
+  error: JobError | null;
+  /** True once Discord shows the final state (results or failure). */
+  delivered: boolean;
+  /** Buttons already used on this job's result message (custom_id actions such as 'upscale:1'), shown as pressed. */
+  pressed: string[];
+  polls: number;
+  createdAt: number;
+  submittedAt: number | null;
+  finishedAt: number | null;
+  /** When KIE says the task finished (from record-info), when known. */
+  kieCompletedAt: number | null;
+}
+
+export function transition(job: Job, to: JobState, patch: Partial<Job> = {}): Job {
+  if (!canTransition(job.state, to)) throw new InvalidTransitionError(job.id, job.state, to);
+  return { ...job, ...patch, state: to };
+}
+
+/** Short, URL/custom_id-safe, sortable-enough id: time (base36) + random. */
+export function newJobId(now: number = Date.now(), random: () => number = Math.random): string {
+  const rand = Math.floor(random() * 36 ** 5)
+    .toString(36)
+    .padStart(5, '0');
+  return `${now.toString(36)}${rand}`;
+}
+
+/** Outcome of reading a KIE task record, as the tracker decides it. */
+export type TaskOutcome =
+  | { kind: 'running' }
+  | { kind: 'succeeded'; urls: string[] }
+  | { kind: 'failed'; error: JobError };
+
+export function outcomeOf(record: TaskRecord): TaskOutcome {
+  switch (record.successFlag) {
+    case 0:
+      return { kind: 'running' };
+    case 1:
+      return record.resultUrls.length > 0
+        ? { kind: 'succeeded', urls: record.resultUrls }
+        : { kind: 'failed', error: { code: 'no_results', message: 'KIE reported success but returned no files' } };
+    case 2:
+    case 3:
+      return {
+        kind: 'failed',
+        error: {
+          code: record.errorCode != null ? String(record.errorCode) : `successFlag ${record.successFlag}`,
+          message:
+            record.errorMessage ??
+            (record.successFlag === 2 ? 'Midjourney generation failed' : 'the task was created but generation failed'),
+        },
+      };
+  }
+}
+
+export function resultKindFor(kind: JobKind): JobResult['kind'] {
+  return kind === 'video' || kind === 'video_hd' || kind === 'extend' ? 'video' : 'image';
+}
