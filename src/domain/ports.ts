@@ -52,3 +52,30 @@ export const systemClock: Clock = {
   },
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
+
+/** What team policy decides for a new job, before anything is sent to KIE. */
+export type AdmissionDecision =
+  | { verdict: 'run' }
+  | { verdict: 'queue'; position: number }
+  | { verdict: 'reject'; reason: string };
+
+/**
+ * Team policy and accounting (channel settings, limits, budgets, the ledger,
+ * the queue). The job service asks it before every submission and tells it
+ * when a job ends. Implementations must make admit() atomic per channel, so
+ * two quick commands cannot both slip under a limit.
+ */
+export interface Admission {
+  admit(job: Job): Promise<AdmissionDecision>;
+  /** Record a state change in the ledger (taskId known, succeeded, failed, cancelled). */
+  record(job: Job): Promise<void>;
+  /** A job ended (terminal state): return the queued jobs of its channel that may start now, oldest first. */
+  release(job: Job): Promise<Job[]>;
+}
+
+/** Admits everything and keeps no books; the default until team policy is wired in. */
+export const openAdmission: Admission = {
+  admit: async () => ({ verdict: 'run' }),
+  record: async () => {},
+  release: async () => [],
+};
