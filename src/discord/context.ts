@@ -6,11 +6,40 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, KieApi } from '../domain/ports.js';
+import type { JobService } from '../domain/service.js';
+import type { JobRepository } from '../domain/jobs.js';
+import type { ChannelDefaults } from '../domain/prompt.js';
+import type { PriceTable } from '../domain/pricing.js';
+
+/** The channel's effective settings as handlers need them (team policy owns the full set). */
+export interface ChannelView {
+  enabled: boolean;
+  defaults: ChannelDefaults;
+  /** Who may press buttons on results: anyone who may use the bot here, or only the job's author. */
+  buttons: 'anyone' | 'author';
+  videoAllowed: boolean;
+  hdAllowed: boolean;
+  /** Defaults for Animate buttons. */
+  videoHd: boolean;
+  videoBatchSize: 1 | 2 | 4;
+}
+
+export interface TeamView {
+  channel(guildId: string | null, channelId: string): Promise<ChannelView>;
+}
 
 export interface AppContext {
   clock: Clock;
   logger: Logger;
   kie: KieApi;
-  /** Services are added here as they are built (jobs, settings, usage, …). */
+  jobs: JobService;
+  repo: JobRepository;
+  team: TeamView;
+  prices: PriceTable;
+  limits: {
+    /** Largest image attachment /imagine and /animate accept as input. */
+    maxInputImageBytes: number;
+  };
+  /** Team policy services (settings, usage, credits) as built by src/domain/team; typed there. */
   [service: string]: unknown;
 }
