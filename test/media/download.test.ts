@@ -1,0 +1,188 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DownloadFailedError,
+  DownloadTimeoutError,
+  TooLargeError,
+  downloadResult,
+  filenameFor,
+  formatBytes,
+  mediaTypeOf,
+  redactUrl,
+} from '../../src/media/download.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
+
+/** Routes of the local file server; each test picks one by path. */
+const routes: Record<string, Handler> = {
+  '/img/abc_0.png': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG.length });
+    res.end(PNG);
+  },
+  '/noext': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'video/mp4; codecs=avc1' });
+    res.end(Buffer.alloc(10));
+  },
+  '/notype.bin': (_req, res) => {
+    res.writeHead(200);
+    res.end(Buffer.alloc(3));
+  },
+  '/declared-big.png': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': 5000 });
+    res.end(Buffer.alloc(5000));
+  },
+  /** No Content-Length: chunked, and it keeps going; the client must stop reading by itself. */
+  '/stream-big.png': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'image/png' });
+    res.write(Buffer.alloc(600));
+    res.write(Buffer.alloc(600));
+    // never ends: only the size check can finish this download
+  },
+  '/missing.png': (_req, res) => {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('nope');
+  },
+  '/broken': (_req, res) => {
+    res.writeHead(502, { 'content-type': 'text/html' });
+    res.end('<html>bad gateway</html>');
+  },
+  '/hang': () => {
+    // never answers
+  },
+  '/redirect': (_req, res) => {
+    res.writeHead(302, { location: '/img/abc_0.png' });
+    res.end();
+  },
+};
+
+let server: Server;
+let base: string;
+const open = new Set<ServerResponse>();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    open.add(res);
+    res.on('close', () => open.delete(res));
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    (routes[path] ?? ((_q, r) => (r.writeHead(404), r.end())))(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  for (const res of open) res.destroy();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const opts = { maxBytes: 1000, timeoutMs: 5000 };
+
+describe('downloadResult', () => {
+  it('returns the bytes, the media type and a file name from the URL', async () => {
+    const got = await downloadResult(`${base}/img/abc_0.png?sig=secret`, opts);
+    expect(got.data.equals(PNG)).toBe(true);
+    expect(got.contentType).toBe('image/png');
+    expect(got.filename).toBe('abc_0.png');
+  });
+
+  it('adds the extension of the content type when the URL has none', async () => {
+    const got = await downloadResult(`${base}/noext`, opts);
+    expect(got.contentType).toBe('video/mp4');
+    expect(got.filename).toBe('noext.mp4');
+  });
+
+  it('falls back to application/octet-stream without a content type', async () => {
+    const got = await downloadResult(`${base}/notype.bin`, opts);
+    expect(got.contentType).toBe('application/octet-stream');
+    expect(got.filename).toBe('notype.bin');
+  });
+
+  it('follows redirects', async () => {
+    const got = await downloadResult(`${base}/redirect`, opts);
+    expect(got.filename).toBe('redirect.png');
+    expect(got.data.length).toBe(PNG.length);
+  });
+
+  it('refuses a declared Content-Length over the limit with the exact size', async () => {
+    const err = await downloadResult(`${base}/declared-big.png`, opts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TooLargeError);
+    expect(err).toMatchObject({ size: 5000, limit: 1000, exact: true });
+  });
+
+  it('stops a streamed body as soon as it passes the limit', async () => {
+    const err = await downloadResult(`${base}/stream-big.png`, opts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TooLargeError);
+    const tooLarge = err as TooLargeError;
+    expect(tooLarge.exact).toBe(false);
+    expect(tooLarge.size).toBeGreaterThan(1000);
+    expect(tooLarge.message).toBe('larger than the 1000 B limit');
+  });
+
+  it('reports non-2xx answers with their status', async () => {
+    const err = await downloadResult(`${base}/missing.png`, opts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DownloadFailedError);
+    expect(err).toMatchObject({ status: 404, message: 'HTTP 404' });
+    await expect(downloadResult(`${base}/broken`, opts)).rejects.toMatchObject({ status: 502 });
+  });
+
+  it('times out a server that never answers', async () => {
+    const err = await downloadResult(`${base}/hang`, { maxBytes: 1000, timeoutMs: 50 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DownloadTimeoutError);
+    expect(err).toMatchObject({ timeoutMs: 50 });
+  });
+
+  it('reports a network failure without a status', async () => {
+    const dead = createServer();
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const port = (dead.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => dead.close(() => resolve()));
+    const err = await downloadResult(`http://127.0.0.1:${port}/x.png`, opts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DownloadFailedError);
+    expect(err).toMatchObject({ status: null, message: 'network error (ECONNREFUSED)' });
+  });
+
+  it('honours the caller’s abort signal', async () => {
+    const controller = new AbortController();
+    const pending = downloadResult(`${base}/hang`, { ...opts, signal: controller.signal });
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: 'DownloadFailedError', message: 'aborted' });
+  });
+
+  it('never puts the query string in an error', async () => {
+    const err = (await downloadResult(`${base}/missing.png?token=s3cret`, opts).catch((e: unknown) => e)) as Error & {
+      url: string;
+    };
+    expect(err.url).toBe(`${base}/missing.png`);
+    expect(JSON.stringify({ ...err, message: err.message })).not.toContain('s3cret');
+  });
+});
+
+describe('helpers', () => {
+  it('formats sizes the way the linked-because text shows them', () => {
+    expect(formatBytes(10 * 1024 * 1024)).toBe('10 MB');
+    expect(formatBytes(Math.round(23.4 * 1024 * 1024))).toBe('23.4 MB');
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+  });
+
+  it('names files safely and matches the extension to the content type', () => {
+    expect(filenameFor('https://cdn.kie.ai/a/b/x_1.png', 'image/png')).toBe('x_1.png');
+    expect(filenameFor('https://cdn.kie.ai/a/b/x_1.jpeg', 'image/jpeg')).toBe('x_1.jpeg');
+    expect(filenameFor('https://cdn.kie.ai/a/b/x_1.png', 'image/webp')).toBe('x_1.webp');
+    expect(filenameFor('https://cdn.kie.ai/a/my%20file!.png', 'image/png')).toBe('my_file_.png');
+    expect(filenameFor('https://cdn.kie.ai/', 'video/mp4')).toBe('result.mp4');
+    expect(filenameFor('not a url', null)).toBe('result');
+    expect(filenameFor('https://x/..hidden', null)).toBe('hidden');
+  });
+
+  it('reads media types and redacts URLs', () => {
+    expect(mediaTypeOf('Image/PNG; charset=binary')).toBe('image/png');
+    expect(mediaTypeOf('')).toBeNull();
+    expect(mediaTypeOf(null)).toBeNull();
+    expect(redactUrl('https://a.b/c/d.png?x=1#y')).toBe('https://a.b/c/d.png');
+  });
+});
