@@ -53,6 +53,14 @@
  * That is several times the slowest plausible finish, so it only fires when
  * KIE lost the task — and then the user hears so instead of waiting forever.
  *
+ * ## Time scale
+ *
+ * The local KIE server can run tasks faster than life (`timeScale`, e.g.
+ * 0.05 in the benchmark and simulator mode). `ScheduleTuning.timeScale`
+ * scales every window, interval and timeout the same way, so the schedule's
+ * shape — and its cost per task-second — stays the same. Error back-off is
+ * not scaled: errors take real time to clear.
+ *
  * Everything here is pure: time and randomness come in as arguments.
  */
 import type { Speed } from '../kie/schemas.js';
@@ -102,6 +110,8 @@ export interface ScheduleTuning {
   /** Error back-off: first wait and cap. */
   errorBaseMs: number;
   errorMaxMs: number;
+  /** Multiplies every window, interval and timeout (not error back-off). 1 in production. */
+  timeScale: number;
 }
 
 export const DEFAULT_TUNING: ScheduleTuning = {
@@ -111,20 +121,21 @@ export const DEFAULT_TUNING: ScheduleTuning = {
   minTaskMsPerPoll: 4_000,
   errorBaseMs: 2_000,
   errorMaxMs: 60_000,
+  timeScale: 1,
 };
 
 const isVideoKind = (kind: JobKind): boolean => KIND_FACTORS[kind].latest > 1;
 
 /** When a task of this kind and speed plausibly finishes, measured from submission. */
-export function expectedWindow(kind: JobKind, speed: Speed | null): ExpectedWindow {
+export function expectedWindow(kind: JobKind, speed: Speed | null, timeScale = 1): ExpectedWindow {
   const base = GRID_WINDOWS[speed ?? DEFAULT_SPEED];
   const f = KIND_FACTORS[kind];
-  return { earliestMs: base.earliestMs * f.earliest, latestMs: base.latestMs * f.latest };
+  return { earliestMs: base.earliestMs * f.earliest * timeScale, latestMs: base.latestMs * f.latest * timeScale };
 }
 
 /** How long a task may run before it is failed with 'timeout'. */
-export function timeoutFor(kind: JobKind, speed: Speed | null): number {
-  const base = TIMEOUTS[speed ?? DEFAULT_SPEED];
+export function timeoutFor(kind: JobKind, speed: Speed | null, timeScale = 1): number {
+  const base = TIMEOUTS[speed ?? DEFAULT_SPEED] * timeScale;
   return isVideoKind(kind) ? base * VIDEO_TIMEOUT_FACTOR : base;
 }
 
@@ -154,16 +165,18 @@ export function pollDelay(
   random: () => number = Math.random,
   tuning: ScheduleTuning = DEFAULT_TUNING,
 ): number {
-  const { earliestMs, latestMs } = expectedWindow(state.kind, state.speed);
+  const scale = tuning.timeScale;
+  const { earliestMs, latestMs } = expectedWindow(state.kind, state.speed, scale);
+  const dense = tuning.denseIntervalMs * scale;
   const elapsed = Math.max(0, state.elapsedMs);
   let delay: number;
   if (state.polls <= 0) {
     delay = Math.max(0, earliestMs - elapsed);
   } else {
-    const cap = tuning.maxIntervalMs[state.speed ?? DEFAULT_SPEED];
+    const cap = tuning.maxIntervalMs[state.speed ?? DEFAULT_SPEED] * scale;
     const overdue = elapsed - latestMs;
-    delay = overdue <= 0 ? tuning.denseIntervalMs : Math.min(cap, Math.max(tuning.denseIntervalMs, overdue * tuning.overdueFraction));
-    if (tuning.minTaskMsPerPoll > 0) delay = Math.max(delay, state.polls * tuning.minTaskMsPerPoll - elapsed);
+    delay = overdue <= 0 ? dense : Math.min(cap, Math.max(dense, overdue * tuning.overdueFraction));
+    if (tuning.minTaskMsPerPoll > 0) delay = Math.max(delay, state.polls * tuning.minTaskMsPerPoll * scale - elapsed);
   }
   if (state.consecutiveErrors > 0) {
     delay = Math.max(delay, backoffDelay(state.consecutiveErrors, random, tuning.errorBaseMs, tuning.errorMaxMs));

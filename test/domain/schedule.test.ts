@@ -135,3 +135,17 @@ describe('backoffDelay', () => {
     expect(backoffDelay(attempt, maxJitter, 1_000, 10_000)).toBe(hi);
   });
 });
+
+describe('timeScale', () => {
+  const fast20 = { ...DEFAULT_TUNING, timeScale: 0.05 };
+  it('scales windows, intervals and timeouts alike', () => {
+    expect(expectedWindow('grid', 'fast', 0.05)).toEqual({ earliestMs: 1_500, latestMs: 5_000 });
+    expect(timeoutFor('video', null, 0.05)).toBe(90_000);
+    expect(pollDelay({ kind: 'grid', speed: 'fast', elapsedMs: 0, polls: 0, consecutiveErrors: 0 }, noJitter, fast20)).toBe(1_500);
+    expect(pollDelay({ kind: 'grid', speed: 'fast', elapsedMs: 2_000, polls: 2, consecutiveErrors: 0 }, noJitter, fast20)).toBe(140);
+    expect(pollDelay({ kind: 'grid', speed: 'fast', elapsedMs: 60_000, polls: 40, consecutiveErrors: 0 }, noJitter, fast20)).toBe(750);
+  });
+  it('does not scale error back-off', () => {
+    expect(pollDelay({ kind: 'grid', speed: 'fast', elapsedMs: 2_000, polls: 2, consecutiveErrors: 3 }, noJitter, fast20)).toBe(4_000);
+  });
+});
