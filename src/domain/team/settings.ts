@@ -1,0 +1,242 @@
+/**
+ * Channel settings: policy lives on channels because channels are how teams
+ * divide work. A channel's effective value for each setting is its own
+ * explicit value, else the server's (guild-wide default), else the built-in
+ * default; `resolve` says which of the three each value came from so
+ * `/settings view` can show it.
+ *
+ * Only explicitly set values are stored ('settings' collection, keys
+ * `guild:<id>` and `channel:<id>`), so changing a server default reaches every
+ * channel that hasn't overridden it.
+ */
+import { z } from 'zod';
+import { ASPECT_RATIOS, SPEEDS, VERSIONS, type Speed } from '../../kie/schemas.js';
+import type { Collection } from '../../store/store.js';
+import { KeyedMutex } from '../mutex.js';
+
+export const BUTTON_POLICIES = ['anyone', 'author'] as const;
+export type ButtonPolicy = (typeof BUTTON_POLICIES)[number];
+
+/** Largest accepted max-concurrent value: KIE allows 20 creates per 10 s per account anyway. */
+export const MAX_CONCURRENT_LIMIT = 50;
+
+const snowflake = z.string().regex(/^\d{5,25}$/, 'must be a Discord id');
+
+/** Every setting, with its validation. The field order is the order `/settings view` lists them in. */
+export const SettingsSchema = z.object({
+  enabled: z.boolean(),
+  version: z.enum(VERSIONS),
+  aspectRatio: z.enum(ASPECT_RATIOS),
+  speed: z.enum(SPEEDS),
+  stylize: z.number().int().min(0).max(1000),
+  allowedSpeeds: z.array(z.enum(SPEEDS)).min(1, 'allow at least one speed'),
+  videoAllowed: z.boolean(),
+  hdAllowed: z.boolean(),
+  /** Defaults for /animate and the Animate buttons when the user doesn't say. */
+  videoHd: z.boolean(),
+  videoBatchSize: z.union([z.literal(1), z.literal(2), z.literal(4)]),
+  buttons: z.enum(BUTTON_POLICIES),
+  maxConcurrent: z.number().int().min(1).max(MAX_CONCURRENT_LIMIT),
+  /** Jobs one user may start per UTC day in one channel; null = no limit. */
+  userDailyJobs: z.number().int().min(1).nullable(),
+  /** Credits the channel may spend per UTC day / month; null = no limit. */
+  dailyBudget: z.number().min(0).nullable(),
+  monthlyBudget: z.number().min(0).nullable(),
+  /** Refused in prompts as whole words, case-insensitively. */
+  bannedWords: z.array(z.string().trim().min(1).max(100)).max(200),
+  /** Whether failed jobs still count against budgets and daily limits. */
+  countFailed: z.boolean(),
+  /** Server only: where the low-balance alert goes, and below how many credits. */
+  alertChannelId: snowflake.nullable(),
+  lowBalanceThreshold: z.number().min(0).nullable(),
+});
+export type EffectiveSettings = z.infer<typeof SettingsSchema>;
+export type SettingKey = keyof EffectiveSettings;
+export type StoredSettings = Partial<EffectiveSettings>;
+
+export const SETTING_KEYS = Object.keys(SettingsSchema.shape) as SettingKey[];
+
+/** Settings that describe the server (or the KIE account), not a channel: only settable server-wide. */
+export const SERVER_ONLY_KEYS: readonly SettingKey[] = ['alertChannelId', 'lowBalanceThreshold'];
+
+export const DEFAULT_SETTINGS: Readonly<EffectiveSettings> = Object.freeze({
+  enabled: true,
+  version: '7',
+  aspectRatio: '1:1',
+  speed: 'fast',
+  stylize: 100,
+  allowedSpeeds: [...SPEEDS],
+  videoAllowed: true,
+  hdAllowed: true,
+  videoHd: false,
+  videoBatchSize: 1,
+  buttons: 'anyone',
+  maxConcurrent: 3,
+  userDailyJobs: null,
+  dailyBudget: null,
+  monthlyBudget: null,
+  bannedWords: [],
+  countFailed: false,
+  alertChannelId: null,
+  lowBalanceThreshold: null,
+});
+
+export const SCOPES = ['channel', 'server'] as const;
+export type SettingsScope = (typeof SCOPES)[number];
+export type SettingSource = SettingsScope | 'default';
+
+export interface ResolvedSettings {
+  values: EffectiveSettings;
+  sources: Record<SettingKey, SettingSource>;
+}
+
+export class InvalidSettingError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidSettingError';
+  }
+}
+
+/**
+ * Keep only the stored values that are still valid. A value that no longer
+ * parses (an older build's format, a hand edit) is dropped, so the setting
+ * falls back to the next level instead of breaking every job in the channel.
+ */
+export function sanitizeStored(raw: unknown): StoredSettings {
+  if (!raw || typeof raw !== 'object') return {};
+  const out: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) {
+    const value = (raw as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    const parsed = SettingsSchema.shape[key].safeParse(value);
+    if (parsed.success) out[key] = parsed.data;
+  }
+  return out as StoredSettings;
+}
+
+/** Validate a patch for one scope; throws InvalidSettingError naming the first bad key. */
+export function validatePatch(scope: SettingsScope, patch: Record<string, unknown>): StoredSettings {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    if (!(SETTING_KEYS as string[]).includes(key)) throw new InvalidSettingError(key, `unknown setting ${key}`);
+    const k = key as SettingKey;
+    if (scope === 'channel' && SERVER_ONLY_KEYS.includes(k)) {
+      throw new InvalidSettingError(key, `${key} can only be set for the whole server`);
+    }
+    const parsed = SettingsSchema.shape[k].safeParse(value);
+    if (!parsed.success) {
+      throw new InvalidSettingError(key, `${key}: ${parsed.error.issues[0]?.message ?? 'invalid value'}`);
+    }
+    out[key] = Array.isArray(parsed.data) ? dedupe(parsed.data) : parsed.data;
+  }
+  return out as StoredSettings;
+}
+
+function dedupe<T>(list: T[]): T[] {
+  return [...new Set(list)];
+}
+
+/** Default speed to use when the configured one isn't allowed: fast, else relaxed, else turbo. */
+const SPEED_FALLBACK_ORDER: readonly Speed[] = ['fast', 'relaxed', 'turbo'];
+
+/**
+ * channel > server > default, key by key. Server-only keys ignore channel
+ * values. If the effective default speed isn't an allowed speed (the server
+ * defaults to turbo, a channel forbids it), the default becomes the first
+ * allowed speed, attributed to wherever `allowedSpeeds` came from: a
+ * channel's default must never be a speed it refuses. Likewise HD is never
+ * the video default where HD isn't allowed.
+ */
+export function mergeSettings(server: StoredSettings, channel: StoredSettings): ResolvedSettings {
+  const values: Record<string, unknown> = {};
+  const sources = {} as Record<SettingKey, SettingSource>;
+  for (const key of SETTING_KEYS) {
+    const fromChannel = SERVER_ONLY_KEYS.includes(key) ? undefined : channel[key];
+    if (fromChannel !== undefined) {
+      values[key] = fromChannel;
+      sources[key] = 'channel';
+    } else if (server[key] !== undefined) {
+      values[key] = server[key];
+      sources[key] = 'server';
+    } else {
+      const d = DEFAULT_SETTINGS[key];
+      values[key] = Array.isArray(d) ? [...d] : d;
+      sources[key] = 'default';
+    }
+  }
+  const merged = values as EffectiveSettings;
+  if (!merged.allowedSpeeds.includes(merged.speed)) {
+    merged.speed = SPEED_FALLBACK_ORDER.find((s) => merged.allowedSpeeds.includes(s)) ?? merged.speed;
+    sources.speed = sources.allowedSpeeds;
+  }
+  if (merged.videoHd && !merged.hdAllowed) {
+    merged.videoHd = false;
+    sources.videoHd = sources.hdAllowed;
+  }
+  return { values: merged, sources };
+}
+
+export const settingsKey = (scope: SettingsScope, id: string): string =>
+  `${scope === 'server' ? 'guild' : 'channel'}:${id}`;
+
+/** Reads and writes settings. Writes to one scope are serialised so two quick `/settings set` don't lose one. */
+export class ChannelSettings {
+  private readonly mutex = new KeyedMutex();
+
+  constructor(private readonly collection: Collection<StoredSettings>) {}
+
+  /** The values explicitly set at one level (not inherited). */
+  async explicit(scope: SettingsScope, id: string): Promise<StoredSettings> {
+    return sanitizeStored(await this.collection.get(settingsKey(scope, id)));
+  }
+
+  /**
+   * Effective settings for a channel. `guildId` null (a DM) has no server
+   * level; `channelId` null gives the server's effective values.
+   */
+  async resolve(guildId: string | null, channelId: string | null): Promise<ResolvedSettings> {
+    const [server, channel] = await Promise.all([
+      guildId ? this.explicit('server', guildId) : Promise.resolve({}),
+      channelId ? this.explicit('channel', channelId) : Promise.resolve({}),
+    ]);
+    return mergeSettings(server, channel);
+  }
+
+  /** Validate and store a patch; returns the level's explicit values after the change. */
+  async set(scope: SettingsScope, id: string, patch: Record<string, unknown>): Promise<StoredSettings> {
+    const valid = validatePatch(scope, patch);
+    const key = settingsKey(scope, id);
+    return this.mutex.run(key, async () => {
+      const next = { ...(await this.explicit(scope, id)), ...valid };
+      await this.collection.set(key, next);
+      return next;
+    });
+  }
+
+  /** Remove explicit values so they inherit again; `'all'` clears the level. */
+  async reset(scope: SettingsScope, id: string, keys: readonly SettingKey[] | 'all'): Promise<StoredSettings> {
+    const key = settingsKey(scope, id);
+    return this.mutex.run(key, async () => {
+      if (keys === 'all') {
+        await this.collection.delete(key);
+        return {};
+      }
+      const next: Record<string, unknown> = { ...(await this.explicit(scope, id)) };
+      for (const k of keys) delete next[k];
+      if (Object.keys(next).length === 0) await this.collection.delete(key);
+      else await this.collection.set(key, next as StoredSettings);
+      return next as StoredSettings;
+    });
+  }
+
+  /** Every server that set something explicitly, with its values (for the low-balance alert). */
+  async *servers(): AsyncGenerator<[guildId: string, values: StoredSettings]> {
+    for await (const [key, raw] of this.collection.entries()) {
+      if (key.startsWith('guild:')) yield [key.slice('guild:'.length), sanitizeStored(raw)];
+    }
+  }
+}

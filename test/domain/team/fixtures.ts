@@ -1,0 +1,137 @@
+/** Builders shared by the team-policy tests. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Job, JobKind } from '../../../src/domain/job.js';
+import type { Speed } from '../../../src/kie/schemas.js';
+import { openStore, type Store } from '../../../src/store/store.js';
+import { ChannelSettings, type StoredSettings } from '../../../src/domain/team/settings.js';
+import { Ledger, type LedgerEntry } from '../../../src/domain/team/ledger.js';
+import { JobQueue, type StoredQueue } from '../../../src/domain/team/queue.js';
+import { TeamPolicy, type TeamPolicyDeps } from '../../../src/domain/team/policy.js';
+
+export const GUILD = '100000000000000001';
+export const CHANNEL = '200000000000000001';
+export const OTHER_CHANNEL = '200000000000000002';
+export const ALICE = '300000000000000001';
+export const BOB = '300000000000000002';
+
+/** 2025-03-14 12:00:00 UTC: mid-day, mid-month. */
+export const NOON = Date.UTC(2025, 2, 14, 12, 0, 0);
+
+let seq = 0;
+
+export interface JobSpec {
+  id?: string;
+  kind?: JobKind;
+  speed?: Speed | null;
+  credits?: number;
+  userId?: string;
+  channelId?: string;
+  guildId?: string | null;
+  prompt?: string;
+  createdAt?: number;
+  state?: Job['state'];
+}
+
+/** A job as the job service would hand it to admit(). */
+export function makeJob(spec: JobSpec = {}): Job {
+  const kind = spec.kind ?? 'grid';
+  const speed = spec.speed === undefined ? (kind === 'video' || kind === 'video_hd' || kind === 'extend' ? null : 'fast') : spec.speed;
+  const prompt = spec.prompt ?? 'a lighthouse at dusk';
+  const request: Job['request'] =
+    kind === 'upscale'
+      ? { op: 'upscale', body: { taskId: 'parent-task', imageIndex: 0 } }
+      : kind === 'vary'
+        ? { op: 'vary', body: { taskId: 'parent-task', imageIndex: 1 } }
+        : kind === 'extend'
+          ? { op: 'extend', body: { taskType: 'mj_video_extend_manual', taskId: 'parent-task', index: 0, prompt } }
+          : kind === 'grid'
+            ? { op: 'generate', body: { taskType: 'mj_txt2img', prompt, ...(speed ? { speed } : {}) } }
+            : {
+                op: 'generate',
+                body: { taskType: kind === 'video_hd' ? 'mj_video_hd' : 'mj_video', prompt, fileUrls: ['https://example.com/a.png'], motion: 'high' },
+              };
+  seq += 1;
+  return {
+    id: spec.id ?? `job${String(seq).padStart(4, '0')}`,
+    kind,
+    state: spec.state ?? 'pending',
+    request,
+    promptText: prompt,
+    speed,
+    estimatedCredits: spec.credits ?? 8,
+    origin: {
+      guildId: spec.guildId === undefined ? GUILD : spec.guildId,
+      channelId: spec.channelId ?? CHANNEL,
+      userId: spec.userId ?? ALICE,
+      applicationId: 'app',
+      interactionToken: null,
+      interactionAt: null,
+      messageId: null,
+      replyToMessageId: null,
+      attachmentSizeLimit: null,
+    },
+    parent: null,
+    taskId: null,
+    results: [],
+    error: null,
+    delivered: false,
+    pressed: [],
+    polls: 0,
+    createdAt: spec.createdAt ?? NOON,
+    submittedAt: null,
+    finishedAt: null,
+    kieCompletedAt: null,
+  };
+}
+
+/** A ledger line, for pure-function tests. */
+export function entry(spec: Partial<LedgerEntry> = {}): LedgerEntry {
+  seq += 1;
+  return {
+    jobId: `e${seq}`,
+    guildId: GUILD,
+    channelId: CHANNEL,
+    userId: ALICE,
+    kind: 'grid',
+    speed: 'fast',
+    credits: 8,
+    taskId: null,
+    state: 'succeeded',
+    createdAt: NOON,
+    finishedAt: null,
+    ...spec,
+  };
+}
+
+/** A settable clock for policy tests. */
+export function fakeClock(start = NOON): { now: () => number; set: (t: number) => void; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, set: (v) => (t = v), advance: (ms) => (t += ms) };
+}
+
+export interface Team {
+  store: Store;
+  settings: ChannelSettings;
+  ledger: Ledger;
+  queue: JobQueue;
+  policy: TeamPolicy;
+}
+
+/** The team services over one store, as main.ts would wire them. */
+export async function openTeam(store: Store, clock: { now: () => number }, extra: Partial<TeamPolicyDeps> = {}): Promise<Team> {
+  const settings = new ChannelSettings(store.collection<StoredSettings>('settings'));
+  const ledger = await Ledger.open(store.collection<LedgerEntry>('ledger'));
+  const queue = new JobQueue(store.collection<StoredQueue>('queue'));
+  const policy = new TeamPolicy({ settings, ledger, queue, clock, ...extra });
+  return { store, settings, ledger, queue, policy };
+}
+
+export const memoryStore = (): Promise<Store> => openStore('memory://');
+
+/** A fresh SQLite file in a temp dir; `cleanup` removes it. */
+export function tempSqlite(): { url: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'teamjourney-team-'));
+  return { url: `sqlite://${join(dir, 'test.sqlite')}`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
