@@ -1,0 +1,423 @@
+/**
+ * The KIE HTTP client: the production KieApi.
+ *
+ * Every call goes: validate the request with the shared zod schemas (a bad
+ * request never leaves the process) → wait for the rate limiter → HTTP over
+ * a keep-alive undici Agent → validate the envelope and the data → typed
+ * KieError on any failure. Retries follow retry.ts: reads retry on anything
+ * transient; creates (which cost credits) only when KIE provably created
+ * nothing. The API key lives in a private field and is redacted from every
+ * message; the Authorization header is never logged.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Agent, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import type { CallOptions, KieApi } from '../domain/ports.js';
+import {
+  errorFromEnvelope,
+  KieInvalidResponseError,
+  KieNetworkError,
+  KieRequestValidationError,
+  KieTimeoutError,
+  sanitizeMessage,
+  type KieError,
+} from './errors.js';
+import { DEFAULT_CREATE_LIMIT, DEFAULT_READS_PER_SECOND, SlidingWindowLimiter, TokenBucketLimiter, type WindowLimit } from './limiter.js';
+import { realSleep, retryAfterMs, withRetry, type CallKind, type HeaderBag, type RetryPolicy, type Sleep } from './retry.js';
+import {
+  CallbackBodySchema,
+  CreateTaskDataSchema,
+  CreditsDataSchema,
+  describeZodError,
+  EnvelopeSchema,
+  GenerateRequestSchema,
+  KIE_PATHS,
+  RecordInfoDataSchema,
+  RecordInfoQuerySchema,
+  UpscaleRequestSchema,
+  VaryRequestSchema,
+  VideoExtendRequestSchema,
+  type CallbackBody,
+  type GenerateRequest,
+  type KieEndpoint,
+  type TaskRecord,
+  type UpscaleRequest,
+  type VaryRequest,
+  type VideoExtendRequest,
+} from './schemas.js';
+
+export const KIE_BASE_URL = 'https://api.kie.ai';
+
+/** pino-compatible: structured object first, message second. */
+export interface KieLogger {
+  debug(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
+
+export interface KieRetryOptions {
+  /** Total attempts per call, including the first. Reads 4, creates 3 unless told. */
+  maxAttempts?: number | { read?: number; create?: number };
+  baseMs?: number;
+  maxMs?: number;
+  /** Longest Retry-After we wait for; a longer one fails the call instead. */
+  maxRetryAfterMs?: number;
+}
+
+export interface KieClientOptions {
+  /** https://api.kie.ai unless told (a path prefix, for a proxy, is kept). */
+  baseUrl?: string;
+  apiKey: string;
+  /** Per request: time allowed for the response headers, and between body chunks. */
+  timeoutMs?: number;
+  /** Time allowed to establish the connection (a connect timeout proves nothing was sent). */
+  connectTimeoutMs?: number;
+  /** Client-side limit on creates; KIE's 20 per 10 s unless told. */
+  createLimit?: WindowLimit;
+  /** Client-side limit on reads (record-info, credits). */
+  readsPerSecond?: number;
+  retry?: KieRetryOptions;
+  logger?: KieLogger;
+  /** Use this dispatcher instead of our own Agent (tests, proxies); close() leaves it open. */
+  dispatcher?: Dispatcher;
+  sleep?: Sleep;
+  random?: () => number;
+  now?: () => number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_ATTEMPTS: Record<CallKind, number> = { read: 4, create: 3 };
+const DEFAULT_BACKOFF = { baseMs: 500, maxMs: 8_000 };
+/** KIE's answers are small JSON; anything bigger is a proxy page or a fault. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+const noopLogger: KieLogger = { debug: () => {}, warn: () => {} };
+
+// ---------------------------------------------------------------------------
+// Pure helpers: request validation, response interpretation, transport errors
+// ---------------------------------------------------------------------------
+
+/** Parses `body` with `schema`, or throws KieRequestValidationError naming the field. Nothing is sent. */
+export function validateRequest<S extends z.ZodType>(schema: S, body: unknown, endpoint: KieEndpoint): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new KieRequestValidationError(parsed.error, { endpoint });
+  return parsed.data;
+}
+
+export interface RawResponse {
+  endpoint: KieEndpoint;
+  httpStatus: number;
+  headers: HeaderBag;
+  text: string;
+}
+
+/**
+ * The `data` of a successful envelope, or the typed error. The body's `code`
+ * decides, whatever the HTTP status (NOTES.md); a body that is not the
+ * envelope is KieInvalidResponseError carrying the HTTP status.
+ */
+export function interpretResponse(
+  res: RawResponse,
+  { redact = [], now = Date.now() }: { redact?: readonly string[]; now?: number } = {},
+): unknown {
+  const ctx = { endpoint: res.endpoint, httpStatus: res.httpStatus, redact, retryAfterMs: retryAfterMs(res.headers, now) };
+  let json: unknown;
+  try {
+    json = JSON.parse(res.text);
+  } catch {
+    throw new KieInvalidResponseError('not_json', res.text.trim() ? res.text : '(empty body)', ctx);
+  }
+  const envelope = EnvelopeSchema.safeParse(json);
+  if (!envelope.success) throw new KieInvalidResponseError('bad_envelope', describeZodError(envelope.error), ctx);
+  if (envelope.data.code !== 200) throw errorFromEnvelope(envelope.data.code, envelope.data.msg, ctx);
+  return envelope.data.data;
+}
+
+/** Validates a successful envelope's data against the endpoint's schema. */
+export function parseData<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  ctx: { endpoint: KieEndpoint; httpStatus: number },
+): z.output<S> {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw new KieInvalidResponseError('bad_data', describeZodError(parsed.error), ctx);
+  return parsed.data;
+}
+
+/** Errors that prove no connection was made, so KIE cannot have seen the request. */
+const CONNECT_FAILED_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** The system or undici code of an error, looking through `cause` and AggregateError (happy eyeballs). */
+export function errorCodeOf(error: unknown): string | null {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length) {
+    const e = queue.shift();
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code) return code;
+    queue.push((e as { cause?: unknown }).cause);
+    const inner = (e as { errors?: unknown }).errors;
+    if (Array.isArray(inner)) queue.push(...(inner as unknown[]));
+  }
+  return null;
+}
+
+/** Maps a failure of the HTTP layer (no usable response) to a KieError. */
+export function transportError(
+  error: unknown,
+  ctx: { endpoint: KieEndpoint; httpStatus: number | null; timeoutMs: number; redact: readonly string[] },
+): KieError {
+  const code = errorCodeOf(error);
+  const detail = error instanceof Error ? error.message || error.name : String(error);
+  const base = { endpoint: ctx.endpoint, httpStatus: ctx.httpStatus, redact: ctx.redact, cause: error };
+  if (code !== null && TIMEOUT_CODES.has(code)) return new KieTimeoutError(ctx.timeoutMs, detail, base);
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return new KieInvalidResponseError('too_large', detail, base);
+  const connectFailed = code !== null && CONNECT_FAILED_CODES.has(code);
+  return new KieNetworkError(connectFailed, code, code && !detail.includes(code) ? `${code} ${detail}` : detail, base);
+}
+
+// ---------------------------------------------------------------------------
+// The client
+// ---------------------------------------------------------------------------
+
+interface Call<S extends z.ZodType> {
+  endpoint: KieEndpoint;
+  kind: CallKind;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  schema: S;
+}
+
+export class KieClient implements KieApi {
+  readonly #apiKey: string;
+  readonly #baseUrl: string;
+  readonly #timeoutMs: number;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  readonly #createLimiter: SlidingWindowLimiter;
+  readonly #readLimiter: TokenBucketLimiter;
+  readonly #policies: Record<CallKind, RetryPolicy>;
+  readonly #logger: KieLogger;
+  readonly #sleep: Sleep;
+  readonly #random: () => number;
+  readonly #now: () => number;
+  #closed = false;
+
+  constructor(options: KieClientOptions) {
+    if (!options.apiKey) throw new Error('KieClient: apiKey is required');
+    this.#apiKey = options.apiKey;
+    this.#baseUrl = (options.baseUrl ?? KIE_BASE_URL).replace(/\/+$/, '');
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#logger = options.logger ?? noopLogger;
+    this.#sleep = options.sleep ?? realSleep;
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+    this.#ownsDispatcher = !options.dispatcher;
+    this.#dispatcher =
+      options.dispatcher ??
+      new Agent({
+        connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
+        keepAliveTimeout: 10_000,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+        maxResponseSize: MAX_RESPONSE_BYTES,
+      });
+    const gateDeps = { now: this.#now, sleep: this.#sleep };
+    this.#createLimiter = new SlidingWindowLimiter(options.createLimit ?? DEFAULT_CREATE_LIMIT, gateDeps);
+    this.#readLimiter = new TokenBucketLimiter({ ratePerSecond: options.readsPerSecond ?? DEFAULT_READS_PER_SECOND }, gateDeps);
+    const r = options.retry ?? {};
+    const attempts = (kind: CallKind): number =>
+      typeof r.maxAttempts === 'number' ? r.maxAttempts : (r.maxAttempts?.[kind] ?? DEFAULT_MAX_ATTEMPTS[kind]);
+    const policy = (kind: CallKind): RetryPolicy => ({
+      kind,
+      maxAttempts: Math.max(1, attempts(kind)),
+      baseMs: r.baseMs ?? DEFAULT_BACKOFF.baseMs,
+      maxMs: r.maxMs ?? DEFAULT_BACKOFF.maxMs,
+      ...(r.maxRetryAfterMs === undefined ? {} : { maxRetryAfterMs: r.maxRetryAfterMs }),
+    });
+    this.#policies = { read: policy('read'), create: policy('create') };
+  }
+
+  async generate(body: GenerateRequest, opts?: CallOptions): Promise<{ taskId: string }> {
+    return this.#create('generate', GenerateRequestSchema, body, opts);
+  }
+
+  async upscale(body: UpscaleRequest, opts?: CallOptions): Promise<{ taskId: string }> {
+    return this.#create('upscale', UpscaleRequestSchema, body, opts);
+  }
+
+  async vary(body: VaryRequest, opts?: CallOptions): Promise<{ taskId: string }> {
+    return this.#create('vary', VaryRequestSchema, body, opts);
+  }
+
+  async extendVideo(body: VideoExtendRequest, opts?: CallOptions): Promise<{ taskId: string }> {
+    return this.#create('extend', VideoExtendRequestSchema, body, opts);
+  }
+
+  /** The task as KIE knows it. 422 "Record does not exist" → KieRecordNotFoundError. */
+  async recordInfo(taskId: string, opts?: CallOptions): Promise<TaskRecord> {
+    const query = validateRequest(RecordInfoQuerySchema, { taskId }, 'recordInfo');
+    const path = `${KIE_PATHS.recordInfo}?taskId=${encodeURIComponent(query.taskId)}`;
+    return this.#call({ endpoint: 'recordInfo', kind: 'read', method: 'GET', path, schema: RecordInfoDataSchema }, opts);
+  }
+
+  /** The account's remaining credits (may be fractional). */
+  async credits(opts?: CallOptions): Promise<number> {
+    return this.#call(
+      { endpoint: 'credits', kind: 'read', method: 'GET', path: KIE_PATHS.credits, schema: CreditsDataSchema },
+      opts,
+    );
+  }
+
+  /** Closes our Agent (an injected dispatcher is the caller's to close). Later calls fail at once. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ownsDispatcher) await this.#dispatcher.destroy();
+  }
+
+  async #create(
+    endpoint: 'generate' | 'upscale' | 'vary' | 'extend',
+    schema: z.ZodType,
+    body: unknown,
+    opts?: CallOptions,
+  ): Promise<{ taskId: string }> {
+    const valid = validateRequest(schema, body, endpoint);
+    return this.#call(
+      { endpoint, kind: 'create', method: 'POST', path: KIE_PATHS[endpoint], body: valid, schema: CreateTaskDataSchema },
+      opts,
+    );
+  }
+
+  async #call<S extends z.ZodType>(call: Call<S>, opts?: CallOptions): Promise<z.output<S>> {
+    if (this.#closed) throw new Error('KieClient is closed');
+    const signal = opts?.signal;
+    const limiter = call.kind === 'create' ? this.#createLimiter : this.#readLimiter;
+    return withRetry(
+      async (attempt) => {
+        await limiter.acquire(signal);
+        return this.#send(call, attempt, signal);
+      },
+      this.#policies[call.kind],
+      {
+        sleep: this.#sleep,
+        random: this.#random,
+        ...(signal ? { signal } : {}),
+        onRetry: ({ attempt, delayMs, error }) =>
+          this.#logger.warn(
+            { endpoint: call.endpoint, attempt, delayMs, code: (error as KieError).code, err: this.#describe(error) },
+            'KIE call failed; retrying',
+          ),
+      },
+    );
+  }
+
+  /** One HTTP exchange: request, read, interpret. Every failure leaves as a KieError (or the abort reason). */
+  async #send<S extends z.ZodType>(call: Call<S>, attempt: number, signal: AbortSignal | undefined): Promise<z.output<S>> {
+    const started = this.#now();
+    const redact = [this.#apiKey];
+    const fail = (error: unknown, httpStatus: number | null): unknown =>
+      signal?.aborted
+        ? signal.reason
+        : transportError(error, { endpoint: call.endpoint, httpStatus, timeoutMs: this.#timeoutMs, redact });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(`${this.#baseUrl}${call.path}`, {
+        method: call.method,
+        dispatcher: this.#dispatcher,
+        headers: {
+          authorization: `Bearer ${this.#apiKey}`,
+          accept: 'application/json',
+          ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      throw fail(error, null);
+    }
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (error) {
+      throw fail(error, res.statusCode);
+    }
+    const log = { endpoint: call.endpoint, method: call.method, attempt, status: res.statusCode, ms: this.#now() - started };
+    try {
+      const data = interpretResponse(
+        { endpoint: call.endpoint, httpStatus: res.statusCode, headers: res.headers, text },
+        { redact, now: this.#now() },
+      );
+      const parsed = parseData(call.schema, data, { endpoint: call.endpoint, httpStatus: res.statusCode });
+      this.#logger.debug({ ...log, code: 200 }, 'KIE call succeeded');
+      return parsed;
+    } catch (error) {
+      this.#logger.debug({ ...log, code: (error as KieError).code, err: this.#describe(error) }, 'KIE call failed');
+      throw error;
+    }
+  }
+
+  /** A log-safe one-liner for any error. */
+  #describe(error: unknown): string {
+    return sanitizeMessage(error instanceof Error ? error.message : String(error), [this.#apiKey]);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Callbacks
+// ---------------------------------------------------------------------------
+
+export interface CallbackSignatureInput {
+  taskId: string;
+  /** X-Webhook-Timestamp as received. */
+  timestamp: string | number;
+  /** X-Webhook-Signature as received (base64). */
+  signature: string | null | undefined;
+  /** The webhook HMAC key set in the KIE account. */
+  key: string;
+}
+
+/**
+ * Checks X-Webhook-Signature = base64(HMAC-SHA256(taskId + "." + timestamp, key))
+ * (NOTES.md) in constant time. A missing signature or key never verifies.
+ */
+export function verifyCallbackSignature({ taskId, timestamp, signature, key }: CallbackSignatureInput): boolean {
+  if (!signature || !key) return false;
+  const expected = Buffer.from(createHmac('sha256', key).update(`${taskId}.${timestamp}`).digest('base64'));
+  const given = Buffer.from(signature.trim());
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * A callback body (JSON text or already-parsed) as typed data, result URLs
+ * normalized to string[]. Throws KieInvalidResponseError if it is not one.
+ * Callers should still confirm with record-info unless the signature verified.
+ */
+export function parseCallbackBody(json: unknown): CallbackBody {
+  const ctx = { endpoint: 'callback', httpStatus: null };
+  let value = json;
+  if (typeof json === 'string') {
+    try {
+      value = JSON.parse(json);
+    } catch {
+      throw new KieInvalidResponseError('not_json', json, ctx);
+    }
+  }
+  const parsed = CallbackBodySchema.safeParse(value);
+  if (!parsed.success) throw new KieInvalidResponseError('bad_data', describeZodError(parsed.error), ctx);
+  return parsed.data;
+}
