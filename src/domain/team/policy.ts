@@ -1,0 +1,357 @@
+/**
+ * Team policy: the `Admission` the job service asks before anything is sent
+ * to KIE. It refuses what the channel's settings forbid (with the numbers),
+ * queues what is over the channel's concurrency limit, reserves the job's
+ * credits in the ledger, and hands queued jobs back when slots free up.
+ *
+ * Atomicity: every step that reads limits and writes the ledger or the queue
+ * runs under a per-channel lock (KeyedMutex, one process), so two commands
+ * racing for the last credit or slot are decided one after the other.
+ * Budgets and the per-user daily limit are per channel precisely so one
+ * channel lock covers every number a decision reads.
+ *
+ * The decisions themselves are pure functions (channelUsage,
+ * evaluateAdmission, checkPrompt, checkButtonPermission), tested without a
+ * store.
+ */
+import type { Job, JobKind } from '../job.js';
+import type { Admission, AdmissionDecision, Clock } from '../ports.js';
+import { KeyedMutex } from '../mutex.js';
+import type { ChannelSettings, EffectiveSettings } from './settings.js';
+import {
+  counts,
+  entryFromJob,
+  formatCredits,
+  isActive,
+  roundCredits,
+  utcDayStart,
+  utcMonthStart,
+  type Ledger,
+  type LedgerEntry,
+} from './ledger.js';
+import type { JobQueue } from './queue.js';
+
+/** Most jobs that may wait in one channel; past that, refusing is kinder than an hour-long line. */
+export const MAX_QUEUE_LENGTH = 25;
+
+export type PolicyCheck = { ok: true } | { ok: false; reason: string };
+const OK: PolicyCheck = { ok: true };
+
+const channelMention = (channelId: string): string => `<#${channelId}>`;
+
+// ---------------------------------------------------------------------------
+// Prompts and buttons
+// ---------------------------------------------------------------------------
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The first banned word or phrase in `text`, or null. Whole words only and
+ * case-insensitive: "ass" does not match "class". A word boundary is anything
+ * that is not a letter, digit or underscore, in any script; spaces inside a
+ * banned phrase match any run of whitespace.
+ */
+export function findBannedWord(bannedWords: readonly string[], text: string): string | null {
+  for (const word of bannedWords) {
+    const trimmed = word.trim();
+    if (!trimmed) continue;
+    const body = trimmed.split(/\s+/).map(escapeRegExp).join('\\s+');
+    const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])${body}(?![\\p{L}\\p{N}_])`, 'iu');
+    if (pattern.test(text)) return trimmed;
+  }
+  return null;
+}
+
+/** Whether a prompt may be sent from a channel with these settings. */
+export function checkPrompt(settings: Pick<EffectiveSettings, 'bannedWords'>, text: string): PolicyCheck {
+  const word = findBannedWord(settings.bannedWords, text);
+  return word === null
+    ? OK
+    : { ok: false, reason: `Your prompt contains “${word}”, which isn't allowed in this channel. Rephrase it and try again.` };
+}
+
+/** Whether `userId` may press the buttons on `job`'s message. */
+export function checkButtonPermission(
+  settings: Pick<EffectiveSettings, 'buttons'>,
+  job: Pick<Job, 'origin'>,
+  userId: string,
+): PolicyCheck {
+  if (settings.buttons === 'anyone' || job.origin.userId === userId) return OK;
+  return { ok: false, reason: `In this channel only the job's author, <@${job.origin.userId}>, can use its buttons.` };
+}
+
+/** Only the author may take their job out of the queue. */
+export function checkCancelPermission(job: Pick<Job, 'origin'>, userId: string): PolicyCheck {
+  return job.origin.userId === userId ? OK : { ok: false, reason: `Only <@${job.origin.userId}> can cancel this job.` };
+}
+
+/** The text of a job that goes to KIE as a prompt (new prompts only: upscale and vary reuse an approved one). */
+export function promptsOf(job: Pick<Job, 'request' | 'promptText'>): string[] {
+  const { request } = job;
+  if (request.op === 'generate') return [job.promptText, request.body.prompt];
+  if (request.op === 'extend') return [job.promptText, request.body.prompt ?? ''];
+  return [];
+}
+
+// ---------------------------------------------------------------------------
+// Admission
+// ---------------------------------------------------------------------------
+
+/** What the ledger says about a channel at the moment of a decision. */
+export interface ChannelUsage {
+  spentToday: number;
+  spentThisMonth: number;
+  /** Jobs the deciding user started in this channel today (UTC). */
+  userJobsToday: number;
+  /** Jobs holding a concurrency slot (pending or running). */
+  active: number;
+  /** Jobs waiting in the queue. */
+  waiting: number;
+}
+
+/**
+ * Sum a channel's ledger lines for one decision. `excludeJobId` leaves out
+ * the job being decided, so asking twice about the same job counts it once.
+ */
+export function channelUsage(
+  entries: Iterable<LedgerEntry>,
+  opts: { userId: string; now: number; countFailed: boolean; excludeJobId?: string },
+): ChannelUsage {
+  const dayStart = utcDayStart(opts.now);
+  const monthStart = utcMonthStart(opts.now);
+  const usage: ChannelUsage = { spentToday: 0, spentThisMonth: 0, userJobsToday: 0, active: 0, waiting: 0 };
+  for (const e of entries) {
+    if (e.jobId === opts.excludeJobId) continue;
+    if (isActive(e)) usage.active += 1;
+    if (e.state === 'queued') usage.waiting += 1;
+    if (!counts(e, opts.countFailed)) continue;
+    if (e.createdAt >= monthStart) usage.spentThisMonth += e.credits;
+    if (e.createdAt >= dayStart) {
+      usage.spentToday += e.credits;
+      if (e.userId === opts.userId) usage.userJobsToday += 1;
+    }
+  }
+  usage.spentToday = roundCredits(usage.spentToday);
+  usage.spentThisMonth = roundCredits(usage.spentThisMonth);
+  return usage;
+}
+
+const KIND_NOUNS: Record<JobKind, string> = {
+  grid: 'job',
+  upscale: 'upscale',
+  vary: 'variation',
+  video: 'SD video',
+  video_hd: 'HD video',
+  extend: 'video extension',
+};
+
+/** "a fast job", "an HD video", "a relaxed upscale": how a reason names what was asked for. */
+export function describeJob(job: Pick<Job, 'kind' | 'speed'>): string {
+  const phrase = job.speed ? `${job.speed} ${KIND_NOUNS[job.kind]}` : KIND_NOUNS[job.kind];
+  return `${/^([aeiou]|HD|SD)/.test(phrase) ? 'an' : 'a'} ${phrase}`;
+}
+
+/** Why a job of this kind/speed isn't allowed by the settings, or null. */
+function featureRefusal(job: Pick<Job, 'kind' | 'speed'>, s: EffectiveSettings, where: string): string | null {
+  if (job.speed && !s.allowedSpeeds.includes(job.speed)) {
+    return `${job.speed} speed isn't allowed in ${where}; allowed: ${s.allowedSpeeds.join(', ')}.`;
+  }
+  const video = job.kind === 'video' || job.kind === 'video_hd' || job.kind === 'extend';
+  if (video && !s.videoAllowed) return `Video isn't allowed in ${where}.`;
+  if (job.kind === 'video_hd' && !s.hdAllowed) return `HD video isn't allowed in ${where}; SD video is.`;
+  return null;
+}
+
+/**
+ * The decision for one job, in the order a person would want to hear it:
+ * the channel is off, the feature or a word isn't allowed, the user is out of
+ * jobs, the channel is out of credits; otherwise it runs, or waits if every
+ * slot is taken or others are already waiting (first come, first served).
+ */
+export function evaluateAdmission(
+  job: Pick<Job, 'kind' | 'speed' | 'estimatedCredits' | 'request' | 'promptText' | 'origin'>,
+  s: EffectiveSettings,
+  usage: ChannelUsage,
+): AdmissionDecision {
+  const reject = (reason: string): AdmissionDecision => ({ verdict: 'reject', reason });
+  const where = channelMention(job.origin.channelId);
+  if (!s.enabled) {
+    return reject(`Teamjourney is turned off in ${where}. Someone who can manage the channel can turn it on with \`/settings set enabled:True\`.`);
+  }
+  const feature = featureRefusal(job, s, where);
+  if (feature) return reject(feature);
+  for (const text of promptsOf(job)) {
+    const word = findBannedWord(s.bannedWords, text);
+    if (word !== null) return reject(`Your prompt contains “${word}”, which isn't allowed in ${where}. Rephrase it and try again.`);
+  }
+  if (s.userDailyJobs !== null && usage.userJobsToday >= s.userDailyJobs) {
+    return reject(
+      `You've used ${usage.userJobsToday} of your ${s.userDailyJobs} jobs today in ${where}; the limit resets at 00:00 UTC.`,
+    );
+  }
+  const cost = job.estimatedCredits;
+  const costs = `${describeJob(job)} costs ${formatCredits(cost)}`;
+  if (s.dailyBudget !== null && usage.spentToday + cost > s.dailyBudget) {
+    const left = Math.max(0, s.dailyBudget - usage.spentToday);
+    return reject(
+      `${where} has ${formatCredits(left)} of ${formatCredits(s.dailyBudget)} credits left today; ${costs}. The daily budget resets at 00:00 UTC.`,
+    );
+  }
+  if (s.monthlyBudget !== null && usage.spentThisMonth + cost > s.monthlyBudget) {
+    const left = Math.max(0, s.monthlyBudget - usage.spentThisMonth);
+    return reject(
+      `${where} has ${formatCredits(left)} of ${formatCredits(s.monthlyBudget)} credits left this month; ${costs}. The monthly budget resets on the 1st (UTC).`,
+    );
+  }
+  if (usage.waiting > 0 || usage.active >= s.maxConcurrent) {
+    if (usage.waiting >= MAX_QUEUE_LENGTH) {
+      return reject(`${where} already has ${usage.waiting} jobs waiting; try again when some have finished.`);
+    }
+    return { verdict: 'queue', position: usage.waiting + 1 };
+  }
+  return { verdict: 'run' };
+}
+
+// ---------------------------------------------------------------------------
+// The stateful part
+// ---------------------------------------------------------------------------
+
+export interface TeamPolicyDeps {
+  settings: ChannelSettings;
+  ledger: Ledger;
+  queue: JobQueue;
+  clock: Pick<Clock, 'now'>;
+  /**
+   * Called with queued jobs that may start now when a slot frees up outside
+   * `release` (a raised concurrency limit, jobs left waiting by a crash). The
+   * job service starts them as it starts the jobs `release` returns. Without
+   * it those jobs stay queued until the next `release` in their channel.
+   */
+  onStartable?: (jobs: Job[]) => void;
+}
+
+export class TeamPolicy implements Admission {
+  private readonly locks = new KeyedMutex();
+
+  constructor(private readonly deps: TeamPolicyDeps) {}
+
+  /**
+   * Decide a new job and, unless refused, write its ledger line (pending or
+   * queued) in the same locked step, reserving its credits and slot.
+   */
+  async admit(job: Job): Promise<AdmissionDecision> {
+    const channelId = job.origin.channelId;
+    let startable: Job[] = [];
+    const decision = await this.locks.run(channelId, async () => {
+      const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
+      // Anyone left waiting though a slot is free goes first (if someone will start them),
+      // so the new job can't jump the line.
+      if (this.deps.onStartable) startable = await this.drainLocked(channelId, values);
+      const now = this.deps.clock.now();
+      const usage = channelUsage(this.deps.ledger.channel(channelId), {
+        userId: job.origin.userId,
+        now,
+        countFailed: values.countFailed,
+        excludeJobId: job.id,
+      });
+      const verdict = evaluateAdmission(job, values, usage);
+      if (verdict.verdict === 'reject') return verdict;
+      const entry = { ...entryFromJob(job, now), createdAt: now };
+      if (verdict.verdict === 'run') {
+        await this.deps.ledger.put({ ...entry, state: 'pending' });
+        return verdict;
+      }
+      await this.deps.ledger.put({ ...entry, state: 'queued' });
+      const position = await this.deps.queue.enqueue({ ...job, state: 'queued' });
+      return { verdict: 'queue', position } as const;
+    });
+    this.notifyStartable(startable);
+    return decision;
+  }
+
+  /** Bring the ledger line up to date with the job; a job that left the queue leaves the stored line. */
+  async record(job: Job): Promise<void> {
+    await this.locks.run(job.origin.channelId, () => this.recordLocked(job));
+  }
+
+  /**
+   * A job ended: record it, then hand back as many waiting jobs as there are
+   * free slots, oldest first. They are marked pending in the ledger before
+   * this returns (so a new admission can't take their slots); the caller
+   * moves them from 'queued' to 'pending' and submits them.
+   */
+  async release(job: Job): Promise<Job[]> {
+    const channelId = job.origin.channelId;
+    return this.locks.run(channelId, async () => {
+      await this.recordLocked(job);
+      const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
+      return this.drainLocked(channelId, values);
+    });
+  }
+
+  /**
+   * Start whatever may start in a channel now (after its concurrency limit
+   * was raised, say). Returns the jobs; the caller starts them.
+   */
+  async drain(channelId: string): Promise<Job[]> {
+    return this.locks.run(channelId, async () => {
+      const first = (await this.deps.queue.list(channelId))[0];
+      if (!first) return [];
+      const { values } = await this.deps.settings.resolve(first.origin.guildId, channelId);
+      return this.drainLocked(channelId, values);
+    });
+  }
+
+  /** After a restart: every queued job, in every channel, that may start now. */
+  async resume(): Promise<Job[]> {
+    const out: Job[] = [];
+    for (const channelId of await this.deps.queue.channels()) out.push(...(await this.drain(channelId)));
+    return out;
+  }
+
+  /** The jobs waiting in a channel, oldest first (position = index + 1), for refreshing "Queued · position N". */
+  async waiting(channelId: string): Promise<Job[]> {
+    return this.locks.run(channelId, () => this.deps.queue.list(channelId));
+  }
+
+  private async recordLocked(job: Job): Promise<void> {
+    const entry = await this.deps.ledger.put(entryFromJob(job, this.deps.clock.now()));
+    if (entry.state === 'queued') await this.deps.queue.update(job);
+    else await this.deps.queue.remove(job.origin.channelId, job.id);
+  }
+
+  /**
+   * Move jobs from the front of the queue into free slots. Each is marked
+   * pending in the ledger before it leaves the queue, so a crash between the
+   * two writes leaves it in the queue (handed out again by `resume`), never
+   * lost. Lines the ledger already shows as started or ended are dropped from
+   * the queue on the way.
+   */
+  private async drainLocked(channelId: string, values: EffectiveSettings): Promise<Job[]> {
+    const waiting = await this.deps.queue.list(channelId);
+    if (waiting.length === 0) return [];
+    const ledger = this.deps.ledger;
+    let free = values.maxConcurrent - ledger.channel(channelId).filter(isActive).length;
+    const start: Job[] = [];
+    for (const job of waiting) {
+      const state = ledger.get(job.id)?.state ?? 'queued';
+      if (state === 'pending') {
+        start.push(job); // handed out before a crash, never started: its slot is already counted
+      } else if (state !== 'queued') {
+        // started or ended meanwhile; just leaves the queue
+      } else if (free > 0) {
+        await ledger.put({ ...entryFromJob(job, this.deps.clock.now()), state: 'pending' });
+        start.push(job);
+        free -= 1;
+      } else {
+        break;
+      }
+      await this.deps.queue.remove(channelId, job.id);
+    }
+    return start;
+  }
+
+  private notifyStartable(jobs: Job[]): void {
+    if (jobs.length > 0 && this.deps.onStartable) this.deps.onStartable(jobs);
+  }
+}
