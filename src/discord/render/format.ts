@@ -1,0 +1,114 @@
+/**
+ * Small pure text helpers for Discord messages: limits, markdown safety,
+ * durations, Midjourney-style parameter strings and message links.
+ */
+import type { KieTaskRequest } from '../../kie/schemas.js';
+
+/** Discord's limits for classic messages and components (docs/NOTES.md). */
+export const DISCORD_LIMITS = {
+  content: 2000,
+  buttonLabel: 80,
+  buttonsPerRow: 5,
+  rows: 5,
+  customId: 100,
+  modalTitle: 45,
+  labelText: 45,
+  textInputValue: 4000,
+} as const;
+
+export const ELLIPSIS = '…';
+
+/**
+ * Cut text to at most `max` UTF-16 units (Discord counts those), ending with
+ * an ellipsis when cut. Cuts on code points, so an emoji is never split into
+ * a lone surrogate.
+ */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 0) return '';
+  let out = '';
+  for (const ch of text) {
+    if (out.length + ch.length + ELLIPSIS.length > max) break;
+    out += ch;
+  }
+  return out + ELLIPSIS;
+}
+
+/** Collapse newlines and runs of whitespace: prompts render on one line. */
+export const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+/**
+ * Escape what would break the `**prompt**` frame or start a code span: `\`,
+ * `*` and backquotes. Underscores and other markdown are left alone on
+ * purpose: they only restyle text, and escaping them would break URLs
+ * (image prompts start with one).
+ */
+export const escapeMarkdown = (text: string): string => text.replace(/[\\*`]/g, (c) => `\\${c}`);
+
+/**
+ * A prompt for display in at most `budget` characters: one line, escaped,
+ * truncated with an ellipsis. Truncates before escaping, per code point,
+ * so a cut never leaves a dangling backslash.
+ */
+export function fitPrompt(prompt: string, budget: number): string {
+  const pieces = Array.from(oneLine(prompt), (ch) => escapeMarkdown(ch));
+  const full = pieces.join('');
+  if (full.length <= budget) return full;
+  let out = '';
+  for (const piece of pieces) {
+    if (out.length + piece.length + ELLIPSIS.length > budget) break;
+    out += piece;
+  }
+  return budget >= ELLIPSIS.length ? out + ELLIPSIS : '';
+}
+
+/**
+ * Elapsed time the way Midjourney shows it: "0:42", "12:05", "1:05:03".
+ * Negative durations (clock skew) show as 0:00.
+ */
+export function formatElapsed(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const s = total % 60;
+  const m = Math.floor(total / 60) % 60;
+  const h = Math.floor(total / 3600);
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** Credits with at most two decimals and no trailing zeros ("8", "2.5"). */
+export const formatCredits = (credits: number): string => String(Math.round(credits * 100) / 100);
+
+/** "8 credits", "1 credit", "~8 credits". */
+export function creditsPhrase(credits: number, estimate: boolean): string {
+  const n = formatCredits(credits);
+  return `${estimate ? '~' : ''}${n} ${n === '1' ? 'credit' : 'credits'}`;
+}
+
+/**
+ * The resolved parameters of a generate request as Midjourney flags, in
+ * Midjourney's usual order: "--ar 16:9 --v 7 --s 100 --w 0 --c 0".
+ * KIE's `variety` is Midjourney's chaos (--c). Only fields present in the
+ * request are shown; upscale/vary/extend requests have none ("").
+ */
+export function formatParams(request: KieTaskRequest): string {
+  if (request.op !== 'generate') return '';
+  const b = request.body;
+  const flags: string[] = [];
+  if (b.aspectRatio !== undefined) flags.push(`--ar ${b.aspectRatio}`);
+  if (b.version !== undefined) flags.push(b.version.startsWith('niji') ? `--niji ${b.version.slice(4)}` : `--v ${b.version}`);
+  if (b.stylization !== undefined) flags.push(`--s ${b.stylization}`);
+  if (b.weirdness !== undefined) flags.push(`--w ${b.weirdness}`);
+  if (b.variety !== undefined) flags.push(`--c ${b.variety}`);
+  if (b.ow !== undefined) flags.push(`--ow ${b.ow}`);
+  if (b.motion !== undefined) flags.push(`--motion ${b.motion}`);
+  if (b.videoBatchSize !== undefined) flags.push(`--bs ${b.videoBatchSize}`);
+  return flags.join(' ');
+}
+
+/** A jump link to a message; DMs (no guild) use "@me". */
+export function messageLink(guildId: string | null, channelId: string, messageId: string): string {
+  return `https://discord.com/channels/${guildId ?? '@me'}/${channelId}/${messageId}`;
+}
+
+/** A user mention; pinging is decided by allowed_mentions, not here. */
+export const mention = (userId: string): string => `<@${userId}>`;
