@@ -34,14 +34,23 @@ const HINTS: Record<string, string> = {
   PRICE_TABLE: 'Use a JSON object such as {"grid":{"fast":8}} (see README, Configuration).',
 };
 
+const discordShape = {
+  DISCORD_TOKEN: z
+      .string({ message: 'is missing' })
+    .min(1, 'is missing')
+    .refine((t) => !/\s/.test(t) && t.length >= 50, 'does not look like a Discord bot token'),
+  DISCORD_GUILD_ID: optionalString.refine((v) => v === undefined || SNOWFLAKE.test(v), 'must be a numeric Discord id'),
+  DISCORD_API_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl('http://localhost:8080/api').optional()),
+  LOG_LEVEL: z.preprocess((v) => (v === '' || v === undefined ? 'info' : v), z.enum(LOG_LEVELS, { message: 'is not a log level' })),
+};
+
+/** What `npm run commands:deploy` needs: Discord only, no KIE key. */
+export const DeployConfigSchema = z.object(discordShape);
+export type DeployConfig = z.output<typeof DeployConfigSchema>;
+
 export const ConfigSchema = z
   .object({
-    DISCORD_TOKEN: z
-      .string({ message: 'is missing' })
-      .min(1, 'is missing')
-      .refine((t) => !/\s/.test(t) && t.length >= 50, 'does not look like a Discord bot token'),
-    DISCORD_GUILD_ID: optionalString.refine((v) => v === undefined || SNOWFLAKE.test(v), 'must be a numeric Discord id'),
-    DISCORD_API_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl('http://localhost:8080/api').optional()),
+    ...discordShape,
     KIE_API_KEY: optionalString,
     KIE_BASE_URL: z.preprocess(
       (v) => (v === '' || v === undefined ? 'https://api.kie.ai' : v),
@@ -51,7 +60,6 @@ export const ConfigSchema = z
       (v) => (v === '' || v === undefined ? 'sqlite://data/teamjourney.sqlite' : v),
       z.string().refine((u) => /^(sqlite:\/\/.+|memory:\/\/)$/.test(u), 'must be sqlite://<file> or memory://'),
     ),
-    LOG_LEVEL: z.preprocess((v) => (v === '' || v === undefined ? 'info' : v), z.enum(LOG_LEVELS, { message: 'is not a log level' })),
     /** Client-side limit on KIE creates (KIE allows 20 per 10 s). */
     KIE_CREATES_PER_10S: intInRange(1, 20, 20),
     /** Global budget of KIE status reads per second for the tracker. */
@@ -97,7 +105,15 @@ export class ConfigError extends Error {
 
 /** Parse the environment; throws ConfigError naming the first bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const result = ConfigSchema.safeParse(env);
+  return parseWith(ConfigSchema, env);
+}
+
+export function parseDeployConfig(env: Record<string, string | undefined>): DeployConfig {
+  return parseWith(DeployConfigSchema, env);
+}
+
+function parseWith<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+  const result = schema.safeParse(env);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const variable = String(issue.path[0] ?? 'environment');

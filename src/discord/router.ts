@@ -1,0 +1,88 @@
+/**
+ * Routes every interaction to its handler: slash commands by name, buttons
+ * and modals by their typed custom_id. Acknowledgement and error handling
+ * live here, once: a UserError is shown to the user ephemerally; anything
+ * else is logged and the user gets a short apology with a reference.
+ */
+import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
+import { UserError } from '../domain/errors.js';
+import type { SlashCommand } from './command.js';
+import type { AppContext } from './context.js';
+import { decodeCustomId, type ComponentAction } from './customId.js';
+
+/** Handles a decoded button or modal submit. Owns its own acknowledgement (a modal must come first). */
+export type ComponentHandler = (interaction: RepliableInteraction, action: ComponentAction, ctx: AppContext) => Promise<void>;
+
+export const STALE_COMPONENT_MESSAGE =
+  'This button is from an older version of the bot and no longer works. Run the command again.';
+
+export class InteractionRouter {
+  private readonly commands: Map<string, SlashCommand>;
+
+  constructor(
+    commands: readonly SlashCommand[],
+    private readonly onComponent: ComponentHandler,
+    private readonly ctx: AppContext,
+  ) {
+    this.commands = new Map(commands.map((c) => [c.data.name, c]));
+  }
+
+  async handle(interaction: Interaction): Promise<void> {
+    try {
+      if (interaction.isChatInputCommand()) {
+        const command = this.commands.get(interaction.commandName);
+        if (!command) return void (await replyError(interaction, 'This command is not available any more.'));
+        if (command.defer === 'public') await interaction.deferReply();
+        else if (command.defer === 'ephemeral') await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+        await command.execute(interaction, this.ctx);
+        return;
+      }
+      if (interaction.isButton() || interaction.isModalSubmit()) {
+        const action = decodeCustomId(interaction.customId);
+        if (!action) return void (await replyError(interaction, STALE_COMPONENT_MESSAGE));
+        await this.onComponent(interaction, action, this.ctx);
+      }
+    } catch (error) {
+      if (!interaction.isRepliable()) return;
+      if (error instanceof UserError) {
+        await replyError(interaction, error.message).catch((e: unknown) => this.logFailure(interaction, e));
+        return;
+      }
+      const ref = this.logFailure(interaction, error);
+      await replyError(interaction, `Something went wrong on our side (ref ${ref}). Please try again.`).catch(() => {});
+    }
+  }
+
+  private logFailure(interaction: Interaction, error: unknown): string {
+    const ref = interaction.id.slice(-6);
+    this.ctx.logger.error(
+      { err: error, ref, interactionId: interaction.id, guildId: interaction.guildId, channelId: interaction.channelId, type: interaction.type },
+      'interaction handler failed',
+    );
+    return ref;
+  }
+}
+
+/**
+ * Show an error only to the user, whatever was already sent: a fresh
+ * ephemeral reply; an edit of an ephemeral defer; or, after a public defer,
+ * removing the public placeholder and following up ephemerally.
+ */
+export async function replyError(interaction: RepliableInteraction, content: string): Promise<void> {
+  const payload = { content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
+  if (!interaction.deferred && !interaction.replied) {
+    await interaction.reply(payload);
+    return;
+  }
+  if (interaction.ephemeral) {
+    await interaction.editReply({ content, allowedMentions: { parse: [] } });
+    return;
+  }
+  // Only a slash command's deferred reply is a placeholder of ours; on a
+  // component interaction the "original" message is the one carrying the
+  // buttons, which must never be deleted.
+  if (interaction.isChatInputCommand() && interaction.deferred && !interaction.replied) {
+    await interaction.deleteReply().catch(() => {});
+  }
+  await interaction.followUp(payload);
+}
