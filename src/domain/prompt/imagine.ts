@@ -365,10 +365,12 @@ function chooseTaskType(refs: readonly Reference[]): TaskType {
   if (!first) return 'mj_txt2img';
   const other = refs.find((r) => r.mode !== first.mode);
   if (other) {
+    const attached = first.parameter === IMAGINE_OPTION_NAMES.image || other.parameter === IMAGINE_OPTION_NAMES.image;
     throw new PromptError(
       other.parameter,
       `${capitalize(describe(first))} and ${describe(other)} can't be combined: KIE takes one kind of reference ` +
-        'image per task (image prompt, style reference or omni reference). Use one of them.',
+        'image per task (image prompt, style reference or omni reference). Use one of them.' +
+        (attached ? ` (${IMAGINE_OPTION_NAMES.imageMode} sets how the attached image is used.)` : ''),
     );
   }
   const secondOmni = first.mode === 'omni_reference' ? refs.find((r) => r.url !== first.url) : undefined;
