@@ -71,8 +71,12 @@ export interface KieClientOptions {
   timeoutMs?: number;
   /** Time allowed to establish the connection (a connect timeout proves nothing was sent). */
   connectTimeoutMs?: number;
-  /** Client-side limit on creates; KIE's 20 per 10 s unless told. */
-  createLimit?: WindowLimit;
+  /**
+   * Client-side limit on creates; KIE's 20 per 10 s unless told. `marginMs`
+   * (250 unless told) widens our window so network jitter and clock skew
+   * cannot squeeze max+1 of our requests into one of KIE's windows.
+   */
+  createLimit?: WindowLimit & { marginMs?: number };
   /** Client-side limit on reads (record-info, credits). */
   readsPerSecond?: number;
   retry?: KieRetryOptions;
@@ -86,6 +90,7 @@ export interface KieClientOptions {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_CREATE_MARGIN_MS = 250;
 const DEFAULT_MAX_ATTEMPTS: Record<CallKind, number> = { read: 4, create: 3 };
 const DEFAULT_BACKOFF = { baseMs: 500, maxMs: 8_000 };
 /** KIE's answers are small JSON; anything bigger is a proxy page or a fault. */
@@ -235,7 +240,9 @@ export class KieClient implements KieApi {
         maxResponseSize: MAX_RESPONSE_BYTES,
       });
     const gateDeps = { now: this.#now, sleep: this.#sleep };
-    this.#createLimiter = new SlidingWindowLimiter(options.createLimit ?? DEFAULT_CREATE_LIMIT, gateDeps);
+    const { max, windowMs, marginMs = DEFAULT_CREATE_MARGIN_MS }: KieClientOptions['createLimit'] & {} =
+      options.createLimit ?? DEFAULT_CREATE_LIMIT;
+    this.#createLimiter = new SlidingWindowLimiter({ max, windowMs: windowMs + Math.max(0, marginMs) }, gateDeps);
     this.#readLimiter = new TokenBucketLimiter({ ratePerSecond: options.readsPerSecond ?? DEFAULT_READS_PER_SECOND }, gateDeps);
     const r = options.retry ?? {};
     const attempts = (kind: CallKind): number =>
@@ -328,10 +335,19 @@ export class KieClient implements KieApi {
   async #send<S extends z.ZodType>(call: Call<S>, attempt: number, signal: AbortSignal | undefined): Promise<z.output<S>> {
     const started = this.#now();
     const redact = [this.#apiKey];
-    const fail = (error: unknown, httpStatus: number | null): unknown =>
-      signal?.aborted
-        ? signal.reason
-        : transportError(error, { endpoint: call.endpoint, httpStatus, timeoutMs: this.#timeoutMs, redact });
+    // One precise deadline for the whole exchange. undici's headers/body
+    // timeouts stay as a backstop, but they tick coarsely (~1 s) and apply
+    // per phase, so alone they could let a request run to twice timeoutMs.
+    const deadline = AbortSignal.timeout(this.#timeoutMs);
+    const fail = (error: unknown, httpStatus: number | null): unknown => {
+      if (signal?.aborted) return signal.reason;
+      const ctx = { endpoint: call.endpoint, httpStatus, timeoutMs: this.#timeoutMs, redact };
+      if (deadline.aborted) {
+        const detail = `no complete answer within ${this.#timeoutMs} ms`;
+        return new KieTimeoutError(this.#timeoutMs, detail, { ...ctx, cause: error });
+      }
+      return transportError(error, ctx);
+    };
     let res: Dispatcher.ResponseData;
     try {
       res = await request(`${this.#baseUrl}${call.path}`, {
@@ -345,7 +361,7 @@ export class KieClient implements KieApi {
         ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
-        ...(signal ? { signal } : {}),
+        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
       });
     } catch (error) {
       throw fail(error, null);

@@ -7,6 +7,7 @@ export {
   KIE_BASE_URL,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_CREATE_MARGIN_MS,
   verifyCallbackSignature,
   parseCallbackBody,
   type KieClientOptions,
