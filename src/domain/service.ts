@@ -1,0 +1,328 @@
+/**
+ * The job service: the one way a job enters the system, and the code that
+ * puts jobs back on their feet after a restart.
+ *
+ * Submission order is fixed, because each step guards against a crash in
+ * the next:
+ *
+ *   admission.admit → persist 'pending' → create the task at KIE →
+ *   persist taskId + 'running' → admission.record → tracker.track
+ *
+ * A job is on disk before KIE hears of it, so a crash mid-call leaves a
+ * 'pending' job without a taskId. On restart such a job is failed as
+ * 'interrupted' and never sent again: KIE may already have it, and a second
+ * create would charge twice.
+ *
+ * When a job ends (here, or in the tracker through its onTerminal hook) the
+ * service tells admission, which may hand back queued jobs of that channel
+ * to start now.
+ */
+import { isKieError } from '../kie/errors.js';
+import type { KieTaskRequest } from '../kie/schemas.js';
+import { UserError } from './errors.js';
+import { InvalidTransitionError, isTerminal, newJobId, transition, type Job, type JobError } from './job.js';
+import { JobNotFoundError, type JobRepository } from './jobs.js';
+import { openAdmission, type Admission, type Clock, type JobPresenter, type KieApi } from './ports.js';
+import { silentLogger, type DomainLogger, type Tracker } from './tracker.js';
+
+/** A job as a command or button builds it: the service fills in the rest. `id` may be chosen up front (button claims). */
+export type NewJob = Omit<
+  Job,
+  | 'id'
+  | 'state'
+  | 'taskId'
+  | 'results'
+  | 'error'
+  | 'delivered'
+  | 'pressed'
+  | 'polls'
+  | 'createdAt'
+  | 'submittedAt'
+  | 'finishedAt'
+  | 'kieCompletedAt'
+> & { id?: string };
+
+export type SubmitResult =
+  /** Team policy said no; nothing was persisted or sent. */
+  | { kind: 'rejected'; reason: string }
+  /** Waiting in the channel's queue at `position` (1 = next). */
+  | { kind: 'queued'; position: number; job: Job }
+  /** KIE accepted it; the tracker follows it from here. */
+  | { kind: 'running'; job: Job }
+  /** KIE refused it; the failure has been delivered (or will be, with retries). */
+  | { kind: 'failed'; job: Job };
+
+export interface JobServiceDeps {
+  repo: JobRepository;
+  kie: KieApi;
+  tracker: Tracker;
+  presenter: JobPresenter;
+  admission?: Admission;
+  clock: Clock;
+  logger?: DomainLogger;
+  /** For job ids. */
+  random?: () => number;
+}
+
+/** What resume() found and did. */
+export interface ResumeSummary {
+  /** Running jobs handed back to the tracker. */
+  polling: number;
+  /** Pending jobs without a taskId, failed as 'interrupted'. */
+  interrupted: number;
+  /** Terminal jobs whose final state was not yet shown; delivered again. */
+  redelivering: number;
+  /** Queued jobs, left to admission's queue. */
+  queued: number;
+}
+
+export const INTERRUPTED_ERROR: JobError = {
+  code: 'interrupted',
+  message: 'The bot restarted while sending this to KIE; press 🔄 to try again.',
+};
+
+const GENERIC_SUBMIT_ERROR = 'Something went wrong while sending this to KIE.';
+
+/** The KIE create call for a stored request. */
+export function createTask(kie: KieApi, request: KieTaskRequest): Promise<{ taskId: string }> {
+  switch (request.op) {
+    case 'generate':
+      return kie.generate(request.body);
+    case 'upscale':
+      return kie.upscale(request.body);
+    case 'vary':
+      return kie.vary(request.body);
+    case 'extend':
+      return kie.extendVideo(request.body);
+  }
+}
+
+/** The user-facing error for a failed create: KIE's own sentence when it is a KieError. */
+export function submitErrorOf(error: unknown): JobError {
+  return isKieError(error)
+    ? { code: String(error.code), message: error.userMessage }
+    : { code: 'error', message: GENERIC_SUBMIT_ERROR };
+}
+
+const describeError = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : String(error).slice(0, 300);
+
+export class JobService {
+  private readonly repo: JobRepository;
+  private readonly kie: KieApi;
+  private readonly tracker: Tracker;
+  private readonly presenter: JobPresenter;
+  private readonly admission: Admission;
+  private readonly clock: Clock;
+  private readonly logger: DomainLogger;
+  private readonly random: () => number;
+  private readonly unsubscribe: () => void;
+
+  constructor(deps: JobServiceDeps) {
+    this.repo = deps.repo;
+    this.kie = deps.kie;
+    this.tracker = deps.tracker;
+    this.presenter = deps.presenter;
+    this.admission = deps.admission ?? openAdmission;
+    this.clock = deps.clock;
+    this.logger = deps.logger ?? silentLogger;
+    this.random = deps.random ?? Math.random;
+    this.unsubscribe = this.tracker.onTerminal((job) => this.afterTerminal(job));
+  }
+
+  /** Detach from the tracker (tests that build several services over one tracker). */
+  dispose(): void {
+    this.unsubscribe();
+  }
+
+  async submit(draft: NewJob): Promise<SubmitResult> {
+    const now = this.clock.now();
+    const candidate: Job = {
+      ...draft,
+      id: draft.id ?? newJobId(now, this.random),
+      state: 'pending',
+      taskId: null,
+      results: [],
+      error: null,
+      delivered: false,
+      pressed: [],
+      polls: 0,
+      createdAt: now,
+      submittedAt: null,
+      finishedAt: null,
+      kieCompletedAt: null,
+    };
+    const decision = await this.admission.admit(candidate);
+    switch (decision.verdict) {
+      case 'reject':
+        return { kind: 'rejected', reason: decision.reason };
+      case 'queue': {
+        const queued = await this.repo.create({ ...candidate, state: 'queued' });
+        return { kind: 'queued', position: decision.position, job: await this.showProgress(queued) };
+      }
+      case 'run':
+        return this.send(await this.repo.create(candidate));
+    }
+  }
+
+  /**
+   * Start a job admission released from the queue: queued → pending → KIE.
+   * Null when it is no longer queued (cancelled meanwhile, or already started).
+   */
+  async startQueued(job: Job): Promise<SubmitResult | null> {
+    let pending: Job;
+    try {
+      pending = await this.repo.update(job.id, (j) => transition(j, 'pending'));
+    } catch (error) {
+      if (!(error instanceof InvalidTransitionError || error instanceof JobNotFoundError)) throw error;
+      this.logger.info({ jobId: job.id }, 'service: released job is no longer queued');
+      return null;
+    }
+    const result = await this.send(pending);
+    if (result.kind === 'running') return { kind: 'running', job: await this.showProgress(result.job) };
+    return result;
+  }
+
+  /** The author cancels their queued job. Throws UserError for anyone else or any other state. */
+  async cancel(jobId: string, userId: string): Promise<Job> {
+    const job = await this.repo.get(jobId);
+    if (!job) throw new UserError('That job no longer exists.');
+    if (job.origin.userId !== userId) throw new UserError('Only the person who asked for this can cancel it.');
+    let cancelled: Job;
+    try {
+      cancelled = await this.repo.update(jobId, (j) => transition(j, 'cancelled', { finishedAt: this.clock.now() }));
+    } catch (error) {
+      if (!(error instanceof InvalidTransitionError)) throw error;
+      throw new UserError(
+        error.from === 'cancelled' ? 'That job is already cancelled.' : 'That job has already started, so it can no longer be cancelled.',
+      );
+    }
+    await this.afterTerminal(cancelled);
+    return (await this.tracker.deliver(cancelled.id)) ?? cancelled;
+  }
+
+  /**
+   * Put every unfinished job back to work after a start. Call before
+   * tracker.start(). Never re-sends anything to KIE.
+   */
+  async resume(): Promise<ResumeSummary> {
+    const summary: ResumeSummary = { polling: 0, interrupted: 0, redelivering: 0, queued: 0 };
+    for (const job of await this.repo.listActive()) {
+      try {
+        await this.resumeOne(job, summary);
+      } catch (error) {
+        this.logger.error({ jobId: job.id, state: job.state, err: describeError(error) }, 'service: could not resume job');
+      }
+    }
+    this.logger.info({ ...summary }, 'service: resumed jobs');
+    return summary;
+  }
+
+  private async resumeOne(job: Job, summary: ResumeSummary): Promise<void> {
+    switch (job.state) {
+      case 'queued':
+        summary.queued++;
+        return;
+      case 'pending': {
+        if (job.taskId) {
+          // KIE accepted it but the 'running' write was lost: follow it.
+          const running = await this.repo.update(job.id, (j) =>
+            transition(j, 'running', { submittedAt: j.submittedAt ?? j.createdAt }),
+          );
+          this.tracker.track(running);
+          summary.polling++;
+          return;
+        }
+        const failed = await this.repo.update(job.id, (j) =>
+          transition(j, 'failed', { error: INTERRUPTED_ERROR, finishedAt: this.clock.now() }),
+        );
+        this.logger.warn({ jobId: job.id }, 'service: job was interrupted while being sent to KIE; not re-sending');
+        summary.interrupted++;
+        await this.afterTerminal(failed);
+        this.tracker.track(failed);
+        return;
+      }
+      case 'running':
+        this.tracker.track(job);
+        summary.polling++;
+        return;
+      default:
+        if (isTerminal(job.state) && !job.delivered) {
+          this.tracker.track(job);
+          summary.redelivering++;
+        }
+    }
+  }
+
+  /** A persisted 'pending' job goes to KIE; see the module comment for the order. */
+  private async send(pending: Job): Promise<SubmitResult> {
+    let taskId: string;
+    try {
+      ({ taskId } = await createTask(this.kie, pending.request));
+    } catch (error) {
+      return { kind: 'failed', job: await this.failSubmission(pending, error) };
+    }
+    let running: Job;
+    try {
+      running = await this.repo.update(pending.id, (j) =>
+        transition(j, 'running', { taskId, submittedAt: this.clock.now() }),
+      );
+    } catch (error) {
+      // The task exists at KIE but we could not record it; say which, so it can be found.
+      this.logger.error({ jobId: pending.id, taskId, err: describeError(error) }, 'service: KIE accepted a task we could not record');
+      throw error;
+    }
+    await this.recordSafely(running);
+    this.tracker.track(running);
+    return { kind: 'running', job: running };
+  }
+
+  private async failSubmission(pending: Job, error: unknown): Promise<Job> {
+    const jobError = submitErrorOf(error);
+    this.logger.warn({ jobId: pending.id, code: jobError.code, err: describeError(error) }, 'service: KIE refused the task');
+    const failed = await this.repo.update(pending.id, (j) =>
+      transition(j, 'failed', { error: jobError, finishedAt: this.clock.now() }),
+    );
+    await this.afterTerminal(failed);
+    return (await this.tracker.deliver(failed.id)) ?? failed;
+  }
+
+  /** A job ended: book it, free its slot, and start whatever admission releases. */
+  private async afterTerminal(job: Job): Promise<void> {
+    await this.recordSafely(job);
+    let released: Job[] = [];
+    try {
+      released = await this.admission.release(job);
+    } catch (error) {
+      this.logger.error({ jobId: job.id, err: describeError(error) }, 'service: admission.release failed');
+    }
+    for (const next of released) {
+      try {
+        await this.startQueued(next);
+      } catch (error) {
+        this.logger.error({ jobId: next.id, err: describeError(error) }, 'service: could not start a released job');
+      }
+    }
+  }
+
+  /** Ledger bookkeeping must never stop a job that KIE already has. */
+  private async recordSafely(job: Job): Promise<void> {
+    try {
+      await this.admission.record(job);
+    } catch (error) {
+      this.logger.error({ jobId: job.id, state: job.state, err: describeError(error) }, 'service: admission.record failed');
+    }
+  }
+
+  /** Best-effort status edit (queued position, started); keeps what the presenter learned. */
+  private async showProgress(job: Job): Promise<Job> {
+    try {
+      const patch = await this.presenter.progress(job);
+      const origin = patch?.origin;
+      return origin ? await this.repo.update(job.id, (j) => ({ ...j, origin })) : job;
+    } catch (error) {
+      this.logger.warn({ jobId: job.id, err: describeError(error) }, 'service: progress edit failed');
+      return job;
+    }
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The domain core wired for tests: the local KIE server and the real
+ * KieClient over 127.0.0.1, a store (memory or an SQLite file), the
+ * repository, a recording presenter, the tracker and the job service — all
+ * on one ManualClock, so tests move virtual time and nothing waits for real.
+ *
+ * `restart()` simulates a bot restart: the old tracker is stopped, a fresh
+ * store handle, repository, tracker and service are built over the same
+ * database and the same KIE server (which, like KIE, keeps running).
+ */
+import { KieClient } from '../../src/kie/client.js';
+import { startKieSimulator, type KieSimulator, type SimTaskInfo } from '../../src/kie/simulator/index.js';
+import { JobRepository } from '../../src/domain/jobs.js';
+import type { Admission } from '../../src/domain/ports.js';
+import { JobService } from '../../src/domain/service.js';
+import { Tracker, type TrackerObserver, type TrackerOptions } from '../../src/domain/tracker.js';
+import { openStore, type Store } from '../../src/store/store.js';
+import { ManualClock } from './manualClock.js';
+import { RecordingPresenter } from './recordingPresenter.js';
+
+export interface HarnessOptions {
+  /** Task duration at the simulator (default: 45 s for every task). */
+  durationMs?: (t: SimTaskInfo) => number;
+  /** 'memory://' (default) or 'sqlite://…' for restart tests. */
+  storeUrl?: string;
+  admission?: Admission;
+  tracker?: Partial<Omit<TrackerOptions, 'repo' | 'kie' | 'presenter' | 'clock'>>;
+}
+
+export interface Harness {
+  clock: ManualClock;
+  sim: KieSimulator;
+  kie: KieClient;
+  store: Store;
+  repo: JobRepository;
+  presenter: RecordingPresenter;
+  tracker: Tracker;
+  service: JobService;
+  finished: Array<{ jobId: string; kieCompletedAt: number | null; deliveredAt: number }>;
+  polls: string[];
+  /** record-info requests the simulator saw (virtual times). */
+  recordInfoTimes(taskId?: string): number[];
+  createCount(): number;
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  // A whole second, so KIE's second-resolution timestamps are exact.
+  const clock = new ManualClock(Date.UTC(2025, 0, 1, 12));
+  const sim = await startKieSimulator({
+    now: clock.now,
+    durationMs: options.durationMs ?? (() => 45_000),
+    seed: 7,
+    createRateLimit: null,
+  });
+  const kie = new KieClient({
+    baseUrl: sim.url,
+    apiKey: 'test-key',
+    // The tracker owns retries and pacing; the client just asks once.
+    retry: { maxAttempts: 1 },
+    readsPerSecond: 100_000,
+    createLimit: { max: 100_000, windowMs: 1_000 },
+  });
+  const storeUrl = options.storeUrl ?? 'memory://';
+  const finished: Harness['finished'] = [];
+  const polls: string[] = [];
+  const observer: TrackerObserver = {
+    onPoll: (job) => polls.push(job.id),
+    onFinished: (job, t) => finished.push({ jobId: job.id, ...t }),
+  };
+  const presenter = new RecordingPresenter();
+
+  const build = (store: Store) => {
+    const repo = new JobRepository(store);
+    const tracker = new Tracker({ repo, kie, presenter, clock, observer, random: () => 0.5, ...options.tracker });
+    const service = new JobService({
+      repo,
+      kie,
+      tracker,
+      presenter,
+      clock,
+      ...(options.admission ? { admission: options.admission } : {}),
+    });
+    return { store, repo, tracker, service };
+  };
+
+  let parts = build(await openStore(storeUrl));
+  clock.settleWith(() => parts.tracker.idle());
+
+  const harness: Harness = {
+    clock,
+    sim,
+    kie,
+    presenter,
+    finished,
+    polls,
+    get store() {
+      return parts.store;
+    },
+    get repo() {
+      return parts.repo;
+    },
+    get tracker() {
+      return parts.tracker;
+    },
+    get service() {
+      return parts.service;
+    },
+    recordInfoTimes(taskId?: string) {
+      return sim.requests
+        .filter((r) => r.endpoint === 'recordInfo' && (taskId === undefined || r.query['taskId'] === taskId))
+        .map((r) => r.at);
+    },
+    createCount() {
+      return sim.requests.filter((r) => ['generate', 'upscale', 'vary', 'extend'].includes(r.endpoint)).length;
+    },
+    async restart() {
+      await parts.tracker.stop();
+      parts.service.dispose();
+      // A memory store can't be reopened; a fresh repository over it is the closest thing.
+      let store = parts.store;
+      if (storeUrl !== 'memory://') {
+        await store.close();
+        store = await openStore(storeUrl);
+      }
+      parts = build(store);
+    },
+    async close() {
+      await parts.tracker.stop();
+      parts.service.dispose();
+      await parts.store.close();
+      await kie.close();
+      await sim.close();
+    },
+  };
+  return harness;
+}

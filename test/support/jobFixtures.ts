@@ -1,0 +1,54 @@
+/** Small builders for Job values in domain tests. */
+import type { Job, JobKind } from '../../src/domain/job.js';
+import type { NewJob } from '../../src/domain/service.js';
+import type { Speed } from '../../src/kie/schemas.js';
+
+let counter = 0;
+
+/** A fast txt2img grid request as a command would build it. */
+export function newGridJob(overrides: Partial<NewJob> = {}): NewJob {
+  const speed: Speed = overrides.speed ?? 'fast';
+  return {
+    kind: 'grid',
+    request: { op: 'generate', body: { taskType: 'mj_txt2img', prompt: 'a lighthouse at dusk', speed } },
+    promptText: 'a lighthouse at dusk',
+    speed,
+    estimatedCredits: 8,
+    origin: {
+      guildId: 'g1',
+      channelId: 'c1',
+      userId: 'u1',
+      applicationId: 'app1',
+      interactionToken: 'secret-interaction-token',
+      interactionAt: 0,
+      messageId: null,
+      replyToMessageId: null,
+      attachmentSizeLimit: null,
+    },
+    parent: null,
+    ...overrides,
+  };
+}
+
+/** A stored job in any state (defaults: running fast grid with a taskId). */
+export function storedJob(overrides: Partial<Job> = {}, kind: JobKind = 'grid'): Job {
+  counter++;
+  const base = newGridJob();
+  return {
+    ...base,
+    kind,
+    id: `job${counter}`,
+    state: 'running',
+    taskId: `task${counter}`,
+    results: [],
+    error: null,
+    delivered: false,
+    pressed: [],
+    polls: 0,
+    createdAt: counter,
+    submittedAt: 0,
+    finishedAt: null,
+    kieCompletedAt: null,
+    ...overrides,
+  };
+}
