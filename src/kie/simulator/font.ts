@@ -7,7 +7,7 @@
 export const GLYPH_WIDTH = 5;
 export const GLYPH_HEIGHT = 7;
 
-const GLYPHS: Readonly<Record<string, string>> = Object.freeze({
+export const GLYPHS: Readonly<Record<string, string>> = Object.freeze({
   A: '.###.|#...#|#...#|#####|#...#|#...#|#...#',
   B: '####.|#...#|#...#|####.|#...#|#...#|####.',
   C: '.###.|#...#|#....|#....|#....|#...#|.###.',

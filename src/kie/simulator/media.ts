@@ -188,7 +188,7 @@ const IEND_LENGTH = 12;
 
 /** The PNG unchanged, or with a private ancillary 'siMu' chunk of zeros before IEND so it is exactly `size` bytes. */
 function paddedPng(png: Buffer, size: number | null): FileBody {
-  const extra = size === null ? 0 : size - png.length - 12;
+  const extra = size === null ? -1 : size - png.length - 12;
   if (extra < 0) return { contentType: CONTENT_TYPES.png, size: png.length, chunks: function* () { yield png; } };
   return {
     contentType: CONTENT_TYPES.png,
