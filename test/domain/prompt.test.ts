@@ -461,7 +461,7 @@ describe('buildVideoRequest', () => {
     if (r.ok) throw new Error(`expected an error, got ${JSON.stringify(r.value)}`);
     return r.error;
   };
-  const SD = { taskType: 'mj_video', fileUrls: [A], motion: 'high', videoBatchSize: 1 } as const;
+  const SD = { taskType: 'mj_video' as const, fileUrls: [A], motion: 'high' as const, videoBatchSize: 1 as const };
 
   const cases: Array<[string, AnimateInput, GenerateRequest]> = [
     ['defaults: SD, high motion, one clip, a default prompt', video(), { ...SD, prompt: DEFAULT_ANIMATE_PROMPT }],

@@ -1,0 +1,107 @@
+/**
+ * What a job is expected to cost in KIE credits, before it is sent, so team
+ * budgets can be checked up front. KIE publishes no price list for the
+ * Midjourney API; the defaults are docs/NOTES.md's third-party figures (grid
+ * 3/8/16 by speed, video 15 per SD clip and 45 per HD clip) plus guesses for
+ * what nobody documents (upscale 4, vary priced as a new grid, extend as one
+ * SD clip). Hence a table that config can override from JSON.
+ */
+import { z } from 'zod';
+import { SPEEDS, describeZodError, type Speed, type VideoBatchSize } from '../kie/schemas.js';
+import type { JobKind } from './job.js';
+
+/** Credits: non-negative, possibly fractional (KIE balances are). */
+const credits = z.number().finite().nonnegative();
+
+/** A price per speed; any speed left out keeps its default. */
+const perSpeed = (defaults: Readonly<Record<Speed, number>>) =>
+  z
+    .object({
+      relaxed: credits.default(defaults.relaxed),
+      fast: credits.default(defaults.fast),
+      turbo: credits.default(defaults.turbo),
+    })
+    .strict()
+    .prefault({});
+
+const GRID_DEFAULTS = { relaxed: 3, fast: 8, turbo: 16 } as const;
+
+/**
+ * The price table. Every field is optional on input and falls back to its
+ * default, so `{"grid":{"turbo":20}}` changes one price; unknown keys are
+ * rejected so a typo in the config is reported instead of ignored.
+ */
+export const PriceTableSchema = z
+  .object({
+    /** A 4-image grid (txt2img, img2img, style and omni reference), by speed. */
+    grid: perSpeed(GRID_DEFAULTS),
+    /** Vary makes a new grid; priced by the parent's speed. */
+    vary: perSpeed(GRID_DEFAULTS),
+    /** One upscaled image. */
+    upscale: credits.default(4),
+    /** Per clip: the total is this times videoBatchSize. */
+    video: z.object({ sd: credits.default(15), hd: credits.default(45) }).strict().prefault({}),
+    /** One extension of a clip. */
+    extend: credits.default(15),
+    /**
+     * The speed assumed when a job has none: KIE takes no speed for omni
+     * reference and picks one itself.
+     */
+    unknownSpeed: z.enum(SPEEDS).default('fast'),
+  })
+  .strict();
+
+export type PriceTable = z.output<typeof PriceTableSchema>;
+
+/** Frozen through and through: shared by every caller, so nobody may change it in place. */
+export const DEFAULT_PRICES: Readonly<PriceTable> = deepFreeze(PriceTableSchema.parse({}));
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const inner of Object.values(value)) if (inner !== null && typeof inner === 'object') deepFreeze(inner as object);
+  return Object.freeze(value);
+}
+
+/** What besides the kind decides a price. */
+export interface PriceFactors {
+  /** The job's speed; null when KIE takes none (omni reference, video). */
+  speed: Speed | null;
+  /** Clips for video jobs (default 1). */
+  videoBatchSize?: VideoBatchSize | null;
+}
+
+export function estimateCredits(kind: JobKind, factors: PriceFactors, table: PriceTable = DEFAULT_PRICES): number {
+  const speed = factors.speed ?? table.unknownSpeed;
+  const clips = factors.videoBatchSize ?? 1;
+  switch (kind) {
+    case 'grid':
+      return table.grid[speed];
+    case 'vary':
+      return table.vary[speed];
+    case 'upscale':
+      return table.upscale;
+    case 'video':
+      return table.video.sd * clips;
+    case 'video_hd':
+      return table.video.hd * clips;
+    case 'extend':
+      return table.extend;
+  }
+}
+
+/**
+ * Read a price table from a JSON string (an environment variable). An empty
+ * or missing value gives the defaults; bad JSON or a bad field is an error
+ * that says which, for the config loader to report at startup.
+ */
+export function parsePriceTable(json: string | undefined): { ok: true; value: PriceTable } | { ok: false; error: string } {
+  if (json === undefined || json.trim() === '') return { ok: true, value: DEFAULT_PRICES };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (error) {
+    return { ok: false, error: `price table is not valid JSON: ${(error as Error).message}` };
+  }
+  const parsed = PriceTableSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, error: `price table: ${describeZodError(parsed.error)}` };
+}
