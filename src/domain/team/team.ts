@@ -1,0 +1,108 @@
+/**
+ * The team services, built once by the composition root over the store:
+ * settings, ledger, queue, policy (the job service's `Admission`) and the
+ * low-balance alerts. It also answers `channel()` — the `TeamView` that
+ * /imagine, /animate and the buttons read their channel defaults from — so
+ * main.ts can pass one object as `ctx.team`, and the /settings, /usage and
+ * /credits commands get the rest back with `teamOf(ctx)`.
+ */
+import type { Clock, KieApi } from '../ports.js';
+import type { Job } from '../job.js';
+import type { ChannelDefaults } from '../prompt.js';
+import type { Store } from '../../store/store.js';
+import { ChannelSettings, type EffectiveSettings, type StoredSettings } from './settings.js';
+import { Ledger, type LedgerEntry } from './ledger.js';
+import { JobQueue, type StoredQueue } from './queue.js';
+import { TeamPolicy } from './policy.js';
+import { LowBalanceAlerts, watchBalance, type AlertSink, type AlertState } from './alerts.js';
+
+/** What handlers need to know about a channel (the shape of `TeamView.channel` in src/discord/context.ts). */
+export interface ChannelPolicyView {
+  enabled: boolean;
+  defaults: ChannelDefaults;
+  buttons: EffectiveSettings['buttons'];
+  videoAllowed: boolean;
+  hdAllowed: boolean;
+  videoHd: boolean;
+  videoBatchSize: EffectiveSettings['videoBatchSize'];
+}
+
+export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
+  return {
+    enabled: s.enabled,
+    defaults: { version: s.version, aspectRatio: s.aspectRatio, speed: s.speed, stylization: s.stylize },
+    buttons: s.buttons,
+    videoAllowed: s.videoAllowed,
+    hdAllowed: s.hdAllowed,
+    videoHd: s.videoHd,
+    videoBatchSize: s.videoBatchSize,
+  };
+}
+
+export interface TeamOptions {
+  store: Store;
+  clock: Clock;
+  /** Where the low-balance alert is posted (a Discord channel message in production). */
+  alertSink: AlertSink;
+  /** See TeamPolicyDeps.onStartable: the job service's way to start queued jobs freed outside release(). */
+  onStartable?: (jobs: Job[]) => void;
+}
+
+export class Team {
+  private constructor(
+    readonly settings: ChannelSettings,
+    readonly ledger: Ledger,
+    readonly queue: JobQueue,
+    readonly policy: TeamPolicy,
+    readonly alerts: LowBalanceAlerts,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Open every team collection and load the ledger into memory. */
+  static async open(o: TeamOptions): Promise<Team> {
+    const settings = new ChannelSettings(o.store.collection<StoredSettings>('settings'));
+    const ledger = await Ledger.open(o.store.collection<LedgerEntry>('ledger'));
+    const queue = new JobQueue(o.store.collection<StoredQueue>('queue'));
+    const policy = new TeamPolicy({
+      settings,
+      ledger,
+      queue,
+      clock: o.clock,
+      ...(o.onStartable ? { onStartable: o.onStartable } : {}),
+    });
+    const alerts = new LowBalanceAlerts({
+      settings,
+      state: o.store.collection<AlertState>('meta'),
+      sink: o.alertSink,
+      clock: o.clock,
+    });
+    return new Team(settings, ledger, queue, policy, alerts, o.clock);
+  }
+
+  /** TeamView: the channel's effective settings as handlers use them. */
+  async channel(guildId: string | null, channelId: string): Promise<ChannelPolicyView> {
+    return channelPolicyView((await this.settings.resolve(guildId, channelId)).values);
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Start reading the KIE balance every `intervalMs` for the low-balance alert; returns stop. */
+  watchBalance(kie: Pick<KieApi, 'credits'>, intervalMs: number, onError?: (error: unknown) => void): () => void {
+    return watchBalance({ kie, alerts: this.alerts, clock: this.clock, intervalMs, ...(onError ? { onError } : {}) });
+  }
+}
+
+export class TeamNotWiredError extends Error {
+  constructor() {
+    super('ctx.team is not the Team from src/domain/team/team.ts; wire Team.open(...) into the AppContext in src/main.ts');
+    this.name = 'TeamNotWiredError';
+  }
+}
+
+/** The Team behind `ctx.team`, for the commands that need more than the channel view. */
+export function teamOf(ctx: { readonly team: unknown }): Team {
+  if (ctx.team instanceof Team) return ctx.team;
+  throw new TeamNotWiredError();
+}
