@@ -229,8 +229,11 @@ function readInlineFlag(into: InlineValues, token: FlagToken, param: InlineParam
     }
     case 'niji':
       return setOnce(into, 'version', given(parseNijiVersion(flag, values[0]), values[0]));
-    case 'speed':
-      return setOnce(into, 'speed', given(SPEED_FLAGS[token.name] ?? 'fast'));
+    case 'speed': {
+      const speed = SPEED_FLAGS[token.name];
+      if (speed === undefined) throw new Error(`flag table bug: ${flag} sets a speed but names none`);
+      return setOnce(into, 'speed', given(speed));
+    }
     case 'stylization':
       return setOnce(into, 'stylization', number(RANGES.stylization, '250'));
     case 'weirdness':
@@ -317,6 +320,8 @@ const MODE_TASK_TYPES = {
   style_reference: 'mj_style_reference',
   omni_reference: 'mj_omni_reference',
 } as const satisfies Record<ImageMode, TaskType>;
+/** The task types /imagine can produce. */
+type ImagineTaskType = 'mj_txt2img' | (typeof MODE_TASK_TYPES)[ImageMode];
 
 /** Midjourney reads image prompts as the URLs at the very start of the prompt. */
 function splitLeadingUrls(words: readonly string[]): { urls: string[]; rest: string[] } {
@@ -360,7 +365,7 @@ const describe = (ref: Reference): string => `${MODE_NOUNS[ref.mode]} (${ref.whe
  * are, so image prompts, style references and an omni reference cannot be
  * mixed; and Midjourney takes a single omni reference.
  */
-function chooseTaskType(refs: readonly Reference[]): TaskType {
+function chooseTaskType(refs: readonly Reference[]): ImagineTaskType {
   const first = refs[0];
   if (!first) return 'mj_txt2img';
   const other = refs.find((r) => r.mode !== first.mode);
@@ -466,14 +471,14 @@ function checkOmniWeight(taskType: TaskType, ow: Resolved<number> | undefined): 
 // Text
 // ---------------------------------------------------------------------------
 
-function promptText(words: readonly string[], taskType: TaskType): string {
+function promptText(words: readonly string[], taskType: ImagineTaskType): string {
   // Commas left dangling by removed flags (`a cat, --ar 16:9`) are prose debris.
   const text = words.join(' ').replace(/^[\s,]+|[\s,]+$/g, '');
   if (text.length === 0) {
     if (taskType === 'mj_txt2img') {
       throw new PromptError('prompt', 'The prompt is empty: describe what to create (parameters such as --ar don\'t count).');
     }
-    return IMAGE_ONLY_PROMPTS[taskType as keyof typeof IMAGE_ONLY_PROMPTS];
+    return IMAGE_ONLY_PROMPTS[taskType];
   }
   if (text.length > PROMPT_MAX_LENGTH) {
     throw new PromptError(
