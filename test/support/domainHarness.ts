@@ -11,7 +11,7 @@
 import { KieClient } from '../../src/kie/client.js';
 import { startKieSimulator, type KieSimulator, type SimTaskInfo } from '../../src/kie/simulator/index.js';
 import { JobRepository } from '../../src/domain/jobs.js';
-import type { Admission } from '../../src/domain/ports.js';
+import type { Admission, KieApi } from '../../src/domain/ports.js';
 import { JobService } from '../../src/domain/service.js';
 import { Tracker, type TrackerObserver, type TrackerOptions } from '../../src/domain/tracker.js';
 import { openStore, type Store } from '../../src/store/store.js';
@@ -24,6 +24,8 @@ export interface HarnessOptions {
   /** 'memory://' (default) or 'sqlite://…' for restart tests. */
   storeUrl?: string;
   admission?: Admission;
+  /** Wrap the real client (spies); the tracker and the service both get the wrapper. */
+  wrapKie?: (real: KieApi) => KieApi;
   tracker?: Partial<Omit<TrackerOptions, 'repo' | 'kie' | 'presenter' | 'clock'>>;
 }
 
@@ -71,12 +73,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const presenter = new RecordingPresenter();
 
+  const api = options.wrapKie ? options.wrapKie(kie) : kie;
   const build = (store: Store) => {
     const repo = new JobRepository(store);
-    const tracker = new Tracker({ repo, kie, presenter, clock, observer, random: () => 0.5, ...options.tracker });
+    const tracker = new Tracker({ repo, kie: api, presenter, clock, observer, random: () => 0.5, ...options.tracker });
     const service = new JobService({
       repo,
-      kie,
+      kie: api,
       tracker,
       presenter,
       clock,

@@ -1,0 +1,309 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/domain/errors.js';
+import type { Job } from '../../src/domain/job.js';
+import type { Admission, AdmissionDecision, KieApi } from '../../src/domain/ports.js';
+import { INTERRUPTED_ERROR, type NewJob } from '../../src/domain/service.js';
+import { startHarness, type Harness, type HarnessOptions } from '../support/domainHarness.js';
+import { newGridJob, storedJob } from '../support/jobFixtures.js';
+
+/** Team policy stand-in: answers with the verdicts it is given (then 'run'), keeps a FIFO, logs every call. */
+class FakeAdmission implements Admission {
+  readonly log: string[] = [];
+  readonly verdicts: AdmissionDecision[] = [];
+  readonly queue: Job[] = [];
+  failRecord = false;
+
+  async admit(job: Job): Promise<AdmissionDecision> {
+    this.log.push(`admit:${job.id}`);
+    const verdict = this.verdicts.shift() ?? { verdict: 'run' };
+    if (verdict.verdict === 'queue') this.queue.push(job);
+    return verdict;
+  }
+  async record(job: Job): Promise<void> {
+    this.log.push(`record:${job.id}:${job.state}`);
+    if (this.failRecord) throw new Error('ledger unavailable');
+  }
+  async release(job: Job): Promise<Job[]> {
+    this.log.push(`release:${job.id}:${job.state}`);
+    const i = this.queue.findIndex((q) => q.id === job.id);
+    if (i >= 0) this.queue.splice(i, 1);
+    return job.state === 'cancelled' ? [] : this.queue.splice(0, 1);
+  }
+}
+
+/** Delegates to the real client, logging creates and what the store held for the job at that moment. */
+function spyKie(log: string[], h: () => Harness): (real: KieApi) => KieApi {
+  const storedStates = async () => (await h().repo.listActive()).map((j) => `${j.id}:${j.state}:${j.taskId ?? '-'}`).join(',');
+  return (real) => ({
+    generate: async (body, opts) => {
+      log.push(`create:generate [${await storedStates()}]`);
+      return real.generate(body, opts);
+    },
+    upscale: async (body, opts) => {
+      log.push('create:upscale');
+      return real.upscale(body, opts);
+    },
+    vary: async (body, opts) => {
+      log.push('create:vary');
+      return real.vary(body, opts);
+    },
+    extendVideo: async (body, opts) => {
+      log.push('create:extend');
+      return real.extendVideo(body, opts);
+    },
+    recordInfo: (taskId, opts) => real.recordInfo(taskId, opts),
+    credits: (opts) => real.credits(opts),
+  });
+}
+
+let h: Harness | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function harness(options: HarnessOptions = {}): Promise<Harness> {
+  h = await startHarness(options);
+  h.tracker.start();
+  return h;
+}
+
+const sqliteUrl = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'tj-service-'));
+  dirs.push(dir);
+  return `sqlite://${join(dir, 'x.sqlite')}`;
+};
+
+describe('JobService.submit', () => {
+  it('admits, persists pending before KIE, then running with the taskId, records, tracks — in that order', async () => {
+    const admission = new FakeAdmission();
+    const hh = await harness({ admission, wrapKie: spyKie(admission.log, () => hh) });
+    const result = await hh.service.submit(newGridJob({ id: 'j1' }));
+
+    expect(result.kind).toBe('running');
+    const job = result.kind === 'running' ? result.job : undefined;
+    expect(job).toMatchObject({ id: 'j1', state: 'running', submittedAt: hh.clock.now(), polls: 0, delivered: false });
+    expect(job?.taskId).toBeTruthy();
+    expect(admission.log).toEqual(['admit:j1', 'create:generate [j1:pending:-]', 'record:j1:running']);
+    expect((await hh.repo.findByTaskId(job!.taskId!))?.id).toBe('j1');
+    expect(hh.tracker.dueAt('j1')).toBe(hh.clock.now() + 30_000);
+
+    await hh.clock.advance(60_000);
+    expect(await hh.repo.require('j1')).toMatchObject({ state: 'succeeded', delivered: true });
+    expect(admission.log.slice(3)).toEqual(['record:j1:succeeded', 'release:j1:succeeded']);
+    expect(hh.presenter.deliveriesOf('j1')).toHaveLength(1);
+  });
+
+  it('persists nothing and sends nothing when admission rejects', async () => {
+    const admission = new FakeAdmission();
+    admission.verdicts.push({ verdict: 'reject', reason: 'This channel is over its daily budget.' });
+    const hh = await harness({ admission });
+    const result = await hh.service.submit(newGridJob({ id: 'j1' }));
+    expect(result).toEqual({ kind: 'rejected', reason: 'This channel is over its daily budget.' });
+    expect(await hh.repo.get('j1')).toBeUndefined();
+    expect(hh.createCount()).toBe(0);
+  });
+
+  it.each([
+    [{ kind: 'code', code: 402, endpoint: 'create' } as const, '402', /out of credits/],
+    [{ kind: 'code', code: 422, msg: 'prompt contains banned words', endpoint: 'create' } as const, '422', /banned words/],
+    [{ kind: 'html', status: 502, endpoint: 'create' } as const, 'invalid_response', /could not read/],
+  ])('fails, books and delivers a job KIE refuses (%o)', async (fault, code, message) => {
+    const admission = new FakeAdmission();
+    const hh = await harness({ admission });
+    hh.sim.inject(fault);
+    const result = await hh.service.submit(newGridJob({ id: 'j1' }));
+
+    expect(result.kind).toBe('failed');
+    const job = await hh.repo.require('j1');
+    expect(job).toMatchObject({ state: 'failed', taskId: null, delivered: true, error: { code } });
+    expect(job.error?.message).toMatch(message);
+    expect(job.error?.message).not.toContain('test-key');
+    expect(admission.log).toEqual(['admit:j1', 'record:j1:failed', 'release:j1:failed']);
+    expect(hh.presenter.deliveriesOf('j1')).toHaveLength(1);
+    expect(hh.presenter.deliveriesOf('j1')[0]?.state).toBe('failed');
+    expect(await hh.repo.listActive()).toEqual([]);
+  });
+
+  it('retries delivering a refused job’s failure when Discord fails', async () => {
+    const hh = await harness();
+    hh.sim.inject({ kind: 'code', code: 402, endpoint: 'create' });
+    hh.presenter.failNextDeliveries(1);
+    const result = await hh.service.submit(newGridJob({ id: 'j1' }));
+    expect(result.kind === 'failed' && result.job.delivered).toBe(false);
+    await hh.clock.advance(30_000);
+    expect(await hh.repo.require('j1')).toMatchObject({ state: 'failed', delivered: true });
+    expect(hh.presenter.deliveriesOf('j1')).toHaveLength(1);
+  });
+
+  it('keeps going when the ledger fails', async () => {
+    const admission = new FakeAdmission();
+    admission.failRecord = true;
+    const hh = await harness({ admission });
+    const result = await hh.service.submit(newGridJob({ id: 'j1' }));
+    expect(result.kind).toBe('running');
+    await hh.clock.advance(60_000);
+    expect((await hh.repo.require('j1')).delivered).toBe(true);
+  });
+
+  it('sends each kind of request to its endpoint', async () => {
+    const log: string[] = [];
+    const hh = await harness({ wrapKie: spyKie(log, () => hh) });
+    const grid = await hh.service.submit(newGridJob({ id: 'grid' }));
+    await hh.clock.advance(60_000);
+    const gridTask = grid.kind === 'running' ? grid.job.taskId! : '';
+
+    const upscale = await hh.service.submit(
+      newGridJob({ id: 'up', kind: 'upscale', request: { op: 'upscale', body: { taskId: gridTask, imageIndex: 0 } } }),
+    );
+    const vary = await hh.service.submit(
+      newGridJob({ id: 'va', kind: 'vary', request: { op: 'vary', body: { taskId: gridTask, imageIndex: 4 } } }),
+    );
+    const video = await hh.service.submit(
+      newGridJob({
+        id: 'vid',
+        kind: 'video',
+        speed: null,
+        request: { op: 'generate', body: { taskType: 'mj_video', prompt: 'waves', fileUrls: [`${hh.sim.url}/x.png`], motion: 'low' } },
+      }),
+    );
+    await hh.clock.advance(120_000);
+    const videoTask = video.kind === 'running' ? video.job.taskId! : '';
+    const extend = await hh.service.submit(
+      newGridJob({
+        id: 'ext',
+        kind: 'extend',
+        speed: null,
+        request: { op: 'extend', body: { taskType: 'mj_video_extend_auto', taskId: videoTask, index: 0 } },
+      }),
+    );
+
+    expect([upscale.kind, vary.kind, video.kind, extend.kind]).toEqual(['running', 'running', 'running', 'running']);
+    expect(log.map((l) => l.split(' ')[0])).toEqual(['create:generate', 'create:upscale', 'create:vary', 'create:generate', 'create:extend']);
+    await hh.clock.advance(300_000);
+    const videoJob = await hh.repo.require('vid');
+    expect(videoJob.results.length).toBeGreaterThan(0);
+    expect(videoJob.results.every((r) => r.kind === 'video')).toBe(true);
+    expect((await hh.repo.require('ext')).delivered).toBe(true);
+  });
+});
+
+describe('the queue hook', () => {
+  it('queues a job (persisted, shown), then starts it when the running one ends', async () => {
+    const admission = new FakeAdmission();
+    admission.verdicts.push({ verdict: 'run' }, { verdict: 'queue', position: 1 });
+    const hh = await harness({ admission });
+    const first = await hh.service.submit(newGridJob({ id: 'first' }));
+    const second = await hh.service.submit(newGridJob({ id: 'second' }));
+
+    expect(first.kind).toBe('running');
+    expect(second).toMatchObject({ kind: 'queued', position: 1, job: { id: 'second', state: 'queued' } });
+    expect(await hh.repo.require('second')).toMatchObject({ state: 'queued', taskId: null, origin: { messageId: 'msg-second' } });
+    expect(hh.presenter.progressCalls.map((j) => `${j.id}:${j.state}`)).toEqual(['second:queued']);
+    expect(hh.createCount()).toBe(1);
+
+    await hh.clock.advance(46_000); // the first finishes (checked at 46.8 s at the latest)
+    await hh.clock.advance(1_000);
+    expect(await hh.repo.require('first')).toMatchObject({ state: 'succeeded', delivered: true });
+    const started = await hh.repo.require('second');
+    expect(started.state).toBe('running');
+    expect(started.taskId).toBeTruthy();
+    expect(hh.createCount()).toBe(2);
+    expect(hh.presenter.progressCalls.map((j) => `${j.id}:${j.state}`)).toContain('second:running');
+    expect(admission.log).toContain('record:second:running');
+
+    await hh.clock.advance(60_000);
+    expect(await hh.repo.require('second')).toMatchObject({ state: 'succeeded', delivered: true });
+  });
+
+  it('lets only the author cancel a queued job, frees nothing else, and never starts it', async () => {
+    const admission = new FakeAdmission();
+    admission.verdicts.push({ verdict: 'run' }, { verdict: 'queue', position: 1 });
+    const hh = await harness({ admission });
+    await hh.service.submit(newGridJob({ id: 'first' }));
+    await hh.service.submit(newGridJob({ id: 'second' }));
+
+    await expect(hh.service.cancel('second', 'someone-else')).rejects.toBeInstanceOf(UserError);
+    await expect(hh.service.cancel('first', 'u1')).rejects.toThrow(/already started/);
+    await expect(hh.service.cancel('nope', 'u1')).rejects.toThrow(/no longer exists/);
+
+    const cancelled = await hh.service.cancel('second', 'u1');
+    expect(cancelled).toMatchObject({ state: 'cancelled', delivered: true });
+    expect(admission.log).toContain('release:second:cancelled');
+    await expect(hh.service.cancel('second', 'u1')).rejects.toThrow(/already cancelled/);
+    expect(await hh.service.startQueued(cancelled)).toBeNull();
+
+    await hh.clock.advance(120_000);
+    expect(hh.createCount()).toBe(1);
+    expect(await hh.repo.listActive()).toEqual([]);
+  });
+});
+
+describe('JobService.resume after a restart', () => {
+  it('fails a pending job without a taskId as interrupted and never re-sends it', async () => {
+    const admission = new FakeAdmission();
+    const hh = await harness({ storeUrl: sqliteUrl(), admission });
+    // As if the bot died between "persist pending" and KIE's answer.
+    await hh.repo.create(storedJob({ id: 'p1', state: 'pending', taskId: null, submittedAt: null }));
+    await hh.restart();
+
+    const summary = await hh.service.resume();
+    hh.tracker.start();
+    await hh.clock.advance(60_000);
+
+    expect(summary).toEqual({ polling: 0, interrupted: 1, redelivering: 0, queued: 0 });
+    expect(await hh.repo.require('p1')).toMatchObject({ state: 'failed', delivered: true, error: INTERRUPTED_ERROR });
+    expect(hh.createCount()).toBe(0);
+    expect(hh.presenter.deliveriesOf('p1')).toHaveLength(1);
+    expect(admission.log).toEqual(['record:p1:failed', 'release:p1:failed']);
+  });
+
+  it('follows running jobs persisted mid-flight and delivers each exactly once', async () => {
+    const hh = await harness({ storeUrl: sqliteUrl() });
+    const submitted: NewJob[] = [newGridJob({ id: 'a' }), newGridJob({ id: 'b', speed: 'turbo' })];
+    for (const d of submitted) await hh.service.submit(d);
+    await hh.clock.advance(35_000); // 'a' polled, 'b' still running too (45 s tasks)
+    expect((await hh.repo.require('a')).polls).toBeGreaterThan(0);
+    const createsBefore = hh.createCount();
+
+    await hh.restart();
+    await hh.clock.advance(30_000); // down while both finish at KIE
+    const summary = await hh.service.resume();
+    hh.tracker.start();
+    await hh.clock.advance(60_000);
+
+    expect(summary.polling).toBe(2);
+    for (const id of ['a', 'b']) {
+      expect(await hh.repo.require(id)).toMatchObject({ state: 'succeeded', delivered: true });
+      expect(hh.presenter.deliveriesOf(id)).toHaveLength(1);
+    }
+    expect(hh.createCount()).toBe(createsBefore);
+    expect(await hh.repo.listActive()).toEqual([]);
+  });
+
+  it('delivers again a finished job whose delivery was lost, and leaves queued jobs to admission', async () => {
+    const hh = await harness({ storeUrl: sqliteUrl() });
+    hh.presenter.failNextDeliveries(1);
+    await hh.service.submit(newGridJob({ id: 'a' }));
+    await hh.repo.create(storedJob({ id: 'q', state: 'queued', taskId: null }));
+    await hh.clock.advance(47_000);
+    expect(await hh.repo.require('a')).toMatchObject({ state: 'succeeded', delivered: false });
+
+    await hh.restart(); // before the delivery retry
+    const summary = await hh.service.resume();
+    hh.tracker.start();
+    await hh.clock.advance(1_000);
+
+    expect(summary).toEqual({ polling: 0, interrupted: 0, redelivering: 1, queued: 1 });
+    expect(await hh.repo.require('a')).toMatchObject({ state: 'succeeded', delivered: true });
+    expect(hh.presenter.deliveriesOf('a')).toHaveLength(1);
+    expect(await hh.repo.require('q')).toMatchObject({ state: 'queued' });
+    await hh.clock.advance(120_000);
+    expect(hh.presenter.deliveriesOf('a')).toHaveLength(1);
+  });
+});
