@@ -302,6 +302,39 @@ export class TeamPolicy implements Admission {
     });
   }
 
+  /**
+   * Hand whatever may start now in a channel (or in every channel with a
+   * queue) to `onStartable`, e.g. after /settings raised the concurrency
+   * limit. Does nothing without `onStartable`: jobs then wait for the next
+   * release in their channel rather than leave the queue with nobody to
+   * start them.
+   */
+  async refresh(channelId?: string): Promise<void> {
+    if (!this.deps.onStartable) return;
+    const channels = channelId === undefined ? await this.deps.queue.channels() : [channelId];
+    for (const id of channels) this.notifyStartable(await this.drain(id));
+  }
+
+  /**
+   * After a restart, before `resume`: ledger lines of unfinished jobs the job
+   * service has no record of (a crash between admission and the service's
+   * first write) are marked failed and leave the queue, so they stop holding
+   * a slot and credits. Returns how many were closed.
+   */
+  async reconcile(jobExists: (jobId: string) => Promise<boolean>): Promise<number> {
+    const open = this.deps.ledger.query().filter((e) => e.state === 'queued' || isActive(e));
+    let closed = 0;
+    for (const e of open) {
+      if (await jobExists(e.jobId)) continue;
+      await this.locks.run(e.channelId, async () => {
+        await this.deps.ledger.put({ ...e, state: 'failed', finishedAt: this.deps.clock.now() });
+        await this.deps.queue.remove(e.channelId, e.jobId);
+      });
+      closed += 1;
+    }
+    return closed;
+  }
+
   /** After a restart: every queued job, in every channel, that may start now. */
   async resume(): Promise<Job[]> {
     const out: Job[] = [];

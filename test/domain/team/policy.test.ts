@@ -419,6 +419,39 @@ describe('TeamPolicy', () => {
     expect(await t.policy.waiting(CHANNEL)).toEqual([]);
   });
 
+  it('refresh hands freed jobs to onStartable, and does nothing without it', async () => {
+    const handed: string[] = [];
+    const t = await team(fakeClock(), { onStartable: (jobs: Job[]) => handed.push(...jobs.map((j) => j.id)) });
+    await t.settings.set('channel', CHANNEL, { maxConcurrent: 1 });
+    await t.policy.admit(makeJob({ id: 'r' }));
+    await t.policy.admit(makeJob({ id: 'w' }));
+    await t.settings.set('channel', CHANNEL, { maxConcurrent: 2 });
+    await t.policy.refresh();
+    expect(handed).toEqual(['w']);
+
+    const bare = await team();
+    await bare.settings.set('channel', CHANNEL, { maxConcurrent: 1 });
+    await bare.policy.admit(makeJob({ id: 'r2' }));
+    await bare.policy.admit(makeJob({ id: 'w2' }));
+    await bare.settings.set('channel', CHANNEL, { maxConcurrent: 2 });
+    await bare.policy.refresh(CHANNEL);
+    expect((await bare.policy.waiting(CHANNEL)).map((j) => j.id)).toEqual(['w2']);
+  });
+
+  it('reconcile closes lines of jobs the service never stored, freeing slot and credits', async () => {
+    const t = await team();
+    await t.settings.set('channel', CHANNEL, { maxConcurrent: 1, dailyBudget: 16 });
+    await t.policy.admit(makeJob({ id: 'ghost' }));
+    await t.policy.admit(makeJob({ id: 'ghost-waiting' }));
+    const known = makeJob({ id: 'known', channelId: OTHER_CHANNEL });
+    await t.policy.admit(known);
+    expect(await t.policy.reconcile(async (id) => id === 'known')).toBe(2);
+    expect(t.ledger.get('ghost')?.state).toBe('failed');
+    expect(await t.policy.waiting(CHANNEL)).toEqual([]);
+    expect(t.ledger.get('known')?.state).toBe('pending');
+    expect((await t.policy.admit(makeJob())).verdict).toBe('run');
+  });
+
   it('uses the built-in defaults without any stored settings', async () => {
     const t = await team();
     for (let i = 0; i < DEFAULT_SETTINGS.maxConcurrent; i++) expect((await t.policy.admit(makeJob())).verdict).toBe('run');
