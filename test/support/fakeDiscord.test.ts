@@ -73,6 +73,14 @@ describe('a real discord.js client against the fake', () => {
     expect(Buffer.from(await served.arrayBuffer()).equals(PNG)).toBe(true);
   });
 
+  it('builds DM interactions (no guild, a user instead of a member)', async () => {
+    const command = slash({ guildId: null, channelId: '900' });
+    expect(command.inGuild()).toBe(false);
+    expect(command.user.id).toBe(DEFAULT_USER_ID);
+    await command.reply({ content: 'hello' });
+    expect(fake.messages('900').map((m) => m.content)).toEqual(['hello']);
+  });
+
   it('answers with_response with the reply message, as Ack expects', async () => {
     const command = slash();
     const response = await command.deferReply({ withResponse: true });
@@ -111,6 +119,16 @@ describe('a real discord.js client against the fake', () => {
     await command.deferReply();
     now += 15 * 60 * 1000 + 1;
     await expect(command.editReply('late')).rejects.toMatchObject({ code: 50027 });
+  });
+
+  it('answers 10062 to an acknowledgement after the deadline, when asked to enforce it', async () => {
+    let now = Date.now();
+    await fake.close();
+    fake = await startFakeDiscord({ now: () => now, ackDeadlineMs: 3_000 });
+    client = createTestClient(fake, { rest: { retries: 0 } });
+    const command = slash();
+    now += 3_001;
+    await expect(command.deferReply()).rejects.toMatchObject({ status: 404, code: 10062 });
   });
 
   it('hides ephemeral replies from channel routes', async () => {

@@ -154,6 +154,8 @@ export interface FakeDiscordOptions {
   attachmentSizeLimit?: number;
   /** Interaction tokens stop working this long after registration (default 15 min). */
   tokenLifetimeMs?: number;
+  /** When set, a callback later than this after registration answers 404 / 10062, as Discord does after 3 s. */
+  ackDeadlineMs?: number;
   /** Time source for snowflakes, timestamps and token expiry (default Date.now). */
   now?: () => number;
   /** Called with every JSON payload the bot sends; a throw answers 400 50035 and is recorded. */
@@ -620,7 +622,8 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
 
   const callback = (params: Record<string, string>, parsed: Parsed, query: Record<string, string>) => {
     const record = interactions.get(params.token ?? '');
-    if (!record || record.id !== params.interactionId || now() - record.createdAt > 3 * tokenLifetime) throw ERR.unknownInteraction();
+    if (!record || record.id !== params.interactionId) throw ERR.unknownInteraction();
+    if (opts.ackDeadlineMs !== undefined && now() - record.createdAt > opts.ackDeadlineMs) throw ERR.unknownInteraction();
     if (record.ackType !== null) throw ERR.acknowledged();
     const body = isRecord(parsed.body) ? parsed.body : {};
     const type = typeof body.type === 'number' ? body.type : -1;
