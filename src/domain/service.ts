@@ -23,7 +23,7 @@ import { UserError } from './errors.js';
 import { InvalidTransitionError, isTerminal, newJobId, transition, type Job, type JobError } from './job.js';
 import { JobNotFoundError, type JobRepository } from './jobs.js';
 import { openAdmission, type Admission, type Clock, type JobPresenter, type KieApi } from './ports.js';
-import { silentLogger, type DomainLogger, type Tracker } from './tracker.js';
+import { describeError, silentLogger, type DomainLogger, type Tracker } from './tracker.js';
 
 /** A job as a command or button builds it: the service fills in the rest. `id` may be chosen up front (button claims). */
 export type NewJob = Omit<
@@ -103,9 +103,6 @@ export function submitErrorOf(error: unknown): JobError {
     ? { code: String(error.code), message: error.userMessage }
     : { code: 'error', message: GENERIC_SUBMIT_ERROR };
 }
-
-const describeError = (error: unknown): string =>
-  error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : String(error).slice(0, 300);
 
 export class JobService {
   private readonly repo: JobRepository;
@@ -321,7 +318,7 @@ export class JobService {
       const origin = patch?.origin;
       return origin ? await this.repo.update(job.id, (j) => ({ ...j, origin })) : job;
     } catch (error) {
-      this.logger.warn({ jobId: job.id, err: describeError(error) }, 'service: progress edit failed');
+      this.logger.warn({ jobId: job.id, err: describeError(error, [job.origin.interactionToken]) }, 'service: progress edit failed');
       return job;
     }
   }

@@ -18,7 +18,7 @@
  * Pure domain code: KIE only through KieApi, people only through
  * JobPresenter, time only through Clock.
  */
-import { isKieError, KieValidationError } from '../kie/errors.js';
+import { isKieError, KieValidationError, sanitizeMessage } from '../kie/errors.js';
 import type { TaskRecord } from '../kie/schemas.js';
 import {
   InvalidTransitionError,
@@ -125,9 +125,17 @@ const timeoutError = (ms: number): JobError => ({
   message: `KIE did not finish this within ${Math.round(ms / 60_000)} minutes, so the bot stopped waiting. Press 🔄 to try again.`,
 });
 
-/** Error text safe for logs: KieError messages are sanitized by construction; anything else is cut short. */
-const describeError = (error: unknown): string =>
-  error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : String(error).slice(0, 300);
+/**
+ * Error text safe for logs. KieError messages are sanitized by construction,
+ * but a presenter's error may quote a webhook URL, whose last segment is an
+ * interaction token: mask those, the given secrets and any Bearer token, and
+ * cap the length.
+ */
+export function describeError(error: unknown, secrets: ReadonlyArray<string | null> = []): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const masked = text.replace(/(webhooks\/\d+\/)[^\s/?#"']+/gi, '$1***');
+  return sanitizeMessage(masked, secrets.filter((x): x is string => !!x));
+}
 
 /** A binary min-heap ordered by (dueAt, seq): due order, ties in scheduling order. */
 class EntryHeap {
@@ -616,7 +624,7 @@ export class Tracker {
         const origin = patch?.origin;
         if (origin) await this.repo.update(job.id, (j) => ({ ...j, origin }));
       })
-      .catch((error: unknown) => this.logger.warn({ jobId: job.id, err: describeError(error) }, 'tracker: progress edit failed'))
+      .catch((error: unknown) => this.logger.warn({ jobId: job.id, err: describeError(error, [job.origin.interactionToken]) }, 'tracker: progress edit failed'))
       .finally(() => {
         this.progressing.delete(job.id);
         this.pruneChannels(now);
@@ -668,12 +676,12 @@ export class Tracker {
     const { baseMs, maxMs, maxAttempts } = this.deliveryRetry;
     if (attempts >= maxAttempts) {
       // Stays delivered: false in the store, so the next start tries again.
-      this.logger.error({ jobId: job.id, attempts, err: describeError(error) }, 'tracker: giving up delivering until restart');
+      this.logger.error({ jobId: job.id, attempts, err: describeError(error, [job.origin.interactionToken]) }, 'tracker: giving up delivering until restart');
       this.forgetJob(job.id);
       return;
     }
     const delay = backoffDelay(attempts, this.random, baseMs, maxMs);
-    this.logger.warn({ jobId: job.id, attempts, retryInMs: delay, err: describeError(error) }, 'tracker: delivery failed; will retry');
+    this.logger.warn({ jobId: job.id, attempts, retryInMs: delay, err: describeError(error, [job.origin.interactionToken]) }, 'tracker: delivery failed; will retry');
     if (this.tracked.has(job.id)) this.schedule(job.id, 'deliver', this.clock.now() + delay);
   }
 

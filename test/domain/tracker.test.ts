@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/domain/job.js';
-import { parseKieTime } from '../../src/domain/tracker.js';
+import { describeError, parseKieTime, type DomainLogger } from '../../src/domain/tracker.js';
 import type { Speed } from '../../src/kie/schemas.js';
 import { startHarness, type Harness, type HarnessOptions } from '../support/domainHarness.js';
 import { storedJob } from '../support/jobFixtures.js';
@@ -281,6 +281,34 @@ describe('Tracker against the local KIE server', () => {
     expect(await hh.repo.require(job.id)).toMatchObject({ state: 'succeeded', delivered: true });
     expect(hh.presenter.deliveriesOf(job.id)).toHaveLength(1);
     expect(await hh.repo.listActive()).toEqual([]);
+  });
+});
+
+describe('logging', () => {
+  it('never logs the interaction token, even when the presenter quotes it', async () => {
+    const lines: string[] = [];
+    const record = (obj: Record<string, unknown>, msg: string) => lines.push(`${msg} ${JSON.stringify(obj)}`);
+    const logger: DomainLogger = { debug: record, info: record, warn: record, error: record };
+    const hh = await harness({ tracker: { logger } });
+    const job = await runningJob(hh);
+    const token = job.origin.interactionToken!;
+    hh.presenter.deliver = async () => {
+      throw new Error(`PATCH https://discord.com/api/v10/webhooks/123/${token}/messages/@original failed; token=${token}`);
+    };
+    hh.tracker.track(job);
+    hh.tracker.start();
+    await hh.clock.advance(60_000);
+    expect(lines.some((l) => l.includes('delivery failed'))).toBe(true);
+    expect(lines.join('\n')).not.toContain(token);
+  });
+
+  it.each([
+    [new Error('at /webhooks/42/abc.DEF-123/messages/1'), [], 'Error: at /webhooks/42/***/messages/1'],
+    [new Error('Authorization: Bearer sk-123 rejected'), [], 'Error: Authorization: Bearer *** rejected'],
+    [new Error('token tok-9 expired'), ['tok-9', null], 'Error: token *** expired'],
+    ['plain', [], 'plain'],
+  ] as const)('describeError(%s)', (error, secrets, expected) => {
+    expect(describeError(error, secrets)).toBe(expected);
   });
 });
 
