@@ -72,9 +72,9 @@ export interface KieClientOptions {
   /** Time allowed to establish the connection (a connect timeout proves nothing was sent). */
   connectTimeoutMs?: number;
   /**
-   * Client-side limit on creates; KIE's 20 per 10 s unless told. `marginMs`
-   * (250 unless told) widens our window so network jitter and clock skew
-   * cannot squeeze max+1 of our requests into one of KIE's windows.
+   * Client-side limit on creates; KIE's 20 per 10 s unless told. Each
+   * request counts until windowMs after its answer (see limiter.ts), and
+   * `marginMs` (100 unless told) widens the window a little more for safety.
    */
   createLimit?: WindowLimit & { marginMs?: number };
   /** Client-side limit on reads (record-info, credits). */
@@ -90,7 +90,7 @@ export interface KieClientOptions {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-export const DEFAULT_CREATE_MARGIN_MS = 250;
+export const DEFAULT_CREATE_MARGIN_MS = 100;
 const DEFAULT_MAX_ATTEMPTS: Record<CallKind, number> = { read: 4, create: 3 };
 const DEFAULT_BACKOFF = { baseMs: 500, maxMs: 8_000 };
 /** KIE's answers are small JSON; anything bigger is a proxy page or a fault. */
@@ -314,8 +314,12 @@ export class KieClient implements KieApi {
     const limiter = call.kind === 'create' ? this.#createLimiter : this.#readLimiter;
     return withRetry(
       async (attempt) => {
-        await limiter.acquire(signal);
-        return this.#send(call, attempt, signal);
+        const release = await limiter.acquire(signal);
+        try {
+          return await this.#send(call, attempt, signal);
+        } finally {
+          release();
+        }
       },
       this.#policies[call.kind],
       {

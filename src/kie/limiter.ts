@@ -4,6 +4,8 @@
  * KIE allows 20 new generation requests per 10 s and answers the 21st with
  * 429 instead of queueing it (NOTES.md), so creates pass a sliding window
  * that makes callers wait, first come first served, and never rejects them.
+ * The window counts each request until windowMs after it *finished*, so it
+ * holds at KIE whatever the network latency.
  * Reads (record-info, credits) pass a token bucket so a tracker polling many
  * jobs cannot flood KIE either.
  *
@@ -19,10 +21,12 @@ import { realSleep, type Sleep } from './retry.js';
 /** How a gate decides: how long until the next grant, and the state after one. */
 export interface Schedule<S> {
   readonly initial: S;
-  /** Ms until one more grant is allowed at `now` (0 = now). */
+  /** Ms until one more grant is allowed at `now` (0 = now; Infinity = only after a release). */
   waitMs(state: S, now: number): number;
-  /** The state after granting at `now`. */
-  take(state: S, now: number): S;
+  /** The state after granting ticket `id` at `now`. */
+  take(state: S, now: number, id: number): S;
+  /** The state after ticket `id`'s holder finished at `now` (schedules that do not care leave it out). */
+  release?(state: S, id: number, now: number): S;
 }
 
 export interface WindowLimit {
@@ -34,32 +38,59 @@ export interface WindowLimit {
 /** KIE's documented create limit. */
 export const DEFAULT_CREATE_LIMIT: WindowLimit = { max: 20, windowMs: 10_000 };
 
-/** Grant times still inside the window ending at `now` (a grant at now - windowMs has left it). */
-export const windowGrants = (grants: readonly number[], now: number, windowMs: number): number[] =>
-  grants.filter((t) => t > now - windowMs);
-
 /**
- * Ms until a new grant keeps every window of `windowMs` at ≤ max grants:
- * 0 while fewer than max are in the window, else until the oldest one that
- * would make max+1 leaves it.
+ * One grant of the sliding window. A grant occupies the window from when it
+ * is taken until `windowMs` after it is released (`doneAt`), and for as long
+ * as it is not released. Why: KIE counts a request when it *arrives*, which
+ * is somewhere between our send and its answer. Counting from the answer
+ * makes the limit hold whatever the latency (a cold connection can take far
+ * longer than a warm one), not just on average.
  */
-export function windowWaitMs(grants: readonly number[], now: number, limit: WindowLimit): number {
-  const live = windowGrants(grants, now, limit.windowMs);
-  if (live.length < limit.max) return 0;
-  const blocker = live[live.length - limit.max];
-  return blocker === undefined ? 0 : Math.max(0, blocker + limit.windowMs - now);
+export interface WindowGrant {
+  id: number;
+  at: number;
+  /** When the request finished (answer or failure); null while in flight. */
+  doneAt: number | null;
 }
 
-/** Records a grant at `now`, forgetting grants that can no longer matter. */
-export const windowTake = (grants: readonly number[], now: number, limit: WindowLimit): number[] =>
-  [...windowGrants(grants, now, limit.windowMs), now].slice(-limit.max);
+/** When a grant stops counting: windowMs after it finished; never while in flight. */
+const leavesAt = (g: WindowGrant, windowMs: number): number =>
+  g.doneAt === null ? Number.POSITIVE_INFINITY : g.doneAt + windowMs;
 
-export function slidingWindowSchedule(limit: WindowLimit): Schedule<readonly number[]> {
+/** Grants still counting at `now` (a grant released exactly windowMs ago has left). */
+export const windowGrants = (grants: readonly WindowGrant[], now: number, windowMs: number): WindowGrant[] =>
+  grants.filter((g) => leavesAt(g, windowMs) > now);
+
+/**
+ * Ms until a new grant keeps at most `max` counting: 0 while fewer are,
+ * else until enough of them leave; Infinity when that needs an in-flight
+ * request to finish first.
+ */
+export function windowWaitMs(grants: readonly WindowGrant[], now: number, limit: WindowLimit): number {
+  const live = windowGrants(grants, now, limit.windowMs);
+  if (live.length < limit.max) return 0;
+  const leaving = live.map((g) => leavesAt(g, limit.windowMs)).sort((a, b) => a - b);
+  const until = leaving[live.length - limit.max] ?? now;
+  return Math.max(0, until - now);
+}
+
+/** Records grant `id` at `now`, forgetting grants that no longer count. */
+export const windowTake = (grants: readonly WindowGrant[], now: number, limit: WindowLimit, id: number): WindowGrant[] => [
+  ...windowGrants(grants, now, limit.windowMs),
+  { id, at: now, doneAt: null },
+];
+
+/** Marks grant `id` finished at `now` (a second release changes nothing). */
+export const windowRelease = (grants: readonly WindowGrant[], id: number, now: number): WindowGrant[] =>
+  grants.map((g) => (g.id === id && g.doneAt === null ? { ...g, doneAt: now } : g));
+
+export function slidingWindowSchedule(limit: WindowLimit): Schedule<readonly WindowGrant[]> {
   if (!(limit.max >= 1) || !(limit.windowMs > 0)) throw new RangeError('window limit needs max ≥ 1 and windowMs > 0');
   return {
     initial: [],
     waitMs: (grants, now) => windowWaitMs(grants, now, limit),
-    take: (grants, now) => windowTake(grants, now, limit),
+    take: (grants, now, id) => windowTake(grants, now, limit, id),
+    release: (grants, id, now) => windowRelease(grants, id, now),
   };
 }
 
@@ -104,6 +135,7 @@ export function tokenBucketSchedule(limit: BucketLimit, now: number): Schedule<B
     initial: { tokens: capacityOf(limit), at: now },
     waitMs: (state, t) => bucketWaitMs(state, t, limit),
     take: (state, t) => bucketTake(state, t, limit),
+    // A read is spent when sent; its end does not matter to the bucket.
   };
 }
 
@@ -116,23 +148,28 @@ export interface GateDeps {
   sleep?: Sleep;
 }
 
+/** Tells the gate the holder is done (the request finished). Idempotent. */
+export type Release = () => void;
+
 interface Waiter {
-  resolve: () => void;
+  resolve: (release: Release) => void;
   reject: (reason: unknown) => void;
   detach: () => void;
 }
 
 /**
  * Lets callers through one at a time as the schedule allows, strictly in
- * arrival order. A single pump sleeps until the head may go; callers that
- * abort leave the line without disturbing the others.
+ * arrival order. A single pump sleeps until the head may go (or, when the
+ * schedule waits for a release, until one comes); callers that abort leave
+ * the line without disturbing the others.
  */
 export class FifoGate<S> {
   private state: S;
   private readonly line: Waiter[] = [];
   private pumping = false;
-  /** Cancels the pump's sleep when nobody is left waiting (so no timer keeps the process alive). */
-  private pumpSleep: AbortController | null = null;
+  private nextId = 1;
+  /** Wakes the pump early: on a release, or when nobody is left waiting (so no timer keeps the process alive). */
+  private wake: AbortController | null = null;
   private readonly now: () => number;
   private readonly sleep: Sleep;
 
@@ -150,14 +187,17 @@ export class FifoGate<S> {
     return this.line.length;
   }
 
-  /** Resolves when the caller may go; rejects only with the signal's reason if it aborts first. */
-  acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves with a Release when the caller may go; call it when the work is
+   * done (in a finally). Rejects only with the signal's reason if it aborts first.
+   */
+  acquire(signal?: AbortSignal): Promise<Release> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<Release>((resolve, reject) => {
       const onAbort = (): void => {
         const i = this.line.indexOf(waiter);
         if (i >= 0) this.line.splice(i, 1);
-        if (this.line.length === 0) this.pumpSleep?.abort();
+        if (this.line.length === 0) this.wake?.abort();
         reject(signal?.reason);
       };
       const waiter: Waiter = { resolve, reject, detach: () => signal?.removeEventListener('abort', onAbort) };
@@ -165,6 +205,18 @@ export class FifoGate<S> {
       this.line.push(waiter);
       void this.pump();
     });
+  }
+
+  private releaser(id: number): Release {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const { release } = this.schedule;
+      if (!release) return;
+      this.state = release(this.state, id, this.now());
+      this.wake?.abort();
+    };
   }
 
   private async pump(): Promise<void> {
@@ -177,19 +229,22 @@ export class FifoGate<S> {
         const now = this.now();
         const wait = this.schedule.waitMs(this.state, now);
         if (wait <= 0) {
-          this.state = this.schedule.take(this.state, now);
+          const id = this.nextId++;
+          this.state = this.schedule.take(this.state, now, id);
           this.line.shift();
           head.detach();
-          head.resolve();
+          head.resolve(this.releaser(id));
           continue;
         }
-        this.pumpSleep = new AbortController();
+        this.wake = new AbortController();
+        const { signal } = this.wake;
         try {
-          await this.sleep(wait, this.pumpSleep.signal);
+          if (Number.isFinite(wait)) await this.sleep(wait, signal);
+          else await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
         } catch {
-          // Woken early because the line emptied; the loop re-checks.
+          // Woken early (a release, or the line emptied); the loop re-checks.
         } finally {
-          this.pumpSleep = null;
+          this.wake = null;
         }
       }
     } finally {
@@ -198,8 +253,8 @@ export class FifoGate<S> {
   }
 }
 
-/** The create limiter: a sliding window, FIFO, never rejects. */
-export class SlidingWindowLimiter extends FifoGate<readonly number[]> {
+/** The create limiter: a sliding window counted from each request's end, FIFO, never rejects. */
+export class SlidingWindowLimiter extends FifoGate<readonly WindowGrant[]> {
   constructor(limit: WindowLimit = DEFAULT_CREATE_LIMIT, deps: GateDeps = {}) {
     super(slidingWindowSchedule(limit), deps);
   }

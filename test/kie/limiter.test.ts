@@ -7,9 +7,11 @@ import {
   SlidingWindowLimiter,
   slidingWindowSchedule,
   TokenBucketLimiter,
+  windowRelease,
   windowTake,
   windowWaitMs,
   type Schedule,
+  type WindowGrant,
 } from '../../src/kie/limiter.js';
 
 /**
@@ -58,6 +60,8 @@ const flush = () => new Promise((r) => setImmediate(r));
 
 describe('sliding window math', () => {
   const limit = { max: 3, windowMs: 1000 };
+  /** Grants that finished the moment they started, at these times. */
+  const done = (...times: number[]): WindowGrant[] => times.map((at, i) => ({ id: i + 1, at, doneAt: at }));
   it.each([
     // grants, now, expected wait
     [[], 0, 0],
@@ -65,20 +69,43 @@ describe('sliding window math', () => {
     [[0, 0], 0, 0],
     [[0, 0, 0], 0, 1000],
     [[0, 0, 0], 400, 600],
-    [[0, 0, 0], 1000, 0], // a grant exactly windowMs old has left the window
+    [[0, 0, 0], 1000, 0], // a grant released exactly windowMs ago has left the window
     [[0, 100, 200], 500, 500],
     [[0, 100, 200], 1000, 0],
     [[0, 100, 200], 1050, 0],
     [[-5000, 0, 100, 200], 500, 500], // old grants ignored
-    [[0, 100, 200, 300], 1000, 100], // the 2nd newest-but-max blocks
-  ])('grants %o at %i → wait %i', (grants, now, expected) => {
-    expect(windowWaitMs(grants, now, limit)).toBe(expected);
+    [[0, 100, 200, 300], 1000, 100], // one must leave: the oldest counting one
+    [[300, 0, 200, 100], 1000, 100], // order does not matter
+  ])('grants done at %o, now %i → wait %i', (times, now, expected) => {
+    expect(windowWaitMs(done(...times), now, limit)).toBe(expected);
   });
 
-  it('take records the grant and forgets what no longer matters', () => {
-    expect(windowTake([], 0, limit)).toEqual([0]);
-    expect(windowTake([0, 100, 200], 1000, limit)).toEqual([100, 200, 1000]);
-    expect(windowTake([-2000, 0], 5, limit)).toEqual([0, 5]);
+  it('counts a grant from its end, and forever while it is in flight', () => {
+    const slow: WindowGrant = { id: 1, at: 0, doneAt: 700 };
+    expect(windowWaitMs([slow, ...done(900, 950).map((g) => ({ ...g, id: g.id + 1 }))], 1200, limit)).toBe(500);
+    const inFlight: WindowGrant[] = [
+      { id: 1, at: 0, doneAt: null },
+      { id: 2, at: 0, doneAt: null },
+      { id: 3, at: 0, doneAt: null },
+    ];
+    expect(windowWaitMs(inFlight, 60_000, limit)).toBe(Number.POSITIVE_INFINITY);
+    expect(windowWaitMs(windowRelease(inFlight, 2, 100), 500, limit)).toBe(600);
+  });
+
+  it('take records an in-flight grant and forgets grants that left', () => {
+    expect(windowTake([], 0, limit, 1)).toEqual([{ id: 1, at: 0, doneAt: null }]);
+    expect(windowTake(done(-2000, 0), 5, limit, 9)).toEqual([
+      { id: 2, at: 0, doneAt: 0 },
+      { id: 9, at: 5, doneAt: null },
+    ]);
+  });
+
+  it('release marks the end once', () => {
+    const g: WindowGrant[] = [{ id: 1, at: 0, doneAt: null }];
+    const once = windowRelease(g, 1, 50);
+    expect(once).toEqual([{ id: 1, at: 0, doneAt: 50 }]);
+    expect(windowRelease(once, 1, 90)).toEqual(once);
+    expect(windowRelease(g, 2, 50)).toEqual(g);
   });
 
   it('rejects nonsense limits', () => {
@@ -122,7 +149,12 @@ describe('SlidingWindowLimiter', () => {
     const limiter = new SlidingWindowLimiter({ max: 5, windowMs: 300 }, clock);
     const grantedAt: Array<[number, number]> = [];
     await Promise.all(
-      Array.from({ length: 12 }, (_, i) => limiter.acquire().then(() => grantedAt.push([i, clock.now()]))),
+      Array.from({ length: 12 }, (_, i) =>
+        limiter.acquire().then((release) => {
+          grantedAt.push([i, clock.now()]);
+          release(); // an instant request: counts from now
+        }),
+      ),
     );
     expect(grantedAt.map(([i]) => i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     expect(grantedAt.map(([, t]) => t)).toEqual([0, 0, 0, 0, 0, 300, 300, 300, 300, 300, 600, 600]);
@@ -133,27 +165,51 @@ describe('SlidingWindowLimiter', () => {
     const limiter = new SlidingWindowLimiter(undefined, clock);
     const times: number[] = [];
     for (let i = 0; i < 25; i++) {
-      await limiter.acquire();
+      const release = await limiter.acquire();
       times.push(clock.now());
       clock.advance(137);
+      release();
     }
     for (const t of times) {
       expect(times.filter((u) => u >= t && u < t + 10_000).length).toBeLessThanOrEqual(20);
     }
-    expect(times[20]).toBe(10_000); // the 21st waits for the 1st to leave the window
+    expect(times[20]).toBe(10_137); // the 21st waits until 10 s after the 1st *finished*
+  });
+
+  it('holds a slot while its request is in flight, then for windowMs after it ends', async () => {
+    const clock = manualClock();
+    const limiter = new SlidingWindowLimiter({ max: 1, windowMs: 100 }, clock);
+    const release = await limiter.acquire();
+    let granted = false;
+    const next = limiter.acquire().then((r) => {
+      granted = true;
+      return r;
+    });
+    await flush();
+    expect(granted).toBe(false); // waiting for the release, not for a timer
+    release();
+    release(); // idempotent
+    await flush();
+    expect(granted).toBe(false); // now waiting windowMs after the end
+    clock.wake();
+    (await next)();
+    expect(granted).toBe(true);
   });
 
   it('an aborted caller leaves the line; the others keep their order', async () => {
     const clock = manualClock();
     const limiter = new SlidingWindowLimiter({ max: 1, windowMs: 100 }, clock);
     const order: string[] = [];
-    await limiter.acquire();
+    (await limiter.acquire())();
     const controller = new AbortController();
     const a = limiter.acquire(controller.signal).then(
       () => order.push('a'),
       (e: unknown) => order.push(`a aborted: ${(e as Error).message}`),
     );
-    const b = limiter.acquire().then(() => order.push('b'));
+    const b = limiter.acquire().then((release) => {
+      order.push('b');
+      release();
+    });
     const c = limiter.acquire().then(() => order.push('c'));
     expect(limiter.waiting).toBe(3);
     controller.abort(new Error('gone'));
@@ -171,7 +227,7 @@ describe('SlidingWindowLimiter', () => {
     const limiter = new SlidingWindowLimiter({ max: 1, windowMs: 100 }, clock);
     const reason = new Error('pre-aborted');
     await expect(limiter.acquire(AbortSignal.abort(reason))).rejects.toBe(reason);
-    await limiter.acquire();
+    (await limiter.acquire())();
     const controller = new AbortController();
     const p = limiter.acquire(controller.signal);
     controller.abort(reason);
@@ -181,7 +237,7 @@ describe('SlidingWindowLimiter', () => {
     // The pump's sleep was cancelled: a newcomer is served once time allows.
     const late = limiter.acquire();
     clock.wake();
-    await expect(late).resolves.toBeUndefined();
+    await expect(late).resolves.toBeTypeOf('function');
   });
 });
 
