@@ -17,8 +17,7 @@ import {
   VARY_INDEX,
   VideoExtendRequestSchema,
 } from '../schemas.js';
-import type { FaultQueue } from './faults.js';
-import { RATE_LIMIT_MSG } from './faults.js';
+import { RATE_LIMIT_MSG, type FaultQueue } from './faults.js';
 import { priceOf, type SimPriceTable } from './pricing.js';
 import type { SlidingWindowLimiter } from './rateLimit.js';
 import {
