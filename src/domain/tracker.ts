@@ -223,7 +223,7 @@ export class Tracker {
   private readonly scheduled = new Map<string, Entry>();
   private readonly tracked = new Set<string>();
   private readonly polling = new Map<string, Promise<void>>();
-  /** Jobs asked to be polled (pollSoon) while a poll of theirs was in flight. */
+  /** Jobs due for a poll (pollSoon, or their next check) while a poll of theirs was still in flight. */
   private readonly pollAgain = new Set<string>();
   private readonly delivering = new Map<string, Promise<Job | undefined>>();
   private readonly progressing = new Map<string, Promise<void>>();
@@ -395,6 +395,12 @@ export class Tracker {
         this.spawn(this.deliver(top.jobId));
         continue;
       }
+      if (this.polling.has(top.jobId)) {
+        // Its previous poll is still settling: run this one right after it.
+        this.take(top);
+        this.pollAgain.add(top.jobId);
+        continue;
+      }
       if (this.polling.size >= this.maxConcurrent) break; // a finishing poll pumps again
       if (this.pollBudget.nextSlot(now) > now) break; // the timer wakes us at the next slot
       this.take(top);
@@ -446,8 +452,9 @@ export class Tracker {
         if (this.tracked.has(jobId)) this.schedule(jobId, 'poll', this.clock.now() + this.tuning.errorMaxMs);
       })
       .finally(() => {
-        this.polling.delete(jobId);
-        if (this.pollAgain.delete(jobId) && this.tracked.has(jobId) && this.scheduled.get(jobId)?.task === 'poll') {
+        if (this.polling.get(jobId) === p) this.polling.delete(jobId);
+        // Asked for again while in flight: poll now, unless it is already waiting to be delivered.
+        if (this.pollAgain.delete(jobId) && this.tracked.has(jobId) && this.scheduled.get(jobId)?.task !== 'deliver') {
           this.schedule(jobId, 'poll', this.clock.now());
         }
         this.pump();

@@ -165,6 +165,18 @@ describe('Tracker against the local KIE server', () => {
     hh.tracker.pollSoon('unknown-job'); // harmless
   });
 
+  it('polls again right after the poll in flight when told the task changed meanwhile', async () => {
+    const hh = await harness();
+    const job = await runningJob(hh, { polls: 1 }); // due at once
+    const t0 = hh.clock.now();
+    hh.tracker.track(job);
+    hh.tracker.start(); // the poll is now in flight
+    hh.tracker.pollSoon(job.id);
+    await hh.clock.advance(0);
+    expect(hh.recordInfoTimes(job.taskId!).map((t) => t - t0)).toEqual([0, 0]);
+    expect(hh.tracker.dueAt(job.id)).toBeGreaterThan(t0); // and back on the schedule
+  });
+
   it('spends at most the per-second budget when 100 jobs are due at once, in order', async () => {
     const hh = await harness({ tracker: { maxPollsPerSecond: 8 } });
     const jobs: Job[] = [];
