@@ -63,6 +63,8 @@ export interface KieRetryOptions {
   maxRetryAfterMs?: number;
 }
 
+export type CreateLimit = WindowLimit & { marginMs?: number };
+
 export interface KieClientOptions {
   /** https://api.kie.ai unless told (a path prefix, for a proxy, is kept). */
   baseUrl?: string;
@@ -76,7 +78,7 @@ export interface KieClientOptions {
    * request counts until windowMs after its answer (see limiter.ts), and
    * `marginMs` (100 unless told) widens the window a little more for safety.
    */
-  createLimit?: WindowLimit & { marginMs?: number };
+  createLimit?: CreateLimit;
   /** Client-side limit on reads (record-info, credits). */
   readsPerSecond?: number;
   retry?: KieRetryOptions;
@@ -240,8 +242,7 @@ export class KieClient implements KieApi {
         maxResponseSize: MAX_RESPONSE_BYTES,
       });
     const gateDeps = { now: this.#now, sleep: this.#sleep };
-    const { max, windowMs, marginMs = DEFAULT_CREATE_MARGIN_MS }: KieClientOptions['createLimit'] & {} =
-      options.createLimit ?? DEFAULT_CREATE_LIMIT;
+    const { max, windowMs, marginMs = DEFAULT_CREATE_MARGIN_MS }: CreateLimit = options.createLimit ?? DEFAULT_CREATE_LIMIT;
     this.#createLimiter = new SlidingWindowLimiter({ max, windowMs: windowMs + Math.max(0, marginMs) }, gateDeps);
     this.#readLimiter = new TokenBucketLimiter({ ratePerSecond: options.readsPerSecond ?? DEFAULT_READS_PER_SECOND }, gateDeps);
     const r = options.retry ?? {};

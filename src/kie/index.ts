@@ -11,6 +11,7 @@ export {
   verifyCallbackSignature,
   parseCallbackBody,
   type KieClientOptions,
+  type CreateLimit,
   type KieRetryOptions,
   type KieLogger,
   type CallbackSignatureInput,
