@@ -80,9 +80,6 @@ export const ConfigSchema = z
         return z.NEVER;
       }
     }),
-    /** Low-balance alert: where and below how many credits. */
-    LOW_BALANCE_CHANNEL_ID: optionalString.refine((v) => v === undefined || SNOWFLAKE.test(v), 'must be a numeric Discord channel id'),
-    LOW_BALANCE_THRESHOLD: intInRange(0, 100_000_000, 500),
   })
   .superRefine((c, ctx) => {
     if (c.KIE_BASE_URL !== 'simulator' && !c.KIE_API_KEY) {

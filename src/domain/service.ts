@@ -20,7 +20,7 @@
 import { isKieError } from '../kie/errors.js';
 import type { KieTaskRequest } from '../kie/schemas.js';
 import { UserError } from './errors.js';
-import { InvalidTransitionError, isTerminal, newJobId, transition, type Job, type JobError } from './job.js';
+import { InvalidTransitionError, isTerminal, newJobId, transition, type Job, type JobError, type JobOrigin } from './job.js';
 import { JobNotFoundError, type JobRepository } from './jobs.js';
 import { openAdmission, type Admission, type Clock, type JobPresenter, type KieApi } from './ports.js';
 import { describeError, silentLogger, type DomainLogger, type Tracker } from './tracker.js';
@@ -51,6 +51,10 @@ export type SubmitResult =
   | { kind: 'running'; job: Job }
   /** KIE refused it; the failure has been delivered (or will be, with retries). */
   | { kind: 'failed'; job: Job };
+
+export interface SubmitHooks {
+  onAdmitted?: (job: Job) => Promise<Partial<JobOrigin> | void>;
+}
 
 export interface JobServiceDeps {
   repo: JobRepository;
@@ -132,7 +136,14 @@ export class JobService {
     this.unsubscribe();
   }
 
-  async submit(draft: NewJob): Promise<SubmitResult> {
+  /**
+   * `hooks.onAdmitted` runs once team policy has admitted (or queued) the
+   * job and before it is stored or sent: the interaction layer acknowledges
+   * there, so a refusal can still be private, and returns where the job's
+   * message lives. If it fails the job goes on (delivery falls back to a new
+   * message).
+   */
+  async submit(draft: NewJob, hooks: SubmitHooks = {}): Promise<SubmitResult> {
     const now = this.clock.now();
     const candidate: Job = {
       ...draft,
@@ -150,15 +161,26 @@ export class JobService {
       kieCompletedAt: null,
     };
     const decision = await this.admission.admit(candidate);
+    if (decision.verdict === 'reject') return { kind: 'rejected', reason: decision.reason };
+    const placed = await this.acknowledge(candidate, hooks);
     switch (decision.verdict) {
-      case 'reject':
-        return { kind: 'rejected', reason: decision.reason };
       case 'queue': {
-        const queued = await this.repo.create({ ...candidate, state: 'queued' });
+        const queued = await this.repo.create({ ...placed, state: 'queued' });
         return { kind: 'queued', position: decision.position, job: await this.showProgress(queued) };
       }
       case 'run':
-        return this.send(await this.repo.create(candidate));
+        return this.send(await this.repo.create(placed));
+    }
+  }
+
+  private async acknowledge(job: Job, hooks: SubmitHooks): Promise<Job> {
+    if (!hooks.onAdmitted) return job;
+    try {
+      const origin = await hooks.onAdmitted(job);
+      return origin ? { ...job, origin: { ...job.origin, ...origin } } : job;
+    } catch (error) {
+      this.logger.warn({ jobId: job.id, err: describeError(error) }, 'service: acknowledging the job failed; going on');
+      return job;
     }
   }
 

@@ -37,7 +37,7 @@ class KeyvCollection<T> implements Collection<T> {
   }
   async *entries(): AsyncGenerator<[string, T]> {
     if (!this.keyv.iterator) throw new Error('this DATABASE_URL backend cannot list records');
-    for await (const [key, value] of this.keyv.iterator()) {
+    for await (const [key, value] of this.keyv.iterator(undefined)) {
       if (value !== undefined) yield [String(key), value as T];
     }
   }

@@ -1,0 +1,123 @@
+/**
+ * Wires the parts into a running bot. src/main.ts builds the concrete
+ * boundaries (config, store, KIE client, discord.js client) and hands them
+ * here; tests and the benchmark hand in their fakes' equivalents (a client
+ * whose REST points at a fake Discord, a client for the local KIE server).
+ */
+import { Events, type Client, type Interaction } from 'discord.js';
+import type { Logger } from 'pino';
+import { commands } from '../commands/index.js';
+import type { AppContext } from './discord/context.js';
+import { handleComponent } from './discord/components.js';
+import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter.js';
+import { createChannelMessage } from './discord/rest.js';
+import { InteractionRouter } from './discord/router.js';
+import { JobRepository } from './domain/jobs.js';
+import { systemClock, type Clock, type KieApi } from './domain/ports.js';
+import { DEFAULT_PRICES, type PriceTable } from './domain/pricing.js';
+import type { ScheduleTuning } from './domain/schedule.js';
+import { JobService } from './domain/service.js';
+import { Team } from './domain/team/team.js';
+import { Tracker, type TrackerObserver } from './domain/tracker.js';
+import type { Store } from './store/store.js';
+
+export interface AppDeps {
+  client: Client;
+  store: Store;
+  kie: KieApi;
+  logger: Logger;
+  clock?: Clock;
+  prices?: PriceTable;
+  /** Global budget of KIE status reads per second. */
+  maxPollsPerSecond?: number;
+  /** Polling schedule overrides (the simulator runs faster than life). */
+  schedule?: Partial<ScheduleTuning>;
+  observer?: TrackerObserver;
+  presenter?: Partial<Omit<DiscordPresenterDeps, 'rest' | 'clock'>>;
+  /** Largest image accepted as input to /imagine and /animate. */
+  maxInputImageBytes?: number;
+  /** How often to read the KIE balance for the low-balance alert; 0 = never. */
+  balanceCheckMs?: number;
+}
+
+export interface App {
+  ctx: AppContext;
+  router: InteractionRouter;
+  tracker: Tracker;
+  jobs: JobService;
+  team: Team;
+  /** Resume unfinished jobs, start the tracker and listen for interactions. */
+  start(): Promise<void>;
+  /** Stop listening and tracking (jobs stay persisted for the next start). */
+  stop(): Promise<void>;
+}
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const clock = deps.clock ?? systemClock;
+  const { client, kie, logger } = deps;
+  const repo = new JobRepository(deps.store);
+  const presenter = new DiscordPresenter({
+    rest: client.rest,
+    clock,
+    logger: logger.child({ module: 'presenter' }),
+    ...deps.presenter,
+  });
+  const tracker = new Tracker({
+    repo,
+    kie,
+    presenter,
+    clock,
+    logger: logger.child({ module: 'tracker' }),
+    ...(deps.observer ? { observer: deps.observer } : {}),
+    ...(deps.schedule ? { schedule: deps.schedule } : {}),
+    ...(deps.maxPollsPerSecond ? { maxPollsPerSecond: deps.maxPollsPerSecond } : {}),
+  });
+  // The team's queue hands back jobs to start; the service starts them. The
+  // service exists only after the team, hence the late binding.
+  let jobs: JobService | undefined;
+  const team = await Team.open({
+    store: deps.store,
+    clock,
+    alertSink: { send: async (channelId, content) => void (await createChannelMessage(client.rest, channelId, { content })) },
+    onStartable: (queued) => {
+      for (const job of queued) void jobs?.startQueued(job).catch((err: unknown) => logger.error({ err, jobId: job.id }, 'could not start queued job'));
+    },
+  });
+  jobs = new JobService({ repo, kie, tracker, presenter, admission: team.policy, clock, logger: logger.child({ module: 'jobs' }) });
+
+  const ctx: AppContext = {
+    clock,
+    logger,
+    kie,
+    jobs,
+    repo,
+    team,
+    prices: deps.prices ?? DEFAULT_PRICES,
+    limits: { maxInputImageBytes: deps.maxInputImageBytes ?? 25 * 1024 * 1024 },
+  };
+  const router = new InteractionRouter(commands, handleComponent, ctx);
+  const onInteraction = (interaction: Interaction): void => void router.handle(interaction);
+  let stopBalance: (() => void) | null = null;
+
+  return {
+    ctx,
+    router,
+    tracker,
+    jobs,
+    team,
+    async start() {
+      client.on(Events.InteractionCreate, onInteraction);
+      const resumed = await jobs.resume();
+      logger.info(resumed, 'resumed unfinished jobs');
+      tracker.start();
+      if (deps.balanceCheckMs) {
+        stopBalance = team.watchBalance(kie, deps.balanceCheckMs, (err) => logger.warn({ err }, 'balance check failed'));
+      }
+    },
+    async stop() {
+      client.off(Events.InteractionCreate, onInteraction);
+      stopBalance?.();
+      await tracker.stop();
+    },
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Buttons and the manual-extend modal on result messages. Each click is
+ * parsed (custom_id → typed action, done by the router), checked (the job
+ * exists, the channel allows it, the clicker may press it, it isn't a
+ * duplicate) and run (a new job through the same path as /imagine). All
+ * checks are local and fast, so the first response is always in time.
+ */
+import {
+  MessageFlags,
+  type ButtonInteraction,
+  type ModalSubmitInteraction,
+  type RepliableInteraction,
+} from 'discord.js';
+import { planFollowUp, type FollowUpAction } from '../domain/actions.js';
+import { UserError } from '../domain/errors.js';
+import { newJobId, type Job } from '../domain/job.js';
+import type { AppContext } from './context.js';
+import { EXTEND_PROMPT_INPUT_ID, pressedKey, type ComponentAction } from './customId.js';
+import { messageLink, renderExtendModal, renderPressedGrid } from './render.js';
+import { replyError } from './router.js';
+import { submitDraft } from './submit.js';
+
+/** KIE deletes results after ~14 days (NOTES.md); past that a follow-up cannot work. */
+export const KIE_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+
+const ACTION_NOUN: Record<FollowUpAction, string> = {
+  upscale: 'upscale',
+  vary: 'variation',
+  reroll: 'reroll',
+  vary_up: 'variation',
+  animate_high: 'animation',
+  animate_low: 'animation',
+  extend_auto: 'extension',
+  extend_manual: 'extension',
+};
+
+export async function handleComponent(interaction: RepliableInteraction, action: ComponentAction, ctx: AppContext): Promise<void> {
+  switch (action.action) {
+    case 'cancel':
+      return handleCancel(interaction as ButtonInteraction, action.jobId, ctx);
+    case 'extend_modal': {
+      if (!interaction.isModalSubmit()) throw new UserError('That form has expired; press the button again.');
+      const prompt = interaction.fields.getTextInputValue(EXTEND_PROMPT_INPUT_ID);
+      return runFollowUp(interaction, ctx, action.jobId, 'extend_manual', action.index, prompt);
+    }
+    default: {
+      if (!interaction.isButton()) return;
+      const position = 'index' in action ? action.index : 0;
+      return runFollowUp(interaction, ctx, action.jobId, action.action, position);
+    }
+  }
+}
+
+/** The job behind a button, and whether this user may press it here. */
+async function checkedParent(interaction: RepliableInteraction, ctx: AppContext, jobId: string): Promise<Job> {
+  const parent = await ctx.repo.get(jobId);
+  if (!parent) throw new UserError('The bot no longer knows that result, so its buttons cannot be used.');
+  const view = await ctx.team.channel(interaction.guildId, interaction.channelId!);
+  if (!view.enabled) throw new UserError('Teamjourney is turned off in this channel.');
+  if (view.buttons === 'author' && parent.origin.userId !== interaction.user.id) {
+    throw new UserError(`In this channel only <@${parent.origin.userId}>, who made this, can use its buttons.`);
+  }
+  return parent;
+}
+
+function checkRetention(parent: Job, now: number): void {
+  const finishedAt = parent.kieCompletedAt ?? parent.finishedAt;
+  if (finishedAt !== null && now - finishedAt > KIE_RETENTION_MS) {
+    throw new UserError('That result is no longer available at KIE (results are kept about 14 days), so it cannot be used any more.');
+  }
+}
+
+async function runFollowUp(
+  interaction: ButtonInteraction | ModalSubmitInteraction,
+  ctx: AppContext,
+  parentId: string,
+  action: FollowUpAction,
+  position: number,
+  prompt?: string,
+): Promise<void> {
+  const parent = await checkedParent(interaction, ctx, parentId);
+  if (action !== 'reroll') checkRetention(parent, ctx.clock.now());
+
+  const view = await ctx.team.channel(interaction.guildId, interaction.channelId!);
+  const grid = parent.kind === 'upscale' && parent.parent ? ((await ctx.repo.get(parent.parent.jobId)) ?? null) : null;
+  const plan = planFollowUp(parent, action, position, {
+    grid,
+    video: { hd: view.videoHd, batchSize: view.videoBatchSize },
+    prompt: prompt ?? 'placeholder',
+  });
+  if (!plan.ok) throw new UserError(plan.message);
+
+  // Manual extend asks for the continuation first; a modal must be the first response.
+  if (action === 'extend_manual' && prompt === undefined && interaction.isButton()) {
+    await interaction.showModal(renderExtendModal(parent, position));
+    return;
+  }
+
+  // One job per (result, action, position): a double click or a second
+  // teammate gets a pointer to the existing job instead of a second charge.
+  const childId = newJobId(ctx.clock.now());
+  const existing = await claim(ctx, parent.id, action, position, childId);
+  if (existing) {
+    const where = existing.origin.messageId ? ` ${messageLink(existing.origin.guildId, existing.origin.channelId, existing.origin.messageId)}` : '';
+    const state = existing.state === 'succeeded' ? 'is already done' : 'is already in progress';
+    await interaction.reply({
+      content: `That ${ACTION_NOUN[action]} ${state}:${where}`,
+      flags: MessageFlags.Ephemeral,
+      allowedMentions: { parse: [] },
+    });
+    return;
+  }
+
+  const key = pressedKey({ action, jobId: parent.id, index: position } as ComponentAction);
+  const result = await submitDraft(
+    interaction,
+    ctx,
+    plan.value,
+    async () => {
+      if (action === 'upscale' && interaction.isButton()) {
+        // As in Midjourney: the pressed U turns blue on the grid, and the upscale arrives as a new message.
+        const pressed = await ctx.repo.update(parent.id, (j) => ({ ...j, pressed: [...new Set([...j.pressed, key])] }));
+        await interaction.update(renderPressedGrid(pressed));
+        const followUp = await interaction.followUp({ content: `Upscaling image #${position + 1} · <@${interaction.user.id}>`, allowedMentions: { parse: [] } });
+        return { messageId: followUp.id, replyTo: interaction.message.id };
+      }
+      const res = await interaction.deferReply({ withResponse: true });
+      const messageId = res.resource?.message?.id ?? (await interaction.fetchReply()).id;
+      return { messageId, replyTo: parent.origin.messageId };
+    },
+    (message) => replyError(interaction, message),
+    childId,
+  );
+  if (result.kind === 'rejected' || result.kind === 'failed') await ctx.repo.releaseAction(parent.id, action, position, childId);
+}
+
+/** Claim the action; a failed earlier attempt doesn't block a retry. Returns the live existing job, if any. */
+async function claim(ctx: AppContext, parentId: string, action: FollowUpAction, position: number, childId: string): Promise<Job | null> {
+  const existingId = await ctx.repo.claimAction(parentId, action, position, childId);
+  if (!existingId) return null;
+  const existing = await ctx.repo.get(existingId);
+  if (existing && existing.state !== 'failed' && existing.state !== 'cancelled') return existing;
+  await ctx.repo.releaseAction(parentId, action, position, existingId);
+  return (await ctx.repo.claimAction(parentId, action, position, childId)) ? claim(ctx, parentId, action, position, childId) : null;
+}
+
+async function handleCancel(interaction: ButtonInteraction, jobId: string, ctx: AppContext): Promise<void> {
+  const job = await ctx.repo.get(jobId);
+  if (!job) throw new UserError('That job no longer exists.');
+  if (job.origin.userId !== interaction.user.id) throw new UserError('Only the person who asked for this can cancel it.');
+  await interaction.deferUpdate();
+  await ctx.jobs.cancel(jobId, interaction.user.id);
+}

@@ -1,0 +1,75 @@
+/**
+ * The one path from an interaction to a submitted job, shared by slash
+ * commands and buttons: who/where from the interaction, the cost estimate,
+ * then the job service — acknowledging publicly only once team policy has
+ * admitted the job, so a refusal stays ephemeral.
+ */
+import type { RepliableInteraction } from 'discord.js';
+import type { VideoBatchSize } from '../kie/schemas.js';
+import type { JobDraft } from '../domain/actions.js';
+import type { JobOrigin } from '../domain/job.js';
+import { estimateCredits } from '../domain/pricing.js';
+import type { SubmitResult } from '../domain/service.js';
+import type { Ack } from './ack.js';
+import type { AppContext } from './context.js';
+
+/** Who and where, from the interaction. The token is kept to edit the reply for its 15 minutes. */
+export function originOf(interaction: RepliableInteraction, messageId: string | null, replyTo: string | null = null): JobOrigin {
+  return {
+    guildId: interaction.guildId,
+    channelId: interaction.channelId!,
+    userId: interaction.user.id,
+    applicationId: interaction.applicationId,
+    interactionToken: interaction.token,
+    interactionAt: interaction.createdTimestamp,
+    messageId,
+    replyToMessageId: replyTo,
+    attachmentSizeLimit: interaction.attachmentSizeLimit ?? null,
+  };
+}
+
+export function videoBatchOf(draft: JobDraft): VideoBatchSize {
+  return draft.request.op === 'generate' ? (draft.request.body.videoBatchSize ?? 1) : 1;
+}
+
+/**
+ * Submit a draft for this interaction. `acknowledge` makes the public
+ * message the job will live in (a deferred reply, or a follow-up after a
+ * button update) and returns its id.
+ */
+export async function submitDraft(
+  interaction: RepliableInteraction,
+  ctx: AppContext,
+  draft: JobDraft,
+  acknowledge: () => Promise<{ messageId: string | null; replyTo?: string | null }>,
+  refuse: (message: string) => Promise<void>,
+  id?: string,
+): Promise<SubmitResult> {
+  const result = await ctx.jobs.submit(
+    {
+      ...draft,
+      ...(id ? { id } : {}),
+      estimatedCredits: estimateCredits(draft.kind, { speed: draft.speed, videoBatchSize: videoBatchOf(draft) }, ctx.prices),
+      origin: originOf(interaction, null),
+    },
+    {
+      onAdmitted: async () => {
+        const { messageId, replyTo } = await acknowledge();
+        return { messageId, replyToMessageId: replyTo ?? null };
+      },
+    },
+  );
+  if (result.kind === 'rejected') await refuse(result.reason);
+  return result;
+}
+
+/** The slash-command flavour: the job lives in the command's own (deferred) reply. */
+export function submitFromInteraction(interaction: RepliableInteraction, ack: Ack, ctx: AppContext, draft: JobDraft): Promise<SubmitResult> {
+  return submitDraft(
+    interaction,
+    ctx,
+    draft,
+    async () => ({ messageId: await ack.publicly() }),
+    (m) => ack.refuse(m),
+  );
+}

@@ -1,0 +1,117 @@
+/**
+ * The composition root: parse the configuration, open the store, build the
+ * KIE client (or start the bundled local KIE server in simulator mode), the
+ * Discord client, wire them (src/app.ts), register the commands and start.
+ * The only file that reads process.env.
+ */
+import { existsSync } from 'node:fs';
+import { Client, Events, GatewayIntentBits } from 'discord.js';
+import { buildApp } from './app.js';
+import { ConfigError, isSimulator, parseConfig, type Config } from './config.js';
+import { deployCommands } from './discord/deploy.js';
+import { commandDefinitions } from '../commands/index.js';
+import { parsePriceTable } from './domain/pricing.js';
+import { KieClient } from './kie/client.js';
+import { createLogger, type Logger } from './log.js';
+import { openStore } from './store/store.js';
+import { startKieSimulator, type KieSimulator } from './kie/simulator/index.js';
+
+const BALANCE_CHECK_MS = 10 * 60 * 1000;
+
+function loadConfig(): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** The KIE endpoint to talk to: KIE itself, or the local server in simulator mode. */
+async function kieEndpoint(config: Config, logger: Logger): Promise<{ baseUrl: string; apiKey: string; simulator: KieSimulator | null }> {
+  if (!isSimulator(config)) return { baseUrl: config.KIE_BASE_URL, apiKey: config.KIE_API_KEY!, simulator: null };
+  const simulator = await startKieSimulator({ timeScale: config.SIMULATOR_TIME_SCALE, apiKey: null });
+  logger.warn(
+    { url: simulator.url, timeScale: config.SIMULATOR_TIME_SCALE },
+    'SIMULATOR MODE: KIE is simulated locally; results are placeholder images and videos, no credits are spent',
+  );
+  return { baseUrl: simulator.url, apiKey: 'simulator', simulator };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const prices = parsePriceTable(config.PRICE_TABLE === undefined ? undefined : JSON.stringify(config.PRICE_TABLE));
+  if (!prices.ok) {
+    console.error(`Configuration error: PRICE_TABLE ${prices.error}`);
+    process.exit(1);
+  }
+
+  const store = await openStore(config.DATABASE_URL);
+  const endpoint = await kieEndpoint(config, logger);
+  const kie = new KieClient({
+    baseUrl: endpoint.baseUrl,
+    apiKey: endpoint.apiKey,
+    timeoutMs: config.KIE_TIMEOUT_MS,
+    createLimit: { max: config.KIE_CREATES_PER_10S, windowMs: 10_000 },
+    logger: logger.child({ module: 'kie' }),
+  });
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    ...(config.DISCORD_API_URL ? { rest: { api: config.DISCORD_API_URL } } : {}),
+  });
+
+  const app = await buildApp({
+    client,
+    store,
+    kie,
+    logger,
+    prices: prices.value,
+    maxPollsPerSecond: config.KIE_POLLS_PER_SECOND,
+    ...(endpoint.simulator ? { schedule: { timeScale: config.SIMULATOR_TIME_SCALE } } : {}),
+    balanceCheckMs: BALANCE_CHECK_MS,
+  });
+
+  client.once(Events.ClientReady, async (ready) => {
+    try {
+      const count = await deployCommands(ready.rest, ready.application.id, config.DISCORD_GUILD_ID, commandDefinitions());
+      logger.info({ count, guildId: config.DISCORD_GUILD_ID ?? 'global' }, 'registered slash commands');
+    } catch (err) {
+      logger.error({ err }, 'could not register slash commands');
+    }
+    logger.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'Teamjourney is online');
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down; unfinished jobs resume on the next start');
+    await app.stop();
+    await client.destroy();
+    await kie.close();
+    await endpoint.simulator?.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await app.start();
+  await client.login(config.DISCORD_TOKEN);
+}
+
+main().catch((error: unknown) => {
+  // Discord rejects a bad token at login; say so plainly (the token itself is never printed).
+  const message = error instanceof Error ? error.message : String(error);
+  if (/TokenInvalid|An invalid token was provided/i.test(message)) {
+    console.error('Configuration error: DISCORD_TOKEN was rejected by Discord. Reset the token in the developer portal and update it.');
+  } else {
+    console.error(`Teamjourney could not start: ${message}`);
+  }
+  process.exit(1);
+});
