@@ -54,7 +54,10 @@ export const ConfigSchema = z
     KIE_API_KEY: optionalString,
     KIE_BASE_URL: z.preprocess(
       (v) => (v === '' || v === undefined ? 'https://api.kie.ai' : v),
-      z.union([z.literal('simulator'), httpUrl('https://api.kie.ai')]),
+      z
+        .string()
+        .refine((v) => v === 'simulator' || (/^https?:\/\//.test(v) && URL.canParse(v)), 'must be an http(s) URL or "simulator"')
+        .transform((v) => v.replace(/\/+$/, '')),
     ),
     DATABASE_URL: z.preprocess(
       (v) => (v === '' || v === undefined ? 'sqlite://data/teamjourney.sqlite' : v),

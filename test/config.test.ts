@@ -31,7 +31,7 @@ describe('parseConfig', () => {
     [{ DISCORD_TOKEN: '', KIE_API_KEY: KEY }, 'DISCORD_TOKEN', 'is missing'],
     [{ DISCORD_TOKEN: 'short', KIE_API_KEY: KEY }, 'DISCORD_TOKEN', 'does not look like'],
     [{ DISCORD_TOKEN: TOKEN }, 'KIE_API_KEY', 'is missing'],
-    [{ ...base, KIE_BASE_URL: 'api.kie.ai' }, 'KIE_BASE_URL', 'URL'],
+    [{ ...base, KIE_BASE_URL: 'api.kie.ai' }, 'KIE_BASE_URL', 'must be an http(s) URL or "simulator"'],
     [{ ...base, KIE_BASE_URL: 'ftp://api.kie.ai' }, 'KIE_BASE_URL', ''],
     [{ ...base, DISCORD_GUILD_ID: 'my-server' }, 'DISCORD_GUILD_ID', 'numeric'],
     [{ ...base, DISCORD_API_URL: 'nope' }, 'DISCORD_API_URL', 'URL'],

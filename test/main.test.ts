@@ -1,0 +1,45 @@
+/**
+ * The process-level contract of `npm start` with bad configuration: exit
+ * status 1 and one clear line naming the variable, no stack trace, never a
+ * secret's value. Runs the real entry point in a child process.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nw.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB';
+
+function start(env: Record<string, string>) {
+  // An empty working directory, so no developer's .env is read.
+  const cwd = mkdtempSync(join(tmpdir(), 'tj-main-'));
+  return spawnSync(process.execPath, ['--import', TSX, MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+describe('npm start with bad configuration', () => {
+  it.each([
+    [{}, 'DISCORD_TOKEN'],
+    [{ DISCORD_TOKEN: TOKEN }, 'KIE_API_KEY'],
+    [{ DISCORD_TOKEN: TOKEN, KIE_API_KEY: 'sk-very-secret', KIE_BASE_URL: 'api.kie.ai' }, 'KIE_BASE_URL'],
+    [{ DISCORD_TOKEN: TOKEN, KIE_API_KEY: 'sk-very-secret', DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+  ])('exits 1 with one line naming the variable (%#)', (env, variable) => {
+    const run = start(env as Record<string, string>);
+    expect(run.status).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^Configuration error: ${variable} `));
+    expect(run.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack trace
+    expect(run.stderr + run.stdout).not.toContain(TOKEN);
+    expect(run.stderr + run.stdout).not.toContain('sk-very-secret');
+  });
+});
