@@ -1,0 +1,480 @@
+/**
+ * /settings — per-channel policy for the people who manage channels.
+ *
+ *   view                 every effective value for this channel and where it comes from
+ *   set [scope] <…>      change one or more values for this channel (or, scope:server, the server defaults)
+ *   reset <setting|all>  make values inherit again
+ *
+ * Visible to members with Manage Channels (default_member_permissions);
+ * server-wide changes also need Manage Server. Replies are ephemeral.
+ */
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ChannelType,
+  InteractionContextType,
+  PermissionFlagsBits,
+  type APIApplicationCommandBasicOption,
+  type ChatInputCommandInteraction,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import { ASPECT_RATIOS, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES, type Speed } from '../src/kie/schemas.js';
+import type { SlashCommand } from '../src/discord/command.js';
+import type { AppContext } from '../src/discord/context.js';
+import { UserError } from '../src/domain/errors.js';
+import { teamOf } from '../src/domain/team/team.js';
+import { formatCredits } from '../src/domain/team/ledger.js';
+import {
+  BUTTON_POLICIES,
+  InvalidSettingError,
+  MAX_CONCURRENT_LIMIT,
+  SERVER_ONLY_KEYS,
+  SETTING_KEYS,
+  type EffectiveSettings,
+  type ResolvedSettings,
+  type SettingKey,
+  type SettingSource,
+  type SettingsScope,
+} from '../src/domain/team/settings.js';
+
+type Options = ChatInputCommandInteraction['options'];
+
+/** How one setting appears in Discord: its option, its label, how to read and show it. */
+interface SettingUi<K extends SettingKey = SettingKey> {
+  key: K;
+  label: string;
+  option: APIApplicationCommandBasicOption;
+  /** The option's value as the setting's value; undefined when the option wasn't given. */
+  read(o: Options): EffectiveSettings[K] | undefined;
+  show(v: EffectiveSettings[K]): string;
+}
+
+const yesNo = (v: boolean): string => (v ? 'yes' : 'no');
+const limit = (unit: string) => (v: number | null): string => (v === null ? 'no limit' : `${formatCredits(v)} ${unit}`);
+/** 0 in a limit option means "no limit" (a channel is turned off with `enabled`, not with a zero budget). */
+const zeroIsNone = (v: number | null): number | null | undefined => (v === null ? undefined : v === 0 ? null : v);
+const optional = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+/** Every non-empty set of speeds, in SPEEDS order, as the allowed_speeds choices. */
+const SPEED_SETS: Speed[][] = [1, 2, 3, 4, 5, 6, 7].map((mask) => SPEEDS.filter((_, i) => mask & (1 << i)));
+const speedSetName = (set: readonly Speed[]): string => set.join(', ');
+
+const ui = <K extends SettingKey>(s: SettingUi<K>): SettingUi<K> => s;
+
+/** The settings in `/settings view` order; `set` has one option for each. */
+export const SETTINGS_UI = [
+  ui({
+    key: 'enabled',
+    label: 'Enabled',
+    option: { type: ApplicationCommandOptionType.Boolean, name: 'enabled', description: 'Whether the bot works in this channel' },
+    read: (o) => optional(o.getBoolean('enabled')),
+    show: yesNo,
+  }),
+  ui({
+    key: 'version',
+    label: 'Default version',
+    option: {
+      type: ApplicationCommandOptionType.String,
+      name: 'version',
+      description: 'Default model version',
+      choices: VERSIONS.map((v) => ({ name: v === 'niji6' ? 'niji 6' : `v${v}`, value: v })),
+    },
+    read: (o) => optional(o.getString('version')) as EffectiveSettings['version'] | undefined,
+    show: (v) => (v === 'niji6' ? 'niji 6' : `v${v}`),
+  }),
+  ui({
+    key: 'aspectRatio',
+    label: 'Default aspect ratio',
+    option: {
+      type: ApplicationCommandOptionType.String,
+      name: 'aspect',
+      description: 'Default aspect ratio',
+      choices: ASPECT_RATIOS.map((r) => ({ name: r, value: r })),
+    },
+    read: (o) => optional(o.getString('aspect')) as EffectiveSettings['aspectRatio'] | undefined,
+    show: (v) => v,
+  }),
+  ui({
+    key: 'speed',
+    label: 'Default speed',
+    option: {
+      type: ApplicationCommandOptionType.String,
+      name: 'speed',
+      description: 'Default speed',
+      choices: SPEEDS.map((s) => ({ name: s, value: s })),
+    },
+    read: (o) => optional(o.getString('speed')) as Speed | undefined,
+    show: (v) => v,
+  }),
+  ui({
+    key: 'stylize',
+    label: 'Default stylize',
+    option: { type: ApplicationCommandOptionType.Integer, name: 'stylize', description: 'Default stylize (--s), 0–1000', min_value: 0, max_value: 1000 },
+    read: (o) => optional(o.getInteger('stylize')),
+    show: String,
+  }),
+  ui({
+    key: 'allowedSpeeds',
+    label: 'Allowed speeds',
+    option: {
+      type: ApplicationCommandOptionType.String,
+      name: 'allowed_speeds',
+      description: 'Speeds people may use here',
+      choices: SPEED_SETS.map((set) => ({ name: speedSetName(set), value: set.join(',') })),
+    },
+    read: (o) => {
+      const v = o.getString('allowed_speeds');
+      return v === null ? undefined : (v.split(',') as Speed[]);
+    },
+    show: speedSetName,
+  }),
+  ui({
+    key: 'videoAllowed',
+    label: 'Video allowed',
+    option: { type: ApplicationCommandOptionType.Boolean, name: 'video', description: 'Whether video (animate, extend) is allowed' },
+    read: (o) => optional(o.getBoolean('video')),
+    show: yesNo,
+  }),
+  ui({
+    key: 'hdAllowed',
+    label: 'HD video allowed',
+    option: { type: ApplicationCommandOptionType.Boolean, name: 'hd', description: 'Whether HD video is allowed' },
+    read: (o) => optional(o.getBoolean('hd')),
+    show: yesNo,
+  }),
+  ui({
+    key: 'videoHd',
+    label: 'Animate in HD by default',
+    option: { type: ApplicationCommandOptionType.Boolean, name: 'video_hd_default', description: 'Animate in HD unless the user says otherwise' },
+    read: (o) => optional(o.getBoolean('video_hd_default')),
+    show: yesNo,
+  }),
+  ui({
+    key: 'videoBatchSize',
+    label: 'Clips per animate',
+    option: {
+      type: ApplicationCommandOptionType.Integer,
+      name: 'video_batch',
+      description: 'Clips per animate unless the user says otherwise',
+      choices: VIDEO_BATCH_SIZES.map((n) => ({ name: String(n), value: n })),
+    },
+    read: (o) => optional(o.getInteger('video_batch')) as EffectiveSettings['videoBatchSize'] | undefined,
+    show: String,
+  }),
+  ui({
+    key: 'buttons',
+    label: 'Who may press buttons',
+    option: {
+      type: ApplicationCommandOptionType.String,
+      name: 'buttons',
+      description: 'Who may press the buttons on results',
+      choices: [
+        { name: 'anyone', value: 'anyone' },
+        { name: "only the job's author", value: 'author' },
+      ],
+    },
+    read: (o) => optional(o.getString('buttons')) as (typeof BUTTON_POLICIES)[number] | undefined,
+    show: (v) => (v === 'author' ? "the job's author" : 'anyone'),
+  }),
+  ui({
+    key: 'maxConcurrent',
+    label: 'Jobs at once',
+    option: {
+      type: ApplicationCommandOptionType.Integer,
+      name: 'max_concurrent',
+      description: 'Jobs running at once in this channel; more wait in a queue',
+      min_value: 1,
+      max_value: MAX_CONCURRENT_LIMIT,
+    },
+    read: (o) => optional(o.getInteger('max_concurrent')),
+    show: String,
+  }),
+  ui({
+    key: 'userDailyJobs',
+    label: 'Jobs per person per day',
+    option: {
+      type: ApplicationCommandOptionType.Integer,
+      name: 'user_daily_jobs',
+      description: 'Jobs one person may start here per day, UTC (0 = no limit)',
+      min_value: 0,
+      max_value: 100_000,
+    },
+    read: (o) => zeroIsNone(o.getInteger('user_daily_jobs')),
+    show: (v) => (v === null ? 'no limit' : String(v)),
+  }),
+  ui({
+    key: 'dailyBudget',
+    label: 'Daily budget',
+    option: {
+      type: ApplicationCommandOptionType.Number,
+      name: 'daily_budget',
+      description: 'Credits this channel may spend per day, UTC (0 = no limit)',
+      min_value: 0,
+      max_value: 10_000_000,
+    },
+    read: (o) => zeroIsNone(o.getNumber('daily_budget')),
+    show: limit('credits'),
+  }),
+  ui({
+    key: 'monthlyBudget',
+    label: 'Monthly budget',
+    option: {
+      type: ApplicationCommandOptionType.Number,
+      name: 'monthly_budget',
+      description: 'Credits this channel may spend per month, UTC (0 = no limit)',
+      min_value: 0,
+      max_value: 100_000_000,
+    },
+    read: (o) => zeroIsNone(o.getNumber('monthly_budget')),
+    show: limit('credits'),
+  }),
+  ui({
+    key: 'bannedWords',
+    label: 'Banned words',
+    option: {
+      type: ApplicationCommandOptionType.String,
+      name: 'banned_words',
+      description: 'Words refused in prompts, comma-separated; replaces the list ("none" clears it)',
+      max_length: 1000,
+    },
+    read: (o) => {
+      const v = o.getString('banned_words');
+      if (v === null) return undefined;
+      return v.trim().toLowerCase() === 'none' ? [] : v.split(',').map((w) => w.trim()).filter((w) => w.length > 0);
+    },
+    show: (v) => (v.length === 0 ? 'none' : truncate(v.map((w) => `\`${w.replace(/`/g, "'")}\``).join(', '), 300)),
+  }),
+  ui({
+    key: 'countFailed',
+    label: 'Failed jobs count against limits',
+    option: { type: ApplicationCommandOptionType.Boolean, name: 'count_failed', description: 'Whether failed jobs count against budgets and daily limits' },
+    read: (o) => optional(o.getBoolean('count_failed')),
+    show: yesNo,
+  }),
+  ui({
+    key: 'alertChannelId',
+    label: 'Low-balance alert channel',
+    option: {
+      type: ApplicationCommandOptionType.Channel,
+      name: 'alert_channel',
+      description: 'Server only: where the low KIE balance alert is posted',
+      channel_types: [ChannelType.GuildText, ChannelType.GuildAnnouncement],
+    },
+    read: (o) => optional(o.getChannel('alert_channel')?.id ?? null),
+    show: (v) => (v === null ? 'none' : `<#${v}>`),
+  }),
+  ui({
+    key: 'lowBalanceThreshold',
+    label: 'Low-balance alert below',
+    option: {
+      type: ApplicationCommandOptionType.Number,
+      name: 'low_balance_alert',
+      description: 'Server only: alert when the KIE balance falls under this many credits (0 = off)',
+      min_value: 0,
+      max_value: 100_000_000,
+    },
+    read: (o) => zeroIsNone(o.getNumber('low_balance_alert')),
+    show: (v) => (v === null ? 'off' : `${formatCredits(v)} credits`),
+  }),
+] as const satisfies readonly SettingUi[];
+
+const UI_BY_KEY = new Map<SettingKey, SettingUi>(SETTINGS_UI.map((s) => [s.key, s as unknown as SettingUi]));
+const uiOf = (key: SettingKey): SettingUi => {
+  const found = UI_BY_KEY.get(key);
+  if (!found) throw new Error(`no /settings UI for ${key}`);
+  return found;
+};
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+const SCOPE_OPTION: APIApplicationCommandBasicOption = {
+  type: ApplicationCommandOptionType.String,
+  name: 'scope',
+  description: 'This channel (default) or the defaults for the whole server',
+  choices: [
+    { name: 'this channel', value: 'channel' },
+    { name: 'whole server (defaults)', value: 'server' },
+  ],
+};
+
+export const data = {
+  name: 'settings',
+  description: "This channel's Teamjourney settings: defaults, limits and budgets",
+  type: ApplicationCommandType.ChatInput,
+  contexts: [InteractionContextType.Guild],
+  default_member_permissions: String(PermissionFlagsBits.ManageChannels),
+  options: [
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'view',
+      description: 'Show every setting for this channel and where it comes from',
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'set',
+      description: 'Change settings for this channel, or server-wide defaults',
+      options: [SCOPE_OPTION, ...SETTINGS_UI.map((s) => s.option)],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand,
+      name: 'reset',
+      description: 'Make a setting inherit again (from the server, or the built-in default)',
+      options: [
+        {
+          type: ApplicationCommandOptionType.String,
+          name: 'setting',
+          description: 'Which setting',
+          required: true,
+          choices: [...SETTINGS_UI.map((s) => ({ name: s.label, value: s.key })), { name: 'all settings', value: 'all' }],
+        },
+        SCOPE_OPTION,
+      ],
+    },
+  ],
+} satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
+
+// ---------------------------------------------------------------------------
+// Pure parts
+// ---------------------------------------------------------------------------
+
+const SOURCE_LABELS: Record<SettingSource, string> = {
+  channel: 'this channel',
+  server: 'server default',
+  default: 'built-in',
+};
+
+/** `/settings view`: one line per setting, value and source. */
+export function formatSettingsView(channelId: string, resolved: ResolvedSettings): string {
+  const lines = [`**Settings for <#${channelId}>**`];
+  for (const key of SETTING_KEYS) {
+    const s = uiOf(key);
+    lines.push(`${s.label}: **${s.show(resolved.values[key] as never)}** · *${SOURCE_LABELS[resolved.sources[key]]}*`);
+  }
+  lines.push('', 'Change with `/settings set`, undo with `/settings reset`. This channel’s values win over the server defaults.');
+  return truncate(lines.join('\n'), 2000);
+}
+
+/** Every setting whose option was given, as a patch for the settings service. */
+export function readPatch(options: Options): Partial<EffectiveSettings> {
+  const patch: Record<string, unknown> = {};
+  for (const s of SETTINGS_UI) {
+    const value = (s as unknown as SettingUi).read(options);
+    if (value !== undefined) patch[s.key] = value;
+  }
+  return patch as Partial<EffectiveSettings>;
+}
+
+export function describeChanges(patch: Partial<EffectiveSettings>): string {
+  return Object.entries(patch)
+    .map(([key, value]) => {
+      const s = uiOf(key as SettingKey);
+      return `${s.label} → **${s.show(value as never)}**`;
+    })
+    .join('\n');
+}
+
+// ---------------------------------------------------------------------------
+// Execution
+// ---------------------------------------------------------------------------
+
+const reply = (interaction: ChatInputCommandInteraction, content: string) =>
+  interaction.editReply({ content, allowedMentions: { parse: [] } });
+
+function scopeOf(interaction: ChatInputCommandInteraction): SettingsScope {
+  const scope = (interaction.options.getString('scope') ?? 'channel') as SettingsScope;
+  if (scope === 'server' && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
+    throw new UserError('Changing the server-wide defaults needs the Manage Server permission.');
+  }
+  return scope;
+}
+
+function guildOf(interaction: ChatInputCommandInteraction): string {
+  if (!interaction.guildId) throw new UserError('Settings belong to server channels; run this in a server.');
+  return interaction.guildId;
+}
+
+async function view(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
+  const resolved = await teamOf(ctx).settings.resolve(guildOf(interaction), interaction.channelId);
+  await reply(interaction, formatSettingsView(interaction.channelId, resolved));
+}
+
+async function set(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
+  const guildId = guildOf(interaction);
+  const scope = scopeOf(interaction);
+  const patch = readPatch(interaction.options);
+  if (Object.keys(patch).length === 0) throw new UserError('Nothing to change: pick at least one setting.');
+  const serverOnly = Object.keys(patch).filter((k) => SERVER_ONLY_KEYS.includes(k as SettingKey));
+  if (scope === 'channel' && serverOnly.length > 0) {
+    const names = serverOnly.map((k) => `\`${uiOf(k as SettingKey).option.name}\``).join(', ');
+    throw new UserError(`${names} can only be set for the whole server: add \`scope:whole server\`.`);
+  }
+  const team = teamOf(ctx);
+  const id = scope === 'server' ? guildId : interaction.channelId;
+  try {
+    await team.settings.set(scope, id, patch);
+  } catch (error) {
+    if (error instanceof InvalidSettingError) throw new UserError(`That value doesn't work: ${error.message}.`);
+    throw error;
+  }
+  if (patch.maxConcurrent !== undefined) await team.policy.refresh(scope === 'channel' ? interaction.channelId : undefined);
+
+  const where = scope === 'server' ? 'the server defaults' : `<#${interaction.channelId}>`;
+  const lines = [`Updated ${where}:`, describeChanges(patch)];
+  if (scope === 'server') {
+    const here = await team.settings.explicit('channel', interaction.channelId);
+    const shadowed = Object.keys(patch).filter((k) => k in here && !SERVER_ONLY_KEYS.includes(k as SettingKey));
+    if (shadowed.length > 0) {
+      const labels = shadowed.map((k) => uiOf(k as SettingKey).label.toLowerCase()).join(', ');
+      lines.push('', `Note: <#${interaction.channelId}> has its own ${labels}, which still wins here.`);
+    }
+  }
+  const effective = await team.settings.resolve(guildId, interaction.channelId);
+  if (patch.speed !== undefined && effective.values.speed !== patch.speed && scope === 'channel') {
+    lines.push('', `Note: ${patch.speed} isn't an allowed speed here, so the default is ${effective.values.speed}.`);
+  }
+  await reply(interaction, lines.join('\n'));
+}
+
+async function reset(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
+  const guildId = guildOf(interaction);
+  const scope = scopeOf(interaction);
+  const which = interaction.options.getString('setting', true);
+  const team = teamOf(ctx);
+  const id = scope === 'server' ? guildId : interaction.channelId;
+  if (which === 'all') {
+    await team.settings.reset(scope, id, 'all');
+  } else if ((SETTING_KEYS as string[]).includes(which)) {
+    await team.settings.reset(scope, id, [which as SettingKey]);
+  } else {
+    throw new UserError(`There is no setting called ${which}.`);
+  }
+  await team.policy.refresh(scope === 'channel' ? interaction.channelId : undefined);
+  const resolved = await team.settings.resolve(guildId, interaction.channelId);
+  const what = which === 'all' ? 'Every setting' : uiOf(which as SettingKey).label;
+  const from = scope === 'server' ? 'the server defaults' : `<#${interaction.channelId}>`;
+  const lines = [`${what} reset for ${from}.`];
+  if (which !== 'all') {
+    const key = which as SettingKey;
+    lines.push(
+      `${uiOf(key).label} here is now **${uiOf(key).show(resolved.values[key] as never)}** · *${SOURCE_LABELS[resolved.sources[key]]}*`,
+    );
+  }
+  await reply(interaction, lines.join('\n'));
+}
+
+export async function execute(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
+  switch (interaction.options.getSubcommand(true)) {
+    case 'view':
+      return view(interaction, ctx);
+    case 'set':
+      return set(interaction, ctx);
+    case 'reset':
+      return reset(interaction, ctx);
+    default:
+      throw new UserError('Unknown /settings subcommand.');
+  }
+}
+
+export const command: SlashCommand = { data, defer: 'ephemeral', execute };
