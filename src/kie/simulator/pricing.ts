@@ -1,7 +1,7 @@
 /**
  * What a simulated task costs. The defaults are NOTES.md's (uncertain,
  * third-party) figures; KIE publishes none for upscale/vary/extend, so those
- * are guesses: an upscale is cheap, a vary is a new grid at fast speed, an
+ * are guesses: an upscale costs 4 (as the bot's default price table assumes), a vary is a new grid at fast speed, an
  * extend is one more SD clip.
  */
 import type { Speed } from '../schemas.js';
@@ -22,7 +22,7 @@ export const DEFAULT_SIM_PRICES: Readonly<SimPriceTable> = Object.freeze({
   grid: Object.freeze({ relaxed: 3, fast: 8, turbo: 16 }),
   videoSdPerClip: 15,
   videoHdPerClip: 45,
-  upscale: 2,
+  upscale: 4,
   vary: 8,
   extend: 15,
 });

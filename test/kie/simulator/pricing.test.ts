@@ -11,7 +11,7 @@ describe('priceOf', () => {
     [{ op: 'generate', taskType: 'mj_omni_reference', speed: null, resultCount: 4 }, 8],
     [{ op: 'generate', taskType: 'mj_video', speed: null, resultCount: 2 }, 30],
     [{ op: 'generate', taskType: 'mj_video_hd', speed: null, resultCount: 4 }, 180],
-    [{ op: 'upscale', taskType: 'mj_upscale', speed: 'turbo', resultCount: 1 }, 2],
+    [{ op: 'upscale', taskType: 'mj_upscale', speed: 'turbo', resultCount: 1 }, 4],
     [{ op: 'vary', taskType: 'mj_vary', speed: 'fast', resultCount: 4 }, 8],
     [{ op: 'extend', taskType: 'mj_video_extend_auto', speed: null, resultCount: 1 }, 15],
   ] as const)('%o costs %i', (task, price) => {
