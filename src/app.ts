@@ -56,10 +56,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const clock = deps.clock ?? systemClock;
   const { client, kie, logger } = deps;
   const repo = new JobRepository(deps.store);
+  // The team's queue hands back jobs to start; the service starts them. The
+  // service exists only after the team, hence the late binding.
+  let jobs: JobService | undefined;
+  const team = await Team.open({
+    store: deps.store,
+    clock,
+    alertSink: { send: async (channelId, content) => void (await createChannelMessage(client.rest, channelId, { content })) },
+    onStartable: (queued) => {
+      for (const job of queued) void jobs?.startQueued(job).catch((err: unknown) => logger.error({ err, jobId: job.id }, 'could not start queued job'));
+    },
+  });
   const presenter = new DiscordPresenter({
     rest: client.rest,
     clock,
     logger: logger.child({ module: 'presenter' }),
+    queuePosition: (job) => team.queue.position(job.origin.channelId, job.id),
     ...deps.presenter,
   });
   const tracker = new Tracker({
@@ -71,17 +83,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...(deps.observer ? { observer: deps.observer } : {}),
     ...(deps.schedule ? { schedule: deps.schedule } : {}),
     ...(deps.maxPollsPerSecond ? { maxPollsPerSecond: deps.maxPollsPerSecond } : {}),
-  });
-  // The team's queue hands back jobs to start; the service starts them. The
-  // service exists only after the team, hence the late binding.
-  let jobs: JobService | undefined;
-  const team = await Team.open({
-    store: deps.store,
-    clock,
-    alertSink: { send: async (channelId, content) => void (await createChannelMessage(client.rest, channelId, { content })) },
-    onStartable: (queued) => {
-      for (const job of queued) void jobs?.startQueued(job).catch((err: unknown) => logger.error({ err, jobId: job.id }, 'could not start queued job'));
-    },
   });
   jobs = new JobService({ repo, kie, tracker, presenter, admission: team.policy, clock, logger: logger.child({ module: 'jobs' }) });
 

@@ -57,6 +57,8 @@ export interface DiscordPresenterDeps {
   downloadTimeoutMs?: number;
   /** Files downloaded at once. Default 4. */
   downloadConcurrency?: number;
+  /** A queued job's place in its channel's queue (1 = next), for "Queued · position 3". */
+  queuePosition?: (job: Job) => Promise<number | null>;
 }
 
 export const DEFAULT_TOKEN_MAX_AGE_MS = 14 * 60 * 1000;
@@ -135,6 +137,7 @@ export class DiscordPresenter implements JobPresenter {
   private readonly maxAttachmentBytes: number;
   private readonly downloadTimeoutMs: number;
   private readonly downloadConcurrency: number;
+  private readonly queuePosition: DiscordPresenterDeps['queuePosition'];
 
   constructor(deps: DiscordPresenterDeps) {
     this.rest = deps.rest;
@@ -146,6 +149,7 @@ export class DiscordPresenter implements JobPresenter {
     this.maxAttachmentBytes = deps.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES;
     this.downloadTimeoutMs = deps.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
     this.downloadConcurrency = deps.downloadConcurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY;
+    this.queuePosition = deps.queuePosition;
   }
 
   /**
@@ -155,7 +159,8 @@ export class DiscordPresenter implements JobPresenter {
    * our code still throws.
    */
   async progress(job: Job): Promise<Partial<Pick<Job, 'origin'>> | void> {
-    const payload = this.render.renderStatus(job, { now: this.clock.now() });
+    const position = job.state === 'queued' && this.queuePosition ? await this.queuePosition(job).catch(() => null) : null;
+    const payload = this.render.renderStatus(job, { now: this.clock.now(), ...(position ? { queuePosition: position } : {}) });
     try {
       const sent = await this.send(job, payload, [], false);
       if (sent.message === null) this.logger?.debug({ jobId: job.id }, 'progress: the job message is out of reach');
