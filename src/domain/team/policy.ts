@@ -228,6 +228,18 @@ export interface TeamPolicyDeps {
    * it those jobs stay queued until the next `release` in their channel.
    */
   onStartable?: (jobs: Job[]) => void;
+  /**
+   * Called when jobs left a channel's queue (started, cancelled, closed) with
+   * the jobs still waiting there, oldest first (position = index + 1), so
+   * their "Queued · position N" replies can be refreshed.
+   */
+  onQueueChanged?: (channelId: string, waiting: Job[]) => void;
+}
+
+/** What a drain did: the jobs to start, and whether the queue got shorter. */
+interface Drained {
+  start: Job[];
+  shrank: boolean;
 }
 
 export class TeamPolicy implements Admission {
@@ -241,12 +253,12 @@ export class TeamPolicy implements Admission {
    */
   async admit(job: Job): Promise<AdmissionDecision> {
     const channelId = job.origin.channelId;
-    let startable: Job[] = [];
+    let drained: Drained = { start: [], shrank: false };
     const decision = await this.locks.run(channelId, async () => {
       const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
       // Anyone left waiting though a slot is free goes first (if someone will start them),
       // so the new job can't jump the line.
-      if (this.deps.onStartable) startable = await this.drainLocked(channelId, values);
+      if (this.deps.onStartable) drained = await this.drainLocked(channelId, values);
       const now = this.deps.clock.now();
       const usage = channelUsage(this.deps.ledger.channel(channelId), {
         userId: job.origin.userId,
@@ -265,13 +277,16 @@ export class TeamPolicy implements Admission {
       const position = await this.deps.queue.enqueue({ ...job, state: 'queued' });
       return { verdict: 'queue', position } as const;
     });
-    this.notifyStartable(startable);
+    this.notifyStartable(drained.start);
+    await this.announce(channelId, drained.shrank);
     return decision;
   }
 
   /** Bring the ledger line up to date with the job; a job that left the queue leaves the stored line. */
   async record(job: Job): Promise<void> {
-    await this.locks.run(job.origin.channelId, () => this.recordLocked(job));
+    const channelId = job.origin.channelId;
+    const shrank = await this.locks.run(channelId, () => this.recordLocked(job));
+    await this.announce(channelId, shrank);
   }
 
   /**
@@ -282,11 +297,14 @@ export class TeamPolicy implements Admission {
    */
   async release(job: Job): Promise<Job[]> {
     const channelId = job.origin.channelId;
-    return this.locks.run(channelId, async () => {
-      await this.recordLocked(job);
+    const drained = await this.locks.run(channelId, async () => {
+      const left = await this.recordLocked(job);
       const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
-      return this.drainLocked(channelId, values);
+      const d = await this.drainLocked(channelId, values);
+      return { start: d.start, shrank: d.shrank || left };
     });
+    await this.announce(channelId, drained.shrank);
+    return drained.start;
   }
 
   /**
@@ -294,12 +312,14 @@ export class TeamPolicy implements Admission {
    * was raised, say). Returns the jobs; the caller starts them.
    */
   async drain(channelId: string): Promise<Job[]> {
-    return this.locks.run(channelId, async () => {
+    const drained = await this.locks.run(channelId, async (): Promise<Drained> => {
       const first = (await this.deps.queue.list(channelId))[0];
-      if (!first) return [];
+      if (!first) return { start: [], shrank: false };
       const { values } = await this.deps.settings.resolve(first.origin.guildId, channelId);
       return this.drainLocked(channelId, values);
     });
+    await this.announce(channelId, drained.shrank);
+    return drained.start;
   }
 
   /**
@@ -326,10 +346,11 @@ export class TeamPolicy implements Admission {
     let closed = 0;
     for (const e of open) {
       if (await jobExists(e.jobId)) continue;
-      await this.locks.run(e.channelId, async () => {
+      const shrank = await this.locks.run(e.channelId, async () => {
         await this.deps.ledger.put({ ...e, state: 'failed', finishedAt: this.deps.clock.now() });
-        await this.deps.queue.remove(e.channelId, e.jobId);
+        return (await this.deps.queue.remove(e.channelId, [e.jobId])) > 0;
       });
+      await this.announce(e.channelId, shrank);
       closed += 1;
     }
     return closed;
@@ -347,25 +368,35 @@ export class TeamPolicy implements Admission {
     return this.locks.run(channelId, () => this.deps.queue.list(channelId));
   }
 
-  private async recordLocked(job: Job): Promise<void> {
+  /** 1-based place of a job in its channel's queue, or null if it isn't waiting. */
+  async position(job: Pick<Job, 'id' | 'origin'>): Promise<number | null> {
+    return this.locks.run(job.origin.channelId, () => this.deps.queue.position(job.origin.channelId, job.id));
+  }
+
+  /** Returns whether the job left the queue. */
+  private async recordLocked(job: Job): Promise<boolean> {
     const entry = await this.deps.ledger.put(entryFromJob(job, this.deps.clock.now()));
-    if (entry.state === 'queued') await this.deps.queue.update(job);
-    else await this.deps.queue.remove(job.origin.channelId, job.id);
+    if (entry.state === 'queued') {
+      await this.deps.queue.update(job);
+      return false;
+    }
+    return (await this.deps.queue.remove(job.origin.channelId, [job.id])) > 0;
   }
 
   /**
    * Move jobs from the front of the queue into free slots. Each is marked
-   * pending in the ledger before it leaves the queue, so a crash between the
-   * two writes leaves it in the queue (handed out again by `resume`), never
-   * lost. Lines the ledger already shows as started or ended are dropped from
-   * the queue on the way.
+   * pending in the ledger before the queue is rewritten, so a crash between
+   * the two writes leaves it in the queue (handed out again by `resume`),
+   * never lost. Lines the ledger already shows as started or ended are
+   * dropped from the queue on the way.
    */
-  private async drainLocked(channelId: string, values: EffectiveSettings): Promise<Job[]> {
+  private async drainLocked(channelId: string, values: EffectiveSettings): Promise<Drained> {
     const waiting = await this.deps.queue.list(channelId);
-    if (waiting.length === 0) return [];
+    if (waiting.length === 0) return { start: [], shrank: false };
     const ledger = this.deps.ledger;
     let free = values.maxConcurrent - ledger.channel(channelId).filter(isActive).length;
     const start: Job[] = [];
+    const leaving: string[] = [];
     for (const job of waiting) {
       const state = ledger.get(job.id)?.state ?? 'queued';
       if (state === 'pending') {
@@ -379,12 +410,20 @@ export class TeamPolicy implements Admission {
       } else {
         break;
       }
-      await this.deps.queue.remove(channelId, job.id);
+      leaving.push(job.id);
     }
-    return start;
+    const removed = await this.deps.queue.remove(channelId, leaving);
+    return { start, shrank: removed > 0 };
   }
 
   private notifyStartable(jobs: Job[]): void {
     if (jobs.length > 0 && this.deps.onStartable) this.deps.onStartable(jobs);
+  }
+
+  /** Tell onQueueChanged who is still waiting, after the lock is released. */
+  private async announce(channelId: string, shrank: boolean): Promise<void> {
+    if (!shrank || !this.deps.onQueueChanged) return;
+    const waiting = await this.waiting(channelId);
+    if (waiting.length > 0) this.deps.onQueueChanged(channelId, waiting);
   }
 }

@@ -49,13 +49,15 @@ export class JobQueue {
     return true;
   }
 
-  /** Take a job out of the line (cancelled, failed, started elsewhere); false if it wasn't there. */
-  async remove(channelId: string, jobId: string): Promise<boolean> {
+  /** Take jobs out of the line (started, cancelled, failed) in one write; returns how many were there. */
+  async remove(channelId: string, jobIds: readonly string[]): Promise<number> {
+    if (jobIds.length === 0) return 0;
+    const drop = new Set(jobIds);
     const list = await this.list(channelId);
-    const next = list.filter((j) => j.id !== jobId);
-    if (next.length === list.length) return false;
+    const next = list.filter((j) => !drop.has(j.id));
+    if (next.length === list.length) return 0;
     await this.save(channelId, next);
-    return true;
+    return list.length - next.length;
   }
 
   /** Take up to `count` jobs from the front, oldest first. */

@@ -46,6 +46,8 @@ export interface TeamOptions {
   alertSink: AlertSink;
   /** See TeamPolicyDeps.onStartable: the job service's way to start queued jobs freed outside release(). */
   onStartable?: (jobs: Job[]) => void;
+  /** See TeamPolicyDeps.onQueueChanged: refresh the "Queued · position N" replies of those still waiting. */
+  onQueueChanged?: (channelId: string, waiting: Job[]) => void;
 }
 
 export class Team {
@@ -69,6 +71,7 @@ export class Team {
       queue,
       clock: o.clock,
       ...(o.onStartable ? { onStartable: o.onStartable } : {}),
+      ...(o.onQueueChanged ? { onQueueChanged: o.onQueueChanged } : {}),
     });
     const alerts = new LowBalanceAlerts({
       settings,

@@ -452,6 +452,26 @@ describe('TeamPolicy', () => {
     expect((await t.policy.admit(makeJob())).verdict).toBe('run');
   });
 
+  it('tells onQueueChanged who still waits after jobs leave the line, and knows positions', async () => {
+    const changes: Array<[string, string[]]> = [];
+    const t = await team(fakeClock(), { onQueueChanged: (ch: string, jobs: Job[]) => changes.push([ch, jobs.map((j) => j.id)]) });
+    await t.settings.set('channel', CHANNEL, { maxConcurrent: 1 });
+    const r = makeJob({ id: 'r' });
+    await t.policy.admit(r);
+    const w1 = makeJob({ id: 'w1' });
+    await t.policy.admit(w1);
+    await t.policy.admit(makeJob({ id: 'w2' }));
+    await t.policy.admit(makeJob({ id: 'w3' }));
+    expect(changes).toEqual([]); // joining the line moves nobody
+    expect(await t.policy.position(makeJob({ id: 'w3' }))).toBe(3);
+
+    await t.policy.release(finish({ ...makeJob({ id: 'w2' }), state: 'queued' }, 'cancelled'));
+    expect(changes).toEqual([[CHANNEL, ['w1', 'w3']]]);
+    await t.policy.release(finish(r, 'succeeded'));
+    expect(changes.at(-1)).toEqual([CHANNEL, ['w3']]);
+    expect(await t.policy.position(w1)).toBeNull();
+  });
+
   it('uses the built-in defaults without any stored settings', async () => {
     const t = await team();
     for (let i = 0; i < DEFAULT_SETTINGS.maxConcurrent; i++) expect((await t.policy.admit(makeJob())).verdict).toBe('run');

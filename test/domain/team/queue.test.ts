@@ -18,8 +18,9 @@ describe('JobQueue', () => {
     expect(await queue.position(CHANNEL, 'c')).toBe(3);
     expect(await queue.position(CHANNEL, 'nope')).toBeNull();
 
-    expect(await queue.remove(CHANNEL, 'b')).toBe(true);
-    expect(await queue.remove(CHANNEL, 'b')).toBe(false);
+    expect(await queue.remove(CHANNEL, ['b'])).toBe(1);
+    expect(await queue.remove(CHANNEL, ['b'])).toBe(0);
+    expect(await queue.remove(CHANNEL, [])).toBe(0);
     expect(await queue.position(CHANNEL, 'c')).toBe(2);
     expect(ids(await queue.shift(CHANNEL, 5))).toEqual(['a', 'c']);
     expect(await queue.list(CHANNEL)).toEqual([]);
