@@ -350,7 +350,7 @@ export function formatSettingsView(channelId: string, resolved: ResolvedSettings
   const lines = [`**Settings for <#${channelId}>**`];
   for (const key of SETTING_KEYS) {
     const s = uiOf(key);
-    lines.push(`${s.label}: **${s.show(resolved.values[key] as never)}** · *${SOURCE_LABELS[resolved.sources[key]]}*`);
+    lines.push(`${s.label}: **${s.show(resolved.values[key])}** · *${SOURCE_LABELS[resolved.sources[key]]}*`);
   }
   lines.push('', 'Change with `/settings set`, undo with `/settings reset`. This channel’s values win over the server defaults.');
   return truncate(lines.join('\n'), 2000);
@@ -370,7 +370,7 @@ export function describeChanges(patch: Partial<EffectiveSettings>): string {
   return Object.entries(patch)
     .map(([key, value]) => {
       const s = uiOf(key as SettingKey);
-      return `${s.label} → **${s.show(value as never)}**`;
+      return `${s.label} → **${s.show(value)}**`;
     })
     .join('\n');
 }
@@ -458,7 +458,7 @@ async function reset(interaction: ChatInputCommandInteraction, ctx: AppContext):
   if (which !== 'all') {
     const key = which as SettingKey;
     lines.push(
-      `${uiOf(key).label} here is now **${uiOf(key).show(resolved.values[key] as never)}** · *${SOURCE_LABELS[resolved.sources[key]]}*`,
+      `${uiOf(key).label} here is now **${uiOf(key).show(resolved.values[key])}** · *${SOURCE_LABELS[resolved.sources[key]]}*`,
     );
   }
   await reply(interaction, lines.join('\n'));
