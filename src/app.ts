@@ -12,6 +12,7 @@ import { handleComponent } from './discord/components.js';
 import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter.js';
 import { createChannelMessage } from './discord/rest.js';
 import { InteractionRouter } from './discord/router.js';
+import type { Job } from './domain/job.js';
 import { JobRepository } from './domain/jobs.js';
 import { systemClock, type Clock, type KieApi } from './domain/ports.js';
 import { DEFAULT_PRICES, type PriceTable } from './domain/pricing.js';
@@ -64,9 +65,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     clock,
     alertSink: { send: async (channelId, content) => void (await createChannelMessage(client.rest, channelId, { content })) },
     onStartable: (queued) => {
-      for (const job of queued) void jobs?.startQueued(job).catch((err: unknown) => logger.error({ err, jobId: job.id }, 'could not start queued job'));
+      for (const job of queued) void startQueued(job);
+    },
+    // Keep "Queued · position N" true as the line moves. The queue holds jobs
+    // as admitted; the repository has where their reply message is.
+    onQueueChanged: (_channelId, waiting) => {
+      for (const { id } of waiting) {
+        void repo
+          .get(id)
+          .then((job) => (job?.state === 'queued' ? presenter.progress(job) : undefined))
+          .catch((err: unknown) => logger.warn({ err, jobId: id }, 'could not refresh a queued reply'));
+      }
     },
   });
+  const startQueued = (job: Job): Promise<unknown> =>
+    (jobs?.startQueued(job) ?? Promise.resolve()).catch((err: unknown) => logger.error({ err, jobId: job.id }, 'could not start queued job'));
   const presenter = new DiscordPresenter({
     rest: client.rest,
     clock,
@@ -108,9 +121,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     team,
     async start() {
       client.on(Events.InteractionCreate, onInteraction);
+      // Ledger lines of jobs lost in a crash between admission and their first write would hold slots and credits forever.
+      await team.policy.reconcile(async (id) => (await repo.get(id)) !== undefined);
       const resumed = await jobs.resume();
       logger.info(resumed, 'resumed unfinished jobs');
       tracker.start();
+      // Queued jobs whose slots freed up while the bot was down start now.
+      for (const job of await team.policy.resume()) await startQueued(job);
       if (deps.balanceCheckMs) {
         stopBalance = team.watchBalance(kie, deps.balanceCheckMs, (err) => logger.warn({ err }, 'balance check failed'));
       }
