@@ -8,6 +8,7 @@
  *
  * Format: `tj1:<action>:<jobId>` or `tj1:<action>:<jobId>:<index>`.
  */
+import { FOLLOW_UP_ACTIONS } from '../domain/actions.js';
 import { z } from 'zod';
 
 /** Bumped when the format changes incompatibly; ids with another prefix are foreign. */
@@ -19,18 +20,8 @@ export const CUSTOM_ID_MAX_LENGTH = 100;
 /** The one text input of the manual-extend modal (its id only needs to be unique within the modal). */
 export const EXTEND_PROMPT_INPUT_ID = 'prompt';
 
-export const COMPONENT_ACTIONS = [
-  'upscale',
-  'vary',
-  'reroll',
-  'vary_up',
-  'animate_high',
-  'animate_low',
-  'extend_auto',
-  'extend_manual',
-  'cancel',
-  'extend_modal',
-] as const;
+/** Every button/modal action: the follow-ups on results (domain), plus cancel and the extend modal. */
+export const COMPONENT_ACTIONS = [...FOLLOW_UP_ACTIONS, 'cancel', 'extend_modal'] as const;
 export type ComponentActionName = (typeof COMPONENT_ACTIONS)[number];
 
 /** Actions on one image of a 2×2 grid; index is the 0-based grid position (0–3). */

@@ -104,6 +104,31 @@ export interface Job {
   kieCompletedAt: number | null;
 }
 
+/** The fields a new job starts with; everything else comes from its draft. */
+export type JobDraftFields = Omit<
+  Job,
+  'id' | 'state' | 'taskId' | 'results' | 'error' | 'delivered' | 'pressed' | 'polls' | 'createdAt' | 'submittedAt' | 'finishedAt' | 'kieCompletedAt'
+>;
+
+/** A fresh job in `state`, nothing sent yet. */
+export function newJob(draft: JobDraftFields, id: string, state: JobState, now: number): Job {
+  return {
+    ...draft,
+    id,
+    state,
+    taskId: null,
+    results: [],
+    error: null,
+    delivered: false,
+    pressed: [],
+    polls: 0,
+    createdAt: now,
+    submittedAt: null,
+    finishedAt: null,
+    kieCompletedAt: null,
+  };
+}
+
 export function transition(job: Job, to: JobState, patch: Partial<Job> = {}): Job {
   if (!canTransition(job.state, to)) throw new InvalidTransitionError(job.id, job.state, to);
   return { ...job, ...patch, state: to };

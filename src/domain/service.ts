@@ -20,27 +20,13 @@
 import { isKieError } from '../kie/errors.js';
 import type { KieTaskRequest } from '../kie/schemas.js';
 import { UserError } from './errors.js';
-import { InvalidTransitionError, isTerminal, newJobId, transition, type Job, type JobError, type JobOrigin } from './job.js';
+import { InvalidTransitionError, isTerminal, newJob, newJobId, transition, type JobDraftFields, type Job, type JobError, type JobOrigin } from './job.js';
 import { JobNotFoundError, type JobRepository } from './jobs.js';
 import { openAdmission, type Admission, type Clock, type JobPresenter, type KieApi } from './ports.js';
 import { describeError, silentLogger, type DomainLogger, type Tracker } from './tracker.js';
 
 /** A job as a command or button builds it: the service fills in the rest. `id` may be chosen up front (button claims). */
-export type NewJob = Omit<
-  Job,
-  | 'id'
-  | 'state'
-  | 'taskId'
-  | 'results'
-  | 'error'
-  | 'delivered'
-  | 'pressed'
-  | 'polls'
-  | 'createdAt'
-  | 'submittedAt'
-  | 'finishedAt'
-  | 'kieCompletedAt'
-> & { id?: string };
+export type NewJob = JobDraftFields & { id?: string };
 
 export type SubmitResult =
   /** Team policy said no; nothing was persisted or sent. */
@@ -145,21 +131,8 @@ export class JobService {
    */
   async submit(draft: NewJob, hooks: SubmitHooks = {}): Promise<SubmitResult> {
     const now = this.clock.now();
-    const candidate: Job = {
-      ...draft,
-      id: draft.id ?? newJobId(now, this.random),
-      state: 'pending',
-      taskId: null,
-      results: [],
-      error: null,
-      delivered: false,
-      pressed: [],
-      polls: 0,
-      createdAt: now,
-      submittedAt: null,
-      finishedAt: null,
-      kieCompletedAt: null,
-    };
+    const { id, ...fields } = draft;
+    const candidate = newJob(fields, id ?? newJobId(now, this.random), 'pending', now);
     const decision = await this.admission.admit(candidate);
     if (decision.verdict === 'reject') return { kind: 'rejected', reason: decision.reason };
     const placed = await this.acknowledge(candidate, hooks);
