@@ -14,6 +14,7 @@ import {
 import { planFollowUp, type FollowUpAction } from '../domain/actions.js';
 import { UserError } from '../domain/errors.js';
 import { newJobId, type Job } from '../domain/job.js';
+import type { SubmitResult } from '../domain/service.js';
 import type { AppContext } from './context.js';
 import { EXTEND_PROMPT_INPUT_ID, pressedKey, type ComponentAction } from './customId.js';
 import { messageLink, renderExtendModal, renderPressedGrid } from './render.js';
@@ -101,10 +102,11 @@ async function runFollowUp(
   const childId = newJobId(ctx.clock.now());
   const existing = await claim(ctx, parent.id, action, position, childId);
   if (existing) {
-    const where = existing.origin.messageId ? ` ${messageLink(existing.origin.guildId, existing.origin.channelId, existing.origin.messageId)}` : '';
-    const state = existing.state === 'succeeded' ? 'is already done' : 'is already in progress';
+    const job = existing === 'submitting' ? null : existing;
+    const where = job?.origin.messageId ? `: ${messageLink(job.origin.guildId, job.origin.channelId, job.origin.messageId)}` : '.';
+    const state = job?.state === 'succeeded' ? 'is already done' : 'is already in progress';
     await interaction.reply({
-      content: `That ${ACTION_NOUN[action]} ${state}:${where}`,
+      content: `That ${ACTION_NOUN[action]} ${state}${where}`,
       flags: MessageFlags.Ephemeral,
       allowedMentions: { parse: [] },
     });
@@ -112,34 +114,69 @@ async function runFollowUp(
   }
 
   const key = pressedKey({ action, jobId: parent.id, index: position } as ComponentAction);
-  const result = await submitDraft(
-    interaction,
-    ctx,
-    plan.value,
-    async () => {
-      if (action === 'upscale' && interaction.isButton()) {
-        // As in Midjourney: the pressed U turns blue on the grid, and the upscale arrives as a new message.
-        const pressed = await ctx.repo.update(parent.id, (j) => ({ ...j, pressed: [...new Set([...j.pressed, key])] }));
-        await interaction.update(renderPressedGrid(pressed));
-        const followUp = await interaction.followUp({ content: `Upscaling image #${position + 1} · <@${interaction.user.id}>`, allowedMentions: { parse: [] } });
-        return { messageId: followUp.id, replyTo: interaction.message.id };
-      }
-      const res = await interaction.deferReply({ withResponse: true });
-      const messageId = res.resource?.message?.id ?? (await interaction.fetchReply()).id;
-      return { messageId, replyTo: parent.origin.messageId };
-    },
-    (message) => replyError(interaction, message),
-    childId,
-  );
-  if (result.kind === 'rejected' || result.kind === 'failed') await ctx.repo.releaseAction(parent.id, action, position, childId);
+  let result: SubmitResult | null = null;
+  try {
+    result = await submitDraft(
+      interaction,
+      ctx,
+      plan.value,
+      async () => {
+        if (action === 'upscale' && interaction.isButton()) {
+          // As in Midjourney: the pressed U turns blue on the grid, and the upscale arrives as a new message.
+          const pressed = await ctx.repo.update(parent.id, (j) => ({ ...j, pressed: [...new Set([...j.pressed, key])] }));
+          await interaction.update(renderPressedGrid(pressed));
+          const followUp = await interaction.followUp({ content: `Upscaling image #${position + 1} · <@${interaction.user.id}>`, allowedMentions: { parse: [] } });
+          return { messageId: followUp.id, replyTo: interaction.message.id };
+        }
+        const res = await interaction.deferReply({ withResponse: true });
+        const messageId = res.resource?.message?.id ?? (await interaction.fetchReply()).id;
+        return { messageId, replyTo: parent.origin.messageId };
+      },
+      (message) => replyError(interaction, message),
+      childId,
+    );
+  } finally {
+    // Give the action back when no job came of it, so the button works again.
+    // A thrown submission only when its job was never stored: a stored one may be at KIE already.
+    const nothingMade = result === null ? (await ctx.repo.get(childId)) === undefined : result.kind === 'rejected' || result.kind === 'failed';
+    if (nothingMade) await ctx.repo.releaseAction(parent.id, action, position, childId);
+  }
 }
 
-/** Claim the action; a failed earlier attempt doesn't block a retry. Returns the live existing job, if any. */
-async function claim(ctx: AppContext, parentId: string, action: FollowUpAction, position: number, childId: string): Promise<Job | null> {
+/**
+ * A claim whose job is not stored yet belongs to a click still being
+ * submitted (admission and the acknowledgement come before the job is
+ * written); only a claim older than this is taken as left by a crash.
+ */
+export const CLAIM_GRACE_MS = 2 * 60_000;
+
+/** When a child id was made: ids come from newJobId(now) above, which starts with the time in base36 and ends with 5 random characters. */
+function claimedAt(childId: string): number | null {
+  const t = Number.parseInt(childId.slice(0, -5), 36);
+  return Number.isFinite(t) ? t : null;
+}
+
+/**
+ * Claim the action; a failed earlier attempt doesn't block a retry. Returns
+ * the live existing job, 'submitting' when another click holds the claim and
+ * is still being submitted, or null when this click won.
+ */
+async function claim(
+  ctx: AppContext,
+  parentId: string,
+  action: FollowUpAction,
+  position: number,
+  childId: string,
+): Promise<Job | 'submitting' | null> {
   const existingId = await ctx.repo.claimAction(parentId, action, position, childId);
   if (!existingId) return null;
   const existing = await ctx.repo.get(existingId);
   if (existing && existing.state !== 'failed' && existing.state !== 'cancelled') return existing;
+  if (!existing) {
+    // Two concurrent clicks: the winner's job is not written yet. Releasing its claim here would let both through.
+    const at = claimedAt(existingId);
+    if (at !== null && ctx.clock.now() - at < CLAIM_GRACE_MS) return 'submitting';
+  }
   await ctx.repo.releaseAction(parentId, action, position, existingId);
   return (await ctx.repo.claimAction(parentId, action, position, childId)) ? claim(ctx, parentId, action, position, childId) : null;
 }
