@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXTEND_PROMPT_INPUT_ID } from '../../src/discord/customId.js';
-import type { Job } from '../../src/domain/job.js';
+import { CLAIM_GRACE_MS } from '../../src/discord/components.js';
+import { newJobId, type Job } from '../../src/domain/job.js';
 import type { FakeMessage } from '../support/fakeDiscord.js';
 import { buttonsOf, CHANNEL, EPHEMERAL, startE2E, str, USER, type E2E, type Injected } from './harness.js';
 
@@ -100,6 +101,24 @@ describe('after a restart', () => {
 
     await e.runUntil(delivered(e, () => upscaleMessageId));
     expect((await jobIn(e, upscaleMessageId)).state).toBe('succeeded');
+  });
+
+  it('a click lost in a crash between claiming U2 and storing its job blocks U2 only for a grace period', async () => {
+    const e = (h = await startE2E());
+    const g = await grid(e);
+    // What a crash right after the claim leaves behind: the claim, and no job.
+    await e.app.ctx.repo.claimAction(g.job.id, 'upscale', 1, newJobId(e.clock.now()));
+    await e.restart();
+
+    const early = await e.click(g.message, 'U2');
+    expect(e.original(early.token).content).toBe('That upscale is already in progress.');
+    expect(e.creates('upscale')).toEqual([]);
+
+    await e.clock.advance(CLAIM_GRACE_MS);
+    const late = await e.click(g.message, 'U2');
+    expect(e.fake.interactionFor(late.token)?.ackType).toBe(7);
+    expect(e.creates('upscale').map((r) => r.body)).toEqual([{ taskId: g.job.taskId, imageIndex: 1 }]);
+    await e.runUntil(delivered(e, followUpOf(e, late)));
   });
 
   it('a manual-extend modal opened before the restart can be submitted after it', async () => {
