@@ -11,11 +11,12 @@ import {
   type ModalSubmitInteraction,
   type RepliableInteraction,
 } from 'discord.js';
-import { planFollowUp, type FollowUpAction } from '../domain/actions.js';
+import { kiePromptOf, planFollowUp, type FollowUpAction } from '../domain/actions.js';
+import { checkButtonPermission, checkCancelPermission } from '../domain/team/policy.js';
 import { UserError } from '../domain/errors.js';
 import { newJobId, type Job } from '../domain/job.js';
 import type { SubmitResult } from '../domain/service.js';
-import type { AppContext } from './context.js';
+import type { AppContext, ChannelView } from './context.js';
 import { EXTEND_PROMPT_INPUT_ID, pressedKey, type ComponentAction } from './customId.js';
 import { messageLink, renderExtendModal, renderPressedGrid } from './render.js';
 import { replyError } from './router.js';
@@ -52,16 +53,15 @@ export async function handleComponent(interaction: RepliableInteraction, action:
   }
 }
 
-/** The job behind a button, and whether this user may press it here. */
-async function checkedParent(interaction: RepliableInteraction, ctx: AppContext, jobId: string): Promise<Job> {
+/** The job behind a button, the channel's settings, and whether this user may press it here. */
+async function checkedParent(interaction: RepliableInteraction, ctx: AppContext, jobId: string): Promise<{ parent: Job; view: ChannelView }> {
   const parent = await ctx.repo.get(jobId);
   if (!parent) throw new UserError('The bot no longer knows that result, so its buttons cannot be used.');
   const view = await ctx.team.channel(interaction.guildId, interaction.channelId!);
   if (!view.enabled) throw new UserError('Teamjourney is turned off in this channel.');
-  if (view.buttons === 'author' && parent.origin.userId !== interaction.user.id) {
-    throw new UserError(`In this channel only <@${parent.origin.userId}>, who made this, can use its buttons.`);
-  }
-  return parent;
+  const allowed = checkButtonPermission(view, parent, interaction.user.id);
+  if (!allowed.ok) throw new UserError(allowed.reason);
+  return { parent, view };
 }
 
 function checkRetention(parent: Job, now: number): void {
@@ -79,10 +79,9 @@ async function runFollowUp(
   position: number,
   prompt?: string,
 ): Promise<void> {
-  const parent = await checkedParent(interaction, ctx, parentId);
+  const { parent, view } = await checkedParent(interaction, ctx, parentId);
   if (action !== 'reroll') checkRetention(parent, ctx.clock.now());
 
-  const view = await ctx.team.channel(interaction.guildId, interaction.channelId!);
   const grid = parent.kind === 'upscale' && parent.parent ? ((await ctx.repo.get(parent.parent.jobId)) ?? null) : null;
   const plan = planFollowUp(parent, action, position, {
     grid,
@@ -93,7 +92,8 @@ async function runFollowUp(
 
   // Manual extend asks for the continuation first; a modal must be the first response.
   if (action === 'extend_manual' && prompt === undefined && interaction.isButton()) {
-    await interaction.showModal(renderExtendModal(parent, position));
+    // Prefilled with the text KIE saw (flags removed), not the command line as typed.
+    await interaction.showModal(renderExtendModal({ ...parent, promptText: kiePromptOf(parent) ?? parent.promptText }, position));
     return;
   }
 
@@ -184,7 +184,8 @@ async function claim(
 async function handleCancel(interaction: ButtonInteraction, jobId: string, ctx: AppContext): Promise<void> {
   const job = await ctx.repo.get(jobId);
   if (!job) throw new UserError('That job no longer exists.');
-  if (job.origin.userId !== interaction.user.id) throw new UserError('Only the person who asked for this can cancel it.');
+  const allowed = checkCancelPermission(job, interaction.user.id);
+  if (!allowed.ok) throw new UserError(allowed.reason);
   await interaction.deferUpdate();
   await ctx.jobs.cancel(jobId, interaction.user.id);
 }

@@ -276,7 +276,9 @@ describe('video buttons', () => {
     };
     expect(decodeCustomId(modal.custom_id)).toEqual({ action: 'extend_modal', jobId: v.job.id, index: 0 });
     expect(modal.title).toBe('Extend clip 1');
-    expect(modal.components[0]!.component).toMatchObject({ custom_id: EXTEND_PROMPT_INPUT_ID, value: v.job.promptText, required: true });
+    // Prefilled with the prompt KIE saw, without the flags typed on the command line.
+    expect(v.job.promptText).toBe('a red fox --ar 16:9 --v 7');
+    expect(modal.components[0]!.component).toMatchObject({ custom_id: EXTEND_PROMPT_INPUT_ID, value: 'a red fox', required: true });
 
     const submit = await e.submitModal(v.message, modal.custom_id, { [EXTEND_PROMPT_INPUT_ID]: 'the fox runs into the snowy forest' });
     const extends_ = e.creates('extend');
