@@ -1,5 +1,5 @@
 /** Small builders for Job values in domain tests. */
-import type { Job, JobKind } from '../../src/domain/job.js';
+import { newJob, type Job, type JobKind } from '../../src/domain/job.js';
 import type { NewJob } from '../../src/domain/service.js';
 import type { Speed } from '../../src/kie/schemas.js';
 
@@ -33,22 +33,11 @@ export function newGridJob(overrides: Partial<NewJob> = {}): NewJob {
 /** A stored job in any state (defaults: running fast grid with a taskId). */
 export function storedJob(overrides: Partial<Job> = {}, kind: JobKind = 'grid'): Job {
   counter++;
-  const base = newGridJob();
   return {
-    ...base,
+    ...newJob(newGridJob(), `job${counter}`, 'running', counter),
     kind,
-    id: `job${counter}`,
-    state: 'running',
     taskId: `task${counter}`,
-    results: [],
-    error: null,
-    delivered: false,
-    pressed: [],
-    polls: 0,
-    createdAt: counter,
     submittedAt: 0,
-    finishedAt: null,
-    kieCompletedAt: null,
     ...overrides,
   };
 }

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Job, JobKind } from '../../../src/domain/job.js';
+import { newJob, type Job, type JobKind } from '../../../src/domain/job.js';
 import type { Speed } from '../../../src/kie/schemas.js';
 import { openStore, type Store } from '../../../src/store/store.js';
 import { ChannelSettings, type StoredSettings } from '../../../src/domain/team/settings.js';
@@ -53,10 +53,8 @@ export function makeJob(spec: JobSpec = {}): Job {
                 body: { taskType: kind === 'video_hd' ? 'mj_video_hd' : 'mj_video', prompt, fileUrls: ['https://example.com/a.png'], motion: 'high' },
               };
   seq += 1;
-  return {
-    id: spec.id ?? `job${String(seq).padStart(4, '0')}`,
+  const draft = {
     kind,
-    state: spec.state ?? 'pending',
     request,
     promptText: prompt,
     speed,
@@ -73,17 +71,8 @@ export function makeJob(spec: JobSpec = {}): Job {
       attachmentSizeLimit: null,
     },
     parent: null,
-    taskId: null,
-    results: [],
-    error: null,
-    delivered: false,
-    pressed: [],
-    polls: 0,
-    createdAt: spec.createdAt ?? NOON,
-    submittedAt: null,
-    finishedAt: null,
-    kieCompletedAt: null,
   };
+  return newJob(draft, spec.id ?? `job${String(seq).padStart(4, '0')}`, spec.state ?? 'pending', spec.createdAt ?? NOON);
 }
 
 /** A ledger line, for pure-function tests. */
