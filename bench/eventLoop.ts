@@ -1,0 +1,30 @@
+/**
+ * Event-loop delay, as perf_hooks measures it: a timer samples the loop every
+ * RESOLUTION_MS and the histogram records each whole interval, so an idle
+ * loop reads ≈ RESOLUTION_MS. The delay is what exceeds it; that is what is
+ * reported.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+export const ELD_RESOLUTION_MS = 10;
+
+/** Nanoseconds recorded by the histogram → delay beyond the sampling period, in ms. */
+export const excessMs = (ns: number): number => Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS);
+
+export interface EventLoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Start measuring; stop() returns the delays (ms) seen in between. */
+export function watchEventLoop(): { stop(): EventLoopDelay } {
+  const h = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+  h.enable();
+  return {
+    stop() {
+      h.disable();
+      return { p50: excessMs(h.percentile(50)), p99: excessMs(h.percentile(99)), max: excessMs(h.max) };
+    },
+  };
+}
