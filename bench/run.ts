@@ -1,0 +1,37 @@
+/**
+ * `npm run bench`: every scenario, then bench/RESULTS.md and
+ * bench/lag-vs-polls.svg. See RESULTS.md's last section for the method.
+ *
+ *   BENCH_QUICK=1         a shorter load and windows (~1.5 min instead of ~5)
+ *   BENCH_TIME_SCALE=0.05 the lag runs' time scale
+ *   BENCH_OUT=dir         write the files elsewhere (default: bench/)
+ */
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FULL_CONFIG, QUICK_CONFIG, runBench, type BenchConfig } from './core.js';
+import { evaluateTargets, writeReport } from './report.js';
+
+function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
+  const base = env['BENCH_QUICK'] === '1' ? QUICK_CONFIG : FULL_CONFIG;
+  const scale = env['BENCH_TIME_SCALE'] === undefined ? base.timeScale : Number(env['BENCH_TIME_SCALE']);
+  if (!(scale > 0 && scale <= 1)) throw new RangeError(`BENCH_TIME_SCALE must be in (0, 1], got ${env['BENCH_TIME_SCALE']}`);
+  return { ...base, timeScale: scale };
+}
+
+async function main(): Promise<void> {
+  const config = configFromEnv(process.env);
+  const out = process.env['BENCH_OUT'] ?? dirname(fileURLToPath(import.meta.url));
+  const started = Date.now();
+  const log = (line: string): void => console.log(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
+  const results = await runBench(config, log);
+  const written = await writeReport(out, results);
+  for (const t of evaluateTargets(results)) {
+    console.log(`${t.pass === null ? '–' : t.pass ? 'PASS' : 'MISS'}  ${t.figure}: ${t.measured} (target ${t.target}; ${t.margin})`);
+  }
+  console.log(`wrote ${written.markdown} and ${written.chart}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
