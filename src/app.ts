@@ -39,10 +39,14 @@ export interface AppDeps {
   maxInputImageBytes?: number;
   /** How often to read the KIE balance for the low-balance alert; 0 = never. */
   balanceCheckMs?: number;
+  /** The public URL of the KIE callback receiver, sent with every create; unset = polling only. */
+  callBackUrl?: string;
 }
 
 export interface App {
   ctx: AppContext;
+  /** A KIE callback said this task may be done: poll it now (the body itself is never trusted). */
+  taskMayBeDone(taskId: string): void;
   router: InteractionRouter;
   tracker: Tracker;
   jobs: JobService;
@@ -97,7 +101,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...(deps.schedule ? { schedule: deps.schedule } : {}),
     ...(deps.maxPollsPerSecond ? { maxPollsPerSecond: deps.maxPollsPerSecond } : {}),
   });
-  jobs = new JobService({ repo, kie, tracker, presenter, admission: team.policy, clock, logger: logger.child({ module: 'jobs' }) });
+  jobs = new JobService({
+    repo,
+    kie,
+    tracker,
+    presenter,
+    admission: team.policy,
+    clock,
+    logger: logger.child({ module: 'jobs' }),
+    ...(deps.callBackUrl ? { callBackUrl: deps.callBackUrl } : {}),
+  });
 
   const ctx: AppContext = {
     clock,
@@ -115,6 +128,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   return {
     ctx,
+    taskMayBeDone(taskId) {
+      void repo
+        .findByTaskId(taskId)
+        .then((job) => job && tracker.pollSoon(job.id))
+        .catch((err: unknown) => logger.warn({ err, taskId }, 'could not look up a called-back task'));
+    },
     router,
     tracker,
     jobs,

@@ -31,6 +31,7 @@ const HINTS: Record<string, string> = {
   KIE_BASE_URL: 'Use https://api.kie.ai (the default), another http(s) URL, or "simulator".',
   DATABASE_URL: 'Use sqlite://path/to/file.sqlite (the default is sqlite://data/teamjourney.sqlite) or memory://.',
   LOG_LEVEL: `Use one of ${LOG_LEVELS.join(', ')}.`,
+  KIE_CALLBACK_URL: 'Use the public https URL that reaches this bot\'s callback receiver, ending in /kie/callback, or leave it unset.',
   PRICE_TABLE: 'Use a JSON object such as {"grid":{"fast":8}} (see README, Configuration).',
 };
 
@@ -73,6 +74,12 @@ export const ConfigSchema = z
       (v) => (v === '' || v === undefined ? 0.2 : Number(v)),
       z.number({ message: 'must be a number' }).positive('must be greater than 0').max(10, 'must be at most 10'),
     ),
+    /** Public URL of the bot's KIE callback receiver (https://…/kie/callback); unset = polling only. */
+    KIE_CALLBACK_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl('https://bot.example.com/kie/callback').optional()),
+    /** Port the callback receiver listens on (behind your reverse proxy). */
+    CALLBACK_PORT: intInRange(1, 65535, 8787),
+    /** The webhook HMAC key set in the KIE account; when set, unsigned callbacks are refused. */
+    KIE_WEBHOOK_HMAC_KEY: optionalString,
     /** JSON overrides of the credit price table. */
     PRICE_TABLE: optionalString.transform((v, ctx) => {
       if (v === undefined) return undefined;

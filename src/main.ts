@@ -6,12 +6,14 @@
  */
 import { existsSync } from 'node:fs';
 import { Client, Events, GatewayIntentBits } from 'discord.js';
-import { buildApp } from './app.js';
+import { randomBytes } from 'node:crypto';
+import { buildApp, type App } from './app.js';
 import { ConfigError, isSimulator, parseConfig, type Config } from './config.js';
 import { deployCommands } from './discord/deploy.js';
 import { commandDefinitions } from '../commands/index.js';
 import { parsePriceTable } from './domain/pricing.js';
 import { KieClient } from './kie/client.js';
+import { startCallbackServer, type CallbackServer } from './kie/callbackServer.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore } from './store/store.js';
 import { startKieSimulator, type KieSimulator } from './kie/simulator/index.js';
@@ -31,15 +33,36 @@ function loadConfig(): Config {
   }
 }
 
-/** The KIE endpoint to talk to: KIE itself, or the local server in simulator mode. */
-async function kieEndpoint(config: Config, logger: Logger): Promise<{ baseUrl: string; apiKey: string; simulator: KieSimulator | null }> {
-  if (!isSimulator(config)) return { baseUrl: config.KIE_BASE_URL, apiKey: config.KIE_API_KEY!, simulator: null };
-  const simulator = await startKieSimulator({ timeScale: config.SIMULATOR_TIME_SCALE, apiKey: null });
+interface KieEndpoint {
+  baseUrl: string;
+  apiKey: string;
+  simulator: KieSimulator | null;
+  callbacks: CallbackServer | null;
+  /** Sent with every create so KIE tells us when a task ends; unset = polling only. */
+  callBackUrl: string | undefined;
+}
+
+/**
+ * The KIE endpoint to talk to: KIE itself, or the local server in simulator
+ * mode, and the callback receiver when there is one. Simulator mode always
+ * uses signed callbacks, so the whole path is exercised without a public URL.
+ */
+async function kieEndpoint(config: Config, logger: Logger, onTask: (taskId: string) => void): Promise<KieEndpoint> {
+  const cbLogger = logger.child({ module: 'callbacks' });
+  if (!isSimulator(config)) {
+    const callbacks = config.KIE_CALLBACK_URL
+      ? await startCallbackServer({ port: config.CALLBACK_PORT, hmacKey: config.KIE_WEBHOOK_HMAC_KEY ?? null, onTask, logger: cbLogger })
+      : null;
+    return { baseUrl: config.KIE_BASE_URL, apiKey: config.KIE_API_KEY!, simulator: null, callbacks, callBackUrl: config.KIE_CALLBACK_URL };
+  }
+  const hmacKey = randomBytes(24).toString('base64url');
+  const callbacks = await startCallbackServer({ host: '127.0.0.1', hmacKey, onTask, logger: cbLogger });
+  const simulator = await startKieSimulator({ timeScale: config.SIMULATOR_TIME_SCALE, apiKey: null, webhookHmacKey: hmacKey });
   logger.warn(
     { url: simulator.url, timeScale: config.SIMULATOR_TIME_SCALE },
     'SIMULATOR MODE: KIE is simulated locally; results are placeholder images and videos, no credits are spent',
   );
-  return { baseUrl: simulator.url, apiKey: 'simulator', simulator };
+  return { baseUrl: simulator.url, apiKey: 'simulator', simulator, callbacks, callBackUrl: callbacks.url };
 }
 
 async function main(): Promise<void> {
@@ -52,7 +75,8 @@ async function main(): Promise<void> {
   }
 
   const store = await openStore(config.DATABASE_URL);
-  const endpoint = await kieEndpoint(config, logger);
+  let app: App | null = null;
+  const endpoint = await kieEndpoint(config, logger, (taskId) => app?.taskMayBeDone(taskId));
   const kie = new KieClient({
     baseUrl: endpoint.baseUrl,
     apiKey: endpoint.apiKey,
@@ -65,7 +89,7 @@ async function main(): Promise<void> {
     ...(config.DISCORD_API_URL ? { rest: { api: config.DISCORD_API_URL } } : {}),
   });
 
-  const app = await buildApp({
+  app = await buildApp({
     client,
     store,
     kie,
@@ -74,7 +98,9 @@ async function main(): Promise<void> {
     maxPollsPerSecond: config.KIE_POLLS_PER_SECOND,
     ...(endpoint.simulator ? { schedule: { timeScale: config.SIMULATOR_TIME_SCALE } } : {}),
     balanceCheckMs: BALANCE_CHECK_MS,
+    ...(endpoint.callBackUrl ? { callBackUrl: endpoint.callBackUrl } : {}),
   });
+  const running = app;
 
   client.once(Events.ClientReady, async (ready) => {
     try {
@@ -91,9 +117,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down; unfinished jobs resume on the next start');
-    await app.stop();
+    await running.stop();
     await client.destroy();
     await kie.close();
+    await endpoint.callbacks?.close();
     await endpoint.simulator?.close();
     await store.close();
     process.exit(0);
@@ -101,7 +128,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  await app.start();
+  await running.start();
   await client.login(config.DISCORD_TOKEN);
 }
 

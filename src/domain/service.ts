@@ -52,6 +52,8 @@ export interface JobServiceDeps {
   logger?: DomainLogger;
   /** For job ids. */
   random?: () => number;
+  /** Where KIE should POST task callbacks (see src/kie/callbackServer.ts); unset = polling only. */
+  callBackUrl?: string;
 }
 
 /** What resume() found and did. */
@@ -73,17 +75,21 @@ export const INTERRUPTED_ERROR: JobError = {
 
 const GENERIC_SUBMIT_ERROR = 'Something went wrong while sending this to KIE.';
 
-/** The KIE create call for a stored request. */
-export function createTask(kie: KieApi, request: KieTaskRequest): Promise<{ taskId: string }> {
+/**
+ * The KIE create call for a stored request. `callBackUrl` is added at send
+ * time (not stored), so it follows the bot's current address.
+ */
+export function createTask(kie: KieApi, request: KieTaskRequest, callBackUrl?: string): Promise<{ taskId: string }> {
+  const cb = callBackUrl ? { callBackUrl } : {};
   switch (request.op) {
     case 'generate':
-      return kie.generate(request.body);
+      return kie.generate({ ...request.body, ...cb });
     case 'upscale':
-      return kie.upscale(request.body);
+      return kie.upscale({ ...request.body, ...cb });
     case 'vary':
-      return kie.vary(request.body);
+      return kie.vary({ ...request.body, ...cb });
     case 'extend':
-      return kie.extendVideo(request.body);
+      return kie.extendVideo({ ...request.body, ...cb });
   }
 }
 
@@ -103,6 +109,7 @@ export class JobService {
   private readonly clock: Clock;
   private readonly logger: DomainLogger;
   private readonly random: () => number;
+  private readonly callBackUrl: string | undefined;
   private readonly unsubscribe: () => void;
 
   constructor(deps: JobServiceDeps) {
@@ -114,6 +121,7 @@ export class JobService {
     this.clock = deps.clock;
     this.logger = deps.logger ?? silentLogger;
     this.random = deps.random ?? Math.random;
+    this.callBackUrl = deps.callBackUrl;
     this.unsubscribe = this.tracker.onTerminal((job) => this.afterTerminal(job));
   }
 
@@ -250,7 +258,7 @@ export class JobService {
   private async send(pending: Job): Promise<SubmitResult> {
     let taskId: string;
     try {
-      ({ taskId } = await createTask(this.kie, pending.request));
+      ({ taskId } = await createTask(this.kie, pending.request, this.callBackUrl));
     } catch (error) {
       return { kind: 'failed', job: await this.failSubmission(pending, error) };
     }

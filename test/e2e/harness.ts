@@ -31,6 +31,7 @@ import {
   type Interaction,
 } from 'discord.js';
 import { buildApp, type App } from '../../src/app.js';
+import { startCallbackServer } from '../../src/kie/callbackServer.js';
 import { decodeCustomId, type ComponentAction } from '../../src/discord/customId.js';
 import type { Job } from '../../src/domain/job.js';
 import type { KieApi } from '../../src/domain/ports.js';
@@ -123,6 +124,8 @@ export interface LogEntry {
 export interface E2EOptions {
   /** How long each KIE task takes in virtual time. Default 20 s. */
   durationMs?: (t: SimTaskInfo) => number;
+  /** Run the KIE callback receiver: creates carry its URL and the simulator's signed callbacks reach the app. */
+  callbacks?: boolean;
 }
 
 export interface E2E {
@@ -269,11 +272,18 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       VALIDATORS[route]?.(withoutDiscordJsDefaults(route, body));
     },
   });
+  const hmacKey = 'e2e-webhook-key';
+  // Late-bound: the receiver starts before the app it notifies.
+  let notify: (taskId: string) => void = () => {};
+  const callbacks = options.callbacks
+    ? await startCallbackServer({ host: '127.0.0.1', hmacKey, onTask: (taskId) => notify(taskId) })
+    : null;
   const sim = await startKieSimulator({
     now: clock.now,
     durationMs: options.durationMs ?? (() => 20_000),
     seed: 11,
     createRateLimit: null,
+    ...(callbacks ? { webhookHmacKey: hmacKey, callbackIntervalMs: 3_600_000 } : {}),
   });
   const kieClient = new KieClient({
     baseUrl: sim.url,
@@ -309,7 +319,9 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       kie,
       logger,
       clock,
+      ...(callbacks ? { callBackUrl: callbacks.url } : {}),
     });
+    notify = (taskId) => app.taskMayBeDone(taskId);
     const handle = app.router.handle.bind(app.router);
     app.router.handle = (interaction: Interaction) => {
       const p = handle(interaction);
@@ -401,6 +413,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       await parts.client.destroy();
       await parts.store.close();
       await kieClient.close();
+      await callbacks?.close();
       await sim.close();
       await fake.close();
       rmSync(dir, { recursive: true, force: true });
