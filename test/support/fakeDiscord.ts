@@ -35,6 +35,7 @@ export type FakeRoute =
   | 'usersMe'
   | 'applicationMe'
   | 'gatewayBot'
+  | 'gateway'
   | 'cdn';
 
 export interface FileMeta {
@@ -160,6 +161,8 @@ export interface FakeDiscordOptions {
   now?: () => number;
   /** Called with every JSON payload the bot sends; a throw answers 400 50035 and is recorded. */
   validate?: (route: FakeRoute, body: unknown) => void;
+  /** What GET /gateway and /gateway/bot hand out (a fakeGateway.ts URL); by default a closed port, as no test logs in. */
+  gatewayUrl?: string;
 }
 
 export interface FakeDiscord {
@@ -298,6 +301,7 @@ const ROUTES: readonly RouteDef[] = [
   def('GET', 'commandsGlobalGet', '/applications/:applicationId/commands'),
   def('GET', 'usersMe', '/users/@me'),
   def('GET', 'gatewayBot', '/gateway/bot'),
+  def('GET', 'gateway', '/gateway'),
 ];
 const CDN_ROUTE = def('GET', 'cdn', '/attachments/:channelId/:attachmentId/:filename');
 const BOT_ROUTES: ReadonlySet<FakeRoute> = new Set([
@@ -387,6 +391,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
   };
   const sizeLimit = opts.attachmentSizeLimit ?? DEFAULT_LIMIT;
   const tokenLifetime = opts.tokenLifetimeMs ?? TOKEN_LIFETIME_MS;
+  const gatewayUrl = opts.gatewayUrl ?? 'ws://127.0.0.1:9';
 
   const requests: RecordedRequest[] = [];
   const validationErrors: FakeDiscord['validationErrors'] = [];
@@ -811,7 +816,9 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       case 'applicationMe':
         return ok({ id: applicationId, name: botUser.username, description: '', bot_public: true, bot_require_code_grant: false, verify_key: '0', flags: 0 });
       case 'gatewayBot':
-        return ok({ url: 'ws://127.0.0.1:9', shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 } });
+        return ok({ url: gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 } });
+      case 'gateway':
+        return ok({ url: gatewayUrl });
       case 'cdn':
         return { status: 404, json: undefined };
     }
