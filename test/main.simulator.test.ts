@@ -1,0 +1,279 @@
+/**
+ * `npm start` in simulator mode, at the process level: the real entry point
+ * (src/main.ts) runs in a child process with KIE_BASE_URL=simulator, and
+ * Discord is faked at the REST level (fakeDiscord.ts) and the gateway level
+ * (fakeGateway.ts), so the real discord.js client logs in, registers the
+ * commands, receives /imagine over the websocket and answers through REST.
+ *
+ * What only this test sees: the environment is parsed as an operator writes
+ * it, the composition root wires every part, logs go to stdout without the
+ * token, SIGTERM shuts down cleanly (exit 0), and a second process over the
+ * same database resumes what the first left running.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ApplicationCommandOptionType } from 'discord.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buttonsOf, withoutDiscordJsDefaults } from './e2e/harness.js';
+import { rawSlashCommand } from './support/discordClient.js';
+import {
+  expectValidFollowup,
+  expectValidInteractionCallback,
+  expectValidMessageCreate,
+  expectValidMessageEdit,
+  expectValidWebhookEdit,
+} from './support/discordSchema.js';
+import { startFakeDiscord, type FakeDiscord, type FakeMessage, type FakeRoute } from './support/fakeDiscord.js';
+import { startFakeGateway, type FakeGateway } from './support/fakeGateway.js';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** A bot token of the real shape (config refuses anything shorter than 50 characters). */
+const TOKEN = 'MTEwMDAwMDAwMDAwMDAwMDAwMg.GSimUl.abcdefghijklmnopqrstuvwxyz0123456789AB';
+const APPLICATION_ID = '1100000000000000001';
+const BOT_USER = { id: '1100000000000000002', username: 'Teamjourney', discriminator: '0', global_name: null, avatar: null, bot: true };
+const GUILD = '1200000000000000001';
+const CHANNEL = '1300000000000000001';
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const COMMANDS = ['animate', 'credits', 'imagine', 'settings', 'usage'];
+/** Generous bounds: a child process compiles TypeScript on start. */
+const START_MS = 15_000;
+const STOP_MS = 5_000;
+
+/** Every payload the bot sends is checked against Discord's schema, as in the e2e tests. */
+const VALIDATORS: Partial<Record<FakeRoute, (body: unknown) => unknown>> = {
+  interactionCallback: expectValidInteractionCallback,
+  webhookEdit: expectValidWebhookEdit,
+  webhookCreate: expectValidFollowup,
+  channelCreate: expectValidMessageCreate,
+  channelEdit: expectValidMessageEdit,
+};
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** One `npm start`: its output so far and how it ended. */
+interface Bot {
+  readonly child: ChildProcess;
+  /** stdout and stderr, interleaved as they arrived. */
+  output(): string;
+  /** stdout's JSON log lines' messages. */
+  messages(): string[];
+  readonly exited: Promise<Exit>;
+}
+
+let fake: FakeDiscord;
+let gateway: FakeGateway;
+const bots: Bot[] = [];
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  gateway = await startFakeGateway({
+    token: TOKEN,
+    user: BOT_USER,
+    applicationId: APPLICATION_ID,
+    guilds: [{ id: GUILD, name: 'Team', channels: [{ id: CHANNEL, name: 'general' }] }],
+    heartbeatIntervalMs: 1_000,
+  });
+  fake = await startFakeDiscord({
+    applicationId: APPLICATION_ID,
+    botUserId: BOT_USER.id,
+    botToken: TOKEN,
+    gatewayUrl: gateway.url,
+    validate: (route, body) => void VALIDATORS[route]?.(withoutDiscordJsDefaults(route, body)),
+  });
+});
+
+afterEach(() => {
+  // A failed test may leave its bot running; end exactly the processes this file started.
+  for (const bot of bots.splice(0)) if (bot.child.exitCode === null && bot.child.signalCode === null) bot.child.kill('SIGKILL');
+  expect(fake.validationErrors).toEqual([]);
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await fake?.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh SQLite database URL in a temporary directory. */
+function freshDatabase(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tj-sim-db-'));
+  dirs.push(dir);
+  return `sqlite://${join(dir, 'db.sqlite')}`;
+}
+
+/** Runs src/main.ts as `npm start` does, in an empty directory (no .env is read). */
+function startBot(env: { DATABASE_URL: string; SIMULATOR_TIME_SCALE: string }): Bot {
+  const cwd = mkdtempSync(join(tmpdir(), 'tj-sim-'));
+  dirs.push(cwd);
+  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+    cwd,
+    env: {
+      PATH: process.env.PATH ?? '',
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_API_URL: fake.apiUrl,
+      DISCORD_GUILD_ID: GUILD,
+      KIE_BASE_URL: 'simulator',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const bot: Bot = {
+    child,
+    output: () => output,
+    messages: () =>
+      stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => String((JSON.parse(line) as { msg?: unknown }).msg ?? '')),
+    exited,
+  };
+  bots.push(bot);
+  return bot;
+}
+
+/** Rejects after `ms` with what the bot printed, so a hang is diagnosable. */
+async function within<T>(promise: Promise<T>, ms: number, what: string, bot: Bot): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms. Bot output:\n${bot.output()}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits on the fake Discord, failing with the bot's output instead of a bare timeout. */
+function discordState<T>(bot: Bot, what: string, predicate: (f: FakeDiscord) => T | null | undefined | false, ms = START_MS): Promise<T> {
+  return within(fake.waitFor(predicate, ms + 1_000), ms, what, bot);
+}
+
+/** Logged in over the gateway and registered the commands in the guild (done on ClientReady). */
+async function online(bot: Bot, since: number): Promise<void> {
+  await discordState(bot, 'guild commands registered', (f) =>
+    f.requests.slice(since).find((r) => r.route === 'commandsGuild' && r.status === 200),
+  );
+  await within(gateway.waitFor((g) => g.ready().length === 1, START_MS + 1_000), START_MS, 'gateway session ready', bot);
+}
+
+/** /imagine pushed over the gateway, as Discord would; the fake REST learns the interaction first. */
+function imagine(prompt: string): { token: string; id: string } {
+  const raw = rawSlashCommand({
+    name: 'imagine',
+    guildId: GUILD,
+    channelId: CHANNEL,
+    applicationId: APPLICATION_ID,
+    options: [{ type: ApplicationCommandOptionType.String, name: 'prompt', value: prompt }],
+  });
+  fake.registerInteraction(raw);
+  expect(gateway.dispatch('INTERACTION_CREATE', raw)).toBe(1);
+  return { token: raw.token, id: raw.id };
+}
+
+async function stop(bot: Bot): Promise<Exit> {
+  bot.child.kill('SIGTERM');
+  return within(bot.exited, STOP_MS, 'exit after SIGTERM', bot);
+}
+
+const original = (token: string): FakeMessage | undefined => fake.originalFor(token);
+
+describe('npm start in simulator mode', () => {
+  it('logs in over the gateway, registers the commands, answers /imagine with four PNGs and buttons, and exits 0 on SIGTERM', async () => {
+    const since = fake.requests.length;
+    const sessionsBefore = gateway.sessions.length;
+    const bot = startBot({ DATABASE_URL: freshDatabase(), SIMULATOR_TIME_SCALE: '0.01' });
+    await online(bot, since);
+
+    // The gateway handshake as discord.js does it: v10 JSON, uncompressed, our token, Guilds intent.
+    const session = gateway.sessions[sessionsBefore]!;
+    expect(session.query).toEqual({ v: '10', encoding: 'json' });
+    expect(session.identify).toMatchObject({ intents: 1, compress: false, shard: [0, 1] });
+    // Heartbeats are answered, so discord.js keeps the connection (it drops "zombie" ones).
+    await within(gateway.waitFor((g) => g.sessions[sessionsBefore]!.heartbeats >= 1, START_MS), START_MS, 'a heartbeat', bot);
+
+    // Commands: one bulk overwrite of the guild's set, with the bot token.
+    const put = fake.requests.slice(since).filter((r) => r.route === 'commandsGuild');
+    expect(put).toHaveLength(1);
+    expect(put[0]).toMatchObject({ method: 'PUT', params: { applicationId: APPLICATION_ID, guildId: GUILD }, authorized: true });
+    expect((put[0]!.body as { name: string }[]).map((c) => c.name).sort()).toEqual(COMMANDS);
+    expect(fake.requests.slice(since).some((r) => r.route === 'commandsGlobal')).toBe(false);
+
+    const cmd = imagine('a red fox --ar 16:9');
+    await discordState(bot, 'four attachments on the reply', () => (original(cmd.token)?.attachments.length ?? 0) === 4);
+
+    // Deferred first, publicly; then the original reply was edited with the grid.
+    const calls = fake.requests.filter((r) => r.path.includes(cmd.token));
+    expect(calls[0]).toMatchObject({ route: 'interactionCallback', body: { type: 5 } });
+    expect(fake.interactionFor(cmd.token)?.ackType).toBe(5);
+    const message = original(cmd.token)!;
+    expect(message.content).toContain('a red fox');
+    for (const attachment of message.attachments) {
+      expect(attachment.content_type).toBe('image/png');
+      expect(fake.attachmentData(attachment.id)!.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    }
+    expect(buttonsOf(message).map((b) => [b.row, b.label ?? b.emoji])).toEqual([
+      [0, 'U1'], [0, 'U2'], [0, 'U3'], [0, 'U4'], [0, '🔄'],
+      [1, 'V1'], [1, 'V2'], [1, 'V3'], [1, 'V4'],
+    ]);
+
+    const exit = await stop(bot);
+    expect(exit).toEqual({ code: 0, signal: null });
+    // discord.js said goodbye with a normal close rather than just dropping the socket.
+    expect(session.closed).toMatchObject({ by: 'client', code: 1000 });
+
+    const messages = bot.messages();
+    expect(messages.some((m) => m.startsWith('SIMULATOR MODE'))).toBe(true);
+    expect(messages).toContain('Teamjourney is online');
+    expect(messages.some((m) => m.startsWith('shutting down'))).toBe(true);
+    expect(bot.output()).not.toContain(TOKEN);
+    expect(bot.output()).not.toContain(cmd.token);
+  });
+
+  it('a job left running at SIGTERM is picked up by the next process; its new simulator has no such task, so the reply says so and offers 🔄', async () => {
+    const database = freshDatabase();
+    // Relaxed at this scale takes ≥ 1.8 s and is first checked then, so SIGTERM lands while it runs.
+    const first = startBot({ DATABASE_URL: database, SIMULATOR_TIME_SCALE: '0.02' });
+    await online(first, fake.requests.length);
+    const cmd = imagine('a lighthouse at dusk --relax');
+    await discordState(first, 'reply says generating', () => original(cmd.token)?.content.includes('Generating'));
+    expect(await stop(first)).toEqual({ code: 0, signal: null });
+    expect(original(cmd.token)?.attachments).toEqual([]);
+
+    const since = fake.requests.length;
+    const second = startBot({ DATABASE_URL: database, SIMULATOR_TIME_SCALE: '0.02' });
+    await online(second, since);
+    const failed = await discordState(second, 'reply edited with the failure', () => {
+      const m = original(cmd.token);
+      return m?.content.includes('failed') ? m : undefined;
+    });
+
+    expect(failed.content).toContain('a lighthouse at dusk');
+    expect(failed.content).toContain('KIE no longer knows this task');
+    expect(failed.attachments).toEqual([]);
+    expect(buttonsOf(failed).map((b) => b.emoji)).toEqual(['🔄']);
+    expect(second.messages()).toContain('tracker: KIE has no record of the task');
+    // The task was not sent to KIE again: the only new interaction traffic is this edit.
+    expect(fake.requests.slice(since).filter((r) => r.path.includes(cmd.token)).map((r) => r.route)).toEqual(['webhookEdit']);
+
+    expect(await stop(second)).toEqual({ code: 0, signal: null });
+    expect(first.output() + second.output()).not.toContain(TOKEN);
+  });
+});
