@@ -131,7 +131,9 @@ export function renderLagChart(points: readonly ChartPoint[], options: ChartOpti
   // Points: p50 dot, whisker to p95, tick at p99, label beside.
   for (const p of usable) {
     const x = sx(p.x);
-    const labelLeft = x > MARGIN.left + plotW * 0.7;
+    // Right of the point unless the longer line would leave the plot (about 6.5 px per character at 12 px).
+    const textWidth = Math.max(p.label.length, p.note?.length ?? 0) * 6.5;
+    const labelLeft = x + 12 + textWidth > MARGIN.left + plotW;
     const lx = labelLeft ? x - 12 : x + 12;
     const anchor = labelLeft ? 'end' : 'start';
     out.push(

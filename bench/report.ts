@@ -112,10 +112,14 @@ function ackBound(r: BenchResults): string {
   const floor = floorAck(r);
   const memory = memoryAck(r);
   const parts = [
-    floor ? `Floor (the same burst, answered by an immediate deferReply): p99 ${int(floor.sent.p99)} ms — discord.js and HTTP alone.` : '',
-    'The bot defers only after team policy has admitted the job (so a refusal can stay private): settings, queue and ledger reads and ' +
-      'the ledger write, under the channel’s lock, come before the defer, and all 100 commands share one event loop.',
-    memory ? `With the in-memory store the same path is p99 ${int(memory.sent.p99)} ms, so the rest is SQLite.` : '',
+    floor ? `Floor (the same burst answered by an immediate deferReply): p99 ${int(floor.sent.p99)} ms — discord.js and HTTP alone.` : '',
+    'The bot defers only once team policy has admitted the job (so a refusal can stay private): per command the channel’s settings ' +
+      'are read, then, under the channel’s lock, its queue and ledger, and the job’s ledger line is written — all before the defer. ' +
+      'Each await lets the other commands advance a step, so the acknowledgements leave together, near the end of everyone’s work.',
+    memory
+      ? `With the in-memory store: p50 ${int(memory.sent.p50)} ≈ p99 ${int(memory.sent.p99)} ms, i.e. ~${fixed(memory.sent.p99 / memory.commands, 1)} ms ` +
+        'of work per command before its defer; SQLite’s reads and commits make the rest.'
+      : '',
   ];
   return parts.filter(Boolean).join(' ');
 }
@@ -405,7 +409,7 @@ function methodSection(r: BenchResults): string {
       '(drawing PNGs, parsing uploads) must not land on the bot’s event loop. Everything talks HTTP over 127.0.0.1.',
     `- **Time scale ${s}.** Task durations and every interval of the schedule are multiplied by ${s} (a fast task of 30–100 s takes ` +
       `${fixed(30 * s, 1)}–${fixed(100 * s, 1)} s), and so is every rate limit in play (KIE's 20 creates per 10 s at the server and in the ` +
-      'client, the client’s read budget, the Tracker’s poll budget — applied as an exactly scaled bucket in front of record-info, ' +
+      'client, the client’s read budget, the Tracker’s poll budget — applied as an exactly scaled sliding window in front of record-info, ' +
       'since its window is fixed in code — its progress-edit throttles, discord.js’s 50 requests/s).',
     '- **Lag in real-equivalent time.** Lag = fake Discord stored the final edit with the attachments − KIE marked the task done ' +
       `(its finishAt). It is split at the first poll that saw the task done: the wait before it is schedule-bound and is divided by ` +
@@ -421,6 +425,7 @@ function methodSection(r: BenchResults): string {
       `of 1 s and 10 s real-equivalent (${fixed(1000 * s, 0)} ms and ${fixed(10_000 * s, 0)} ms at the scale).`,
     '- **Ack** runs the bot as src/app.ts wires it (router, /imagine, team policy, job service) at real time, on SQLite in a temp ' +
       'dir on disk.',
+    '- **Polling only.** KIE callbacks are off (no public URL in a bench); with them, a callback makes the Tracker poll at once.',
     '- **Scale** runs at production rates (no time scale on limits), see its section. RSS includes tsx’s TypeScript loader.',
     '- Run `npm run bench` (this file; ~5 minutes on 2 cores) or `BENCH_QUICK=1 npm run bench` (shorter load and windows). ' +
       '`test/bench/smoke.test.ts` runs the same code with a handful of jobs in `npm test`.',

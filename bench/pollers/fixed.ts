@@ -11,7 +11,7 @@
  * limit still holds) and the same DiscordPresenter, so delivery costs the
  * same and only the polling differs.
  */
-import { newJobId, outcomeOf, resultKindFor, transition, type Job } from '../../src/domain/job.js';
+import { newJob, newJobId, outcomeOf, resultKindFor, transition, type Job } from '../../src/domain/job.js';
 import { createTask, submitErrorOf, type NewJob } from '../../src/domain/service.js';
 import type { Poller, PollerDeps } from './types.js';
 
@@ -19,25 +19,6 @@ export interface FixedPollerOptions extends PollerDeps {
   /** Real-equivalent interval between two checks of one task (scaled by timeScale). */
   intervalMs: number;
   name?: string;
-}
-
-/** A job as the service would persist it before sending it to KIE. */
-export function pendingJob(draft: NewJob, now: number): Job {
-  return {
-    ...draft,
-    id: draft.id ?? newJobId(now),
-    state: 'pending',
-    taskId: null,
-    results: [],
-    error: null,
-    delivered: false,
-    pressed: [],
-    polls: 0,
-    createdAt: now,
-    submittedAt: null,
-    finishedAt: null,
-    kieCompletedAt: null,
-  };
 }
 
 export class FixedIntervalPoller implements Poller {
@@ -58,7 +39,8 @@ export class FixedIntervalPoller implements Poller {
 
   async submit(draft: NewJob): Promise<void> {
     const { kie, clock } = this.deps;
-    const pending = pendingJob(draft, clock.now());
+    const now = clock.now();
+    const pending = newJob(draft, draft.id ?? newJobId(now), 'pending', now);
     let running: Job;
     try {
       const { taskId } = await createTask(kie, pending.request);

@@ -211,6 +211,8 @@ export async function runScaleChild(input: ScaleChildInput): Promise<ScaleChildR
 
 // Entry point when forked by ./scale.ts: one 'run' message in, one result out.
 if (process.send && process.env['TEAMJOURNEY_BENCH_SCALE_CHILD'] === '1') {
+  // The bench went away (Ctrl-C): nobody to report to.
+  process.once('disconnect', () => process.exit(1));
   process.once('message', (input: ScaleChildInput) => {
     runScaleChild(input).then(
       (result) => process.send?.({ ok: true, result }, () => process.exit(0)),
