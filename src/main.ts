@@ -15,8 +15,8 @@ import { parsePriceTable } from './domain/pricing.js';
 import { KieClient } from './kie/client.js';
 import { startCallbackServer, type CallbackServer } from './kie/callbackServer.js';
 import { createLogger, type Logger } from './log.js';
-import { openStore } from './store/store.js';
-import { startKieSimulator, type KieSimulator } from './kie/simulator/index.js';
+import { openStore, type Collection, type Store } from './store/store.js';
+import { startKieSimulator, type KieSimulator, type SimPersistence, type SimTask } from './kie/simulator/index.js';
 
 const BALANCE_CHECK_MS = 10 * 60 * 1000;
 
@@ -33,6 +33,25 @@ function loadConfig(): Config {
   }
 }
 
+/** Like KIE, the simulator forgets tasks after about 15 days. */
+const SIMULATOR_RETENTION_MS = 15 * 24 * 60 * 60 * 1000;
+
+/** Simulator mode keeps its tasks with the bot's data, so a restart finds them as it would at KIE. */
+function simulatorPersistence(tasks: Collection<SimTask>, now: () => number = Date.now): SimPersistence {
+  return {
+    load: async () => {
+      const kept: SimTask[] = [];
+      for await (const [taskId, task] of tasks.entries()) {
+        if (now() - task.createdAt > SIMULATOR_RETENTION_MS) await tasks.delete(taskId);
+        else kept.push(task);
+      }
+      return kept;
+    },
+    save: (task) => tasks.set(task.taskId, task),
+    remove: async (taskId) => void (await tasks.delete(taskId)),
+  };
+}
+
 interface KieEndpoint {
   baseUrl: string;
   apiKey: string;
@@ -47,7 +66,7 @@ interface KieEndpoint {
  * mode, and the callback receiver when there is one. Simulator mode always
  * uses signed callbacks, so the whole path is exercised without a public URL.
  */
-async function kieEndpoint(config: Config, logger: Logger, onTask: (taskId: string) => void): Promise<KieEndpoint> {
+async function kieEndpoint(config: Config, store: Store, logger: Logger, onTask: (taskId: string) => void): Promise<KieEndpoint> {
   const cbLogger = logger.child({ module: 'callbacks' });
   if (!isSimulator(config)) {
     const callbacks = config.KIE_CALLBACK_URL
@@ -57,7 +76,12 @@ async function kieEndpoint(config: Config, logger: Logger, onTask: (taskId: stri
   }
   const hmacKey = randomBytes(24).toString('base64url');
   const callbacks = await startCallbackServer({ host: '127.0.0.1', hmacKey, onTask, logger: cbLogger });
-  const simulator = await startKieSimulator({ timeScale: config.SIMULATOR_TIME_SCALE, apiKey: null, webhookHmacKey: hmacKey });
+  const simulator = await startKieSimulator({
+    timeScale: config.SIMULATOR_TIME_SCALE,
+    apiKey: null,
+    webhookHmacKey: hmacKey,
+    persistence: simulatorPersistence(store.collection<SimTask>('simulator')),
+  });
   logger.warn(
     { url: simulator.url, timeScale: config.SIMULATOR_TIME_SCALE },
     'SIMULATOR MODE: KIE is simulated locally; results are placeholder images and videos, no credits are spent',
@@ -76,7 +100,7 @@ async function main(): Promise<void> {
 
   const store = await openStore(config.DATABASE_URL);
   let app: App | null = null;
-  const endpoint = await kieEndpoint(config, logger, (taskId) => app?.taskMayBeDone(taskId));
+  const endpoint = await kieEndpoint(config, store, logger, (taskId) => app?.taskMayBeDone(taskId));
   const kie = new KieClient({
     baseUrl: endpoint.baseUrl,
     apiKey: endpoint.apiKey,
@@ -128,6 +152,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
+  // The token is set before resuming, so a resumed delivery can use the bot's channel routes before login completes.
+  client.rest.setToken(config.DISCORD_TOKEN);
   await running.start();
   await client.login(config.DISCORD_TOKEN);
 }

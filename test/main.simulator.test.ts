@@ -247,7 +247,7 @@ describe('npm start in simulator mode', () => {
     expect(bot.output()).not.toContain(cmd.token);
   });
 
-  it('a job left running at SIGTERM is picked up by the next process; its new simulator has no such task, so the reply says so and offers 🔄', async () => {
+  it('a job left running at SIGTERM is picked up and delivered by the next process (the simulator keeps its tasks in the store)', async () => {
     const database = freshDatabase();
     // Relaxed at this scale takes ≥ 1.8 s and is first checked then, so SIGTERM lands while it runs.
     const first = startBot({ DATABASE_URL: database, SIMULATOR_TIME_SCALE: '0.02' });
@@ -260,18 +260,16 @@ describe('npm start in simulator mode', () => {
     const since = fake.requests.length;
     const second = startBot({ DATABASE_URL: database, SIMULATOR_TIME_SCALE: '0.02' });
     await online(second, since);
-    const failed = await discordState(second, 'reply edited with the failure', () => {
+    const delivered = await discordState(second, 'reply edited with the grid', () => {
       const m = original(cmd.token);
-      return m?.content.includes('failed') ? m : undefined;
+      return m && m.attachments.length === 4 ? m : undefined;
     });
 
-    expect(failed.content).toContain('a lighthouse at dusk');
-    expect(failed.content).toContain('KIE no longer knows this task');
-    expect(failed.attachments).toEqual([]);
-    expect(buttonsOf(failed).map((b) => b.emoji)).toEqual(['🔄']);
-    expect(second.messages()).toContain('tracker: KIE has no record of the task');
-    // The task was not sent to KIE again: the only new interaction traffic is this edit.
-    expect(fake.requests.slice(since).filter((r) => r.path.includes(cmd.token)).map((r) => r.route)).toEqual(['webhookEdit']);
+    expect(delivered.content).toContain('a lighthouse at dusk');
+    expect(buttonsOf(delivered).map((b) => b.label ?? b.emoji)).toEqual(['U1', 'U2', 'U3', 'U4', '🔄', 'V1', 'V2', 'V3', 'V4']);
+    expect(second.messages()).toContain('resumed unfinished jobs');
+    // The task was not sent to KIE again: the new interaction traffic is only edits of the same reply.
+    expect(new Set(fake.requests.slice(since).filter((r) => r.path.includes(cmd.token)).map((r) => r.route))).toEqual(new Set(['webhookEdit']));
 
     expect(await stop(second)).toEqual({ code: 0, signal: null });
     expect(first.output() + second.output()).not.toContain(TOKEN);

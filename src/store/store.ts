@@ -7,7 +7,8 @@ import { dirname } from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 
 /** The kinds of record the bot keeps; each gets its own keyv namespace. */
-export const NAMESPACES = ['jobs', 'index', 'settings', 'ledger', 'queue', 'meta'] as const;
+/** `simulator` holds the local KIE server's tasks in simulator mode. */
+export const NAMESPACES = ['jobs', 'index', 'settings', 'ledger', 'queue', 'meta', 'simulator'] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 
 /** One namespace: a typed key → value map that can be listed. */

@@ -56,6 +56,7 @@ export type {
   RecordedRequest,
   RequestEndpoint,
   SimOp,
+  SimPersistence,
   SimTask,
   SimTaskInfo,
   SimulatorOptions,

@@ -30,7 +30,7 @@ import { SlidingWindowLimiter } from './rateLimit.js';
 import { routeOf, type Route } from './router.js';
 import { flagAt, mergeOutcome } from './tasks.js';
 import { defaultDurationMs } from './timing.js';
-import type { Fault, KieSimulator, RecordedRequest, SimTask, SimulatorOptions } from './types.js';
+import type { Fault, KieSimulator, RecordedRequest, SimPersistence, SimTask, SimulatorOptions } from './types.js';
 
 export const DEFAULTS = Object.freeze({
   host: '127.0.0.1',
@@ -94,9 +94,29 @@ function checkOptions(o: SimulatorOptions): void {
   if (o.apiKey === '') throw new RangeError('apiKey must be non-empty (or null to accept any key)');
 }
 
+/** The task table, written through to `persistence` when there is one. */
+class TaskMap extends Map<string, SimTask> {
+  constructor(private readonly persistence: SimPersistence | undefined) {
+    super();
+  }
+  override set(taskId: string, task: SimTask): this {
+    super.set(taskId, task);
+    void this.persistence?.save(task).catch(() => {});
+    return this;
+  }
+  override delete(taskId: string): boolean {
+    void this.persistence?.remove(taskId).catch(() => {});
+    return super.delete(taskId);
+  }
+  /** Tasks from an earlier run, without writing them back. */
+  restore(tasks: Iterable<SimTask>): void {
+    for (const task of tasks) super.set(task.taskId, task);
+  }
+}
+
 class SimulatorServer implements KieSimulator {
   private readonly server: Server;
-  private readonly taskMap = new Map<string, SimTask>();
+  private readonly taskMap: TaskMap;
   private readonly faults = new FaultQueue();
   private readonly log: RecordedRequest[] = [];
   private readonly ctx: SimContext;
@@ -110,6 +130,7 @@ class SimulatorServer implements KieSimulator {
 
   constructor(private readonly opts: SimulatorOptions) {
     checkOptions(opts);
+    this.taskMap = new TaskMap(opts.persistence);
     this.now = opts.now ?? Date.now;
     this.expectedKey = opts.apiKey ? sha256(opts.apiKey) : null;
     const seed = opts.seed ?? randomInt(2 ** 31);
@@ -143,6 +164,12 @@ class SimulatorServer implements KieSimulator {
         else res.destroy();
       });
     });
+  }
+
+  async restore(): Promise<void> {
+    if (!this.opts.persistence) return;
+    // Restored tasks get no callbacks: the receiver they named belonged to the previous run. Polling finds them.
+    this.taskMap.restore(await this.opts.persistence.load());
   }
 
   async listen(): Promise<void> {
@@ -368,6 +395,7 @@ class SimulatorServer implements KieSimulator {
 /** Start a simulator listening on 127.0.0.1 (by default on an ephemeral port). */
 export async function startKieSimulator(opts: SimulatorOptions = {}): Promise<KieSimulator> {
   const sim = new SimulatorServer(opts);
+  await sim.restore();
   await sim.listen();
   return sim;
 }

@@ -53,6 +53,19 @@ export interface SimulatorOptions {
   callbackIntervalMs?: number;
   /** How many identical POSTs each successful callback delivery sends (KIE may repeat one). Default 1. */
   callbackCopies?: number;
+  /**
+   * Keep tasks across restarts (simulator mode stores them with the bot's
+   * data), so a restarted bot finds the tasks it was tracking, as it would at
+   * KIE. Default: in memory only.
+   */
+  persistence?: SimPersistence;
+}
+
+/** Where a simulator keeps its tasks between runs. Writes are fire-and-forget. */
+export interface SimPersistence {
+  load(): Promise<Iterable<SimTask>>;
+  save(task: SimTask): Promise<void>;
+  remove(taskId: string): Promise<void>;
 }
 
 export interface SimTaskInfo {
