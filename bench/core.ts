@@ -114,8 +114,15 @@ export async function runBench(config: BenchConfig, log: (line: string) => void 
 
   const pollers: PollerMetrics[] = [];
   for (const poller of config.pollers) {
-    const run = await runLagScenario({ poller, workload: jobs, timeScale: config.timeScale, seed: config.seed, log });
-    pollers.push(pollerMetrics(run));
+    // The adaptive poller persists every step, as the bot does: SQLite on disk.
+    const dir = mkdtempSync(join(tmpdir(), 'teamjourney-lag-'));
+    try {
+      const storeUrl = `sqlite://${join(dir, 'bench.sqlite')}`;
+      const run = await runLagScenario({ poller, workload: jobs, timeScale: config.timeScale, seed: config.seed, storeUrl, log });
+      pollers.push(pollerMetrics(run));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
   const ack = await runAck(config, log);
   const scale = await runScaleScenario({ ...config.scale, seed: config.seed, log });

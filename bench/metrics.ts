@@ -16,7 +16,7 @@
  * measured lag by s instead would inflate a 20 ms upload into 0.4 s.
  */
 import type { Speed } from '../src/kie/schemas.js';
-import { ratio, slidingWindowMax, summarize, type Summary } from './stats.js';
+import { percentileInterval, ratio, slidingWindowMax, summarize, type Summary } from './stats.js';
 
 /** One job of a lag run, as measured. Times are wall-clock ms in the scaled run. */
 export interface JobMeasure {
@@ -67,6 +67,8 @@ export interface PollerMetrics {
   failed: number;
   /** Real-equivalent delivery lag (s): detect ÷ scale + overhead. */
   lagS: Summary;
+  /** ~95 % intervals of the lag's p50 and p95 (how far a rerun could move them). */
+  lagInterval: { p50: [number, number]; p95: [number, number] };
   lagSBySpeed: Partial<Record<Speed, Summary>>;
   /** Real-equivalent time from "done" to the poll that saw it (s). */
   detectS: Summary;
@@ -135,7 +137,9 @@ export function pollerMetrics(run: LagRun): PollerMetrics {
   const s = run.timeScale;
   const ok = run.jobs.filter((j) => j.state === 'succeeded' && j.finishAt !== null && j.detectAt !== null && j.discordAt !== null);
   const withTask = run.jobs.filter((j) => j.createdAt !== null && j.finishAt !== null);
-  const lag = (js: JobMeasure[]): Summary => summarize(js.map((j) => realLagS(j, s)!));
+  const lags = (js: JobMeasure[]): number[] => js.map((j) => realLagS(j, s)!);
+  const lag = (js: JobMeasure[]): Summary => summarize(lags(js));
+  const sortedLags = lags(ok).sort((x, y) => x - y);
   const polls = withTask.reduce((n, j) => n + j.polls, 0);
   const taskMs = withTask.reduce((n, j) => n + (j.finishAt! - j.createdAt!), 0) / s;
   const api = run.requests.filter((r) => API_ENDPOINTS.has(r.endpoint));
@@ -148,6 +152,7 @@ export function pollerMetrics(run: LagRun): PollerMetrics {
     delivered: run.jobs.filter((j) => j.state !== 'undelivered').length,
     failed: run.jobs.filter((j) => j.state === 'failed').length,
     lagS: lag(ok),
+    lagInterval: { p50: percentileInterval(sortedLags, 50), p95: percentileInterval(sortedLags, 95) },
     lagSBySpeed: bySpeed(ok, lag),
     detectS: summarize(ok.map((j) => (j.detectAt! - j.finishAt!) / s / 1000)),
     overheadMs: summarize(ok.map((j) => j.discordAt! - j.detectAt!)),

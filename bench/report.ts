@@ -96,7 +96,9 @@ function lagBound(a: PollerMetrics, r: BenchResults): string {
     `inside the expected window give ~U(0, 2.8 s) (p50 1.4, p95 2.66); above that, the cost floor (turbo past ~30 s is checked ` +
     `every 4 s), the 8/s poll budget when a burst's checks coincide, and timer lateness (bot event loop p99 ` +
     `${fixed(a.eventLoopP99Ms, 1)} ms wall ≈ ${fixed(a.eventLoopP99Ms / r.timeScale / 1000)} s of schedule at scale ${r.timeScale}). ` +
-    `Then delivery (download the 4 files, upload, edit) p50 ${int(a.overheadMs.p50)} ms / p95 ${int(a.overheadMs.p95)} ms.`
+    `Then delivery (download the 4 files, upload, edit) p50 ${int(a.overheadMs.p50)} ms / p95 ${int(a.overheadMs.p95)} ms. ` +
+    `So by design p50 ≈ 1.4 s + delivery, inside the target by less than 0.1 s: with ${a.lagS.n} lags the measured p50 moves by ` +
+    `about ±0.2 s from run to run (the interval), so it can land either side of 1.5 s; p95 has more room.`
   );
 }
 
@@ -140,6 +142,13 @@ function eldBound(s: ScaleChildResult): string {
   );
 }
 
+/** " (95 % interval 1.2–1.5 s)", plus a warning in the margin when the interval straddles the limit. */
+function withInterval(row: Pick<TargetRow, 'pass' | 'margin'>, interval: [number, number], limit: number): Pick<TargetRow, 'pass' | 'margin'> {
+  const [lo, hi] = interval;
+  if (!(lo <= limit && hi > limit)) return row;
+  return { ...row, margin: `${row.margin}; the 95 % interval (${fixed(lo)}–${fixed(hi)} s) straddles the target, so a rerun may land either side` };
+}
+
 export function evaluateTargets(r: BenchResults): TargetRow[] {
   const rows: TargetRow[] = [];
   const a = adaptiveOf(r);
@@ -147,15 +156,15 @@ export function evaluateTargets(r: BenchResults): TargetRow[] {
     rows.push({
       figure: 'Delivery lag p50 (adaptive)',
       target: `≤ ${TARGETS.lagP50S} s`,
-      measured: `${fixed(a.lagS.p50)} s`,
-      ...judgeAtMost(a.lagS.p50, TARGETS.lagP50S, ' s'),
+      measured: `${fixed(a.lagS.p50)} s (95 % interval ${fixed(a.lagInterval.p50[0])}–${fixed(a.lagInterval.p50[1])} s)`,
+      ...withInterval(judgeAtMost(a.lagS.p50, TARGETS.lagP50S, ' s'), a.lagInterval.p50, TARGETS.lagP50S),
       bound: lagBound(a, r),
     });
     rows.push({
       figure: 'Delivery lag p95 (adaptive)',
       target: `≤ ${TARGETS.lagP95S} s`,
-      measured: `${fixed(a.lagS.p95)} s`,
-      ...judgeAtMost(a.lagS.p95, TARGETS.lagP95S, ' s'),
+      measured: `${fixed(a.lagS.p95)} s (95 % interval ${fixed(a.lagInterval.p95[0])}–${fixed(a.lagInterval.p95[1])} s)`,
+      ...withInterval(judgeAtMost(a.lagS.p95, TARGETS.lagP95S, ' s'), a.lagInterval.p95, TARGETS.lagP95S),
       bound: 'As for p50.',
     });
     rows.push({
@@ -403,7 +412,8 @@ function methodSection(r: BenchResults): string {
   return [
     '## How this was measured',
     '',
-    `- **Real components.** The lag runs drive the real KieClient, the real Tracker and JobService (adaptive), and the real ` +
+    `- **Real components.** The lag runs drive the real KieClient, the real Tracker and JobService (adaptive, persisting every ` +
+      'step to SQLite on disk as the bot does), and the real ' +
       'DiscordPresenter on discord.js’s REST. The local KIE server (src/kie/simulator) and the fake Discord REST server ' +
       '(test/support/fakeDiscord.ts) run in a separate process, as KIE and Discord are other machines in production: their work ' +
       '(drawing PNGs, parsing uploads) must not land on the bot’s event loop. Everything talks HTTP over 127.0.0.1.',

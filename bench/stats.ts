@@ -30,6 +30,23 @@ export function percentile(sorted: readonly number[], p: number): number {
   return a + (b - a) * (rank - lo);
 }
 
+/**
+ * A distribution-free ~95 % confidence interval for the p-th percentile of
+ * the population an ascending sample came from: the order statistics whose
+ * ranks lie 1.96 binomial standard deviations either side of n·p/100. Says
+ * how much a percentile of ~150 lags could move on a rerun, so a verdict
+ * that close to its target is read as such. [NaN, NaN] for an empty sample.
+ */
+export function percentileInterval(sorted: readonly number[], p: number, z = 1.96): [number, number] {
+  const n = sorted.length;
+  if (n === 0) return [Number.NaN, Number.NaN];
+  const q = p / 100;
+  const spread = z * Math.sqrt(n * q * (1 - q));
+  const lo = Math.max(0, Math.floor(n * q - spread) - 1);
+  const hi = Math.min(n - 1, Math.ceil(n * q + spread) - 1);
+  return [sorted[lo]!, sorted[hi]!];
+}
+
 /** min / mean / p50 / p95 / p99 / max of any sample (it is copied, not sorted in place). */
 export function summarize(values: readonly number[]): Summary {
   const sorted = [...values].sort((x, y) => x - y);

@@ -46,10 +46,10 @@ export interface WorkloadSpec {
   users: number;
 }
 
-/** A busy team: one image every 4 s for 10 minutes, plus 30 commands at once midway (more than KIE's 20 creates / 10 s). */
+/** A busy team: one image every 4 s for 12 minutes, plus 30 commands at once midway (more than KIE's 20 creates / 10 s). */
 export const DEFAULT_WORKLOAD: WorkloadSpec = {
   seed: 20250101,
-  spanMs: 10 * 60_000,
+  spanMs: 12 * 60_000,
   perMinute: 15,
   mix: { turbo: 0.2, fast: 0.6, relaxed: 0.2 },
   burst: 30,

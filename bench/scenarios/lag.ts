@@ -24,7 +24,7 @@ import { DiscordPresenter } from '../../src/discord/presenter.js';
 import type { Job } from '../../src/domain/job.js';
 import { systemClock } from '../../src/domain/ports.js';
 import type { NewJob } from '../../src/domain/service.js';
-import { KieClient } from '../../src/kie/client.js';
+import { DEFAULT_CREATE_MARGIN_MS, KieClient } from '../../src/kie/client.js';
 import { DEFAULT_CREATE_LIMIT, DEFAULT_READS_PER_SECOND } from '../../src/kie/limiter.js';
 import { createTestClient, DEFAULT_GUILD_ID, rawSlashCommand } from '../../test/support/discordClient.js';
 import { watchEventLoop } from '../eventLoop.js';
@@ -43,6 +43,8 @@ export interface LagScenarioOptions {
   workload: readonly WorkloadJob[];
   timeScale: number;
   seed: number;
+  /** The adaptive poller's store (the bot's default is SQLite on disk). Default memory://. */
+  storeUrl?: string;
   /** Give up waiting for deliveries after this much wall time (ms). */
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -50,8 +52,6 @@ export interface LagScenarioOptions {
 
 /** discord.js's global limit (requests per second per bot). */
 const DISCORD_GLOBAL_PER_SECOND = 50;
-/** The client's safety margin on the create window, for network jitter (which does not scale). */
-const CREATE_MARGIN_MS = 250;
 const API_KEY = 'bench-key';
 
 const channelId = (n: number): string => `13000000000000000${String(n).padStart(2, '0')}`;
@@ -98,8 +98,8 @@ async function acknowledge(services: Services, client: Client, job: WorkloadJob)
   };
 }
 
-async function buildPoller(kind: PollerKind, deps: PollerDeps): Promise<Poller> {
-  if (kind.kind === 'adaptive') return createAdaptivePoller(deps);
+async function buildPoller(kind: PollerKind, deps: PollerDeps, storeUrl: string): Promise<Poller> {
+  if (kind.kind === 'adaptive') return createAdaptivePoller(deps, storeUrl);
   return new FixedIntervalPoller({ ...deps, intervalMs: kind.intervalMs });
 }
 
@@ -153,7 +153,7 @@ export async function runLagScenario(opts: LagScenarioOptions): Promise<LagRun> 
   const kie = new KieClient({
     baseUrl: services.kieUrl,
     apiKey: API_KEY,
-    createLimit: { max: DEFAULT_CREATE_LIMIT.max, windowMs: DEFAULT_CREATE_LIMIT.windowMs * s, marginMs: CREATE_MARGIN_MS * s },
+    createLimit: { max: DEFAULT_CREATE_LIMIT.max, windowMs: DEFAULT_CREATE_LIMIT.windowMs * s, marginMs: DEFAULT_CREATE_MARGIN_MS * s },
     // The naive pollers are measured as written: no read budget of ours in their way.
     readsPerSecond: adaptive ? DEFAULT_READS_PER_SECOND / s : 1e6,
   });
@@ -161,7 +161,7 @@ export async function runLagScenario(opts: LagScenarioOptions): Promise<LagRun> 
 
   const delivered = new Map<string, Job>();
   let notify: () => void = () => {};
-  const poller = await buildPoller(opts.poller, {
+  const deps: PollerDeps = {
     kie,
     presenter,
     clock: systemClock,
@@ -170,7 +170,8 @@ export async function runLagScenario(opts: LagScenarioOptions): Promise<LagRun> 
       delivered.set(job.id, job);
       notify();
     },
-  });
+  };
+  const poller = await buildPoller(opts.poller, deps, opts.storeUrl ?? 'memory://');
   log(`${poller.name}: ${opts.workload.length} jobs at time scale ${s}`);
 
   const submissions: Promise<void>[] = [];

@@ -15,7 +15,7 @@ import { detectTime, pollerMetrics, realLagS, type JobMeasure, type LagRun } fro
 import { CHART_FILE, evaluateTargets, judgeAtLeast, judgeAtMost, renderResults, writeReport } from '../../bench/report.js';
 import type { BenchResults } from '../../bench/results.js';
 import { callbackToken } from '../../bench/sent.js';
-import { percentile, slidingWindowMax, summarize } from '../../bench/stats.js';
+import { percentile, percentileInterval, slidingWindowMax, summarize } from '../../bench/stats.js';
 import { buildWorkload, DEFAULT_WORKLOAD, durationQueue, durationsBySpeed } from '../../bench/workload.js';
 
 describe('stats', () => {
@@ -26,6 +26,17 @@ describe('stats', () => {
     expect(() => percentile([1], 101)).toThrow(RangeError);
     const s = summarize([5, 1, 4, 2, 3]);
     expect(s).toMatchObject({ n: 5, min: 1, max: 5, mean: 3, p50: 3 });
+  });
+
+  it('brackets a percentile with order statistics either side of its rank', () => {
+    const sample = Array.from({ length: 100 }, (_, i) => i + 1);
+    const [lo, hi] = percentileInterval(sample, 50);
+    expect(lo).toBeLessThan(50);
+    expect(hi).toBeGreaterThan(50);
+    expect(hi - lo).toBeGreaterThan(15);
+    expect(hi - lo).toBeLessThan(25);
+    expect(percentileInterval([7], 95)).toEqual([7, 7]);
+    expect(percentileInterval([], 50).every(Number.isNaN)).toBe(true);
   });
 
   it('counts the most events in any half-open window', () => {
