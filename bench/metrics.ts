@@ -43,6 +43,8 @@ export interface RequestMeasure {
   endpoint: string;
   at: number;
   responseCode: number;
+  /** The task a create made or a record-info asked about. */
+  taskId?: string | null;
 }
 
 export interface LagRun {
@@ -76,6 +78,8 @@ export interface PollerMetrics {
   overheadMs: Summary;
   /** As measured in the scaled run, before any conversion (ms). */
   rawLagMs: Summary;
+  /** Gaps between consecutive polls of one task (s, real-equivalent): the schedule's interval plus whatever stretches it. */
+  pollGapS: Summary;
   polls: number;
   pollsPerTask: number;
   pollsPerTaskBySpeed: Partial<Record<Speed, number>>;
@@ -133,6 +137,19 @@ export function realLagS(job: JobMeasure, timeScale: number): number | null {
   return (job.detectAt - job.finishAt) / timeScale / 1000 + (job.discordAt - job.detectAt) / 1000;
 }
 
+/** Every gap between consecutive record-info requests of the same task, in request-log time units. */
+export function pollGaps(requests: readonly RequestMeasure[]): number[] {
+  const last = new Map<string, number>();
+  const gaps: number[] = [];
+  for (const r of [...requests].sort((a, b) => a.at - b.at)) {
+    if (r.endpoint !== 'recordInfo' || !r.taskId) continue;
+    const prev = last.get(r.taskId);
+    if (prev !== undefined) gaps.push(r.at - prev);
+    last.set(r.taskId, r.at);
+  }
+  return gaps;
+}
+
 export function pollerMetrics(run: LagRun): PollerMetrics {
   const s = run.timeScale;
   const ok = run.jobs.filter((j) => j.state === 'succeeded' && j.finishAt !== null && j.detectAt !== null && j.discordAt !== null);
@@ -157,6 +174,7 @@ export function pollerMetrics(run: LagRun): PollerMetrics {
     detectS: summarize(ok.map((j) => (j.detectAt! - j.finishAt!) / s / 1000)),
     overheadMs: summarize(ok.map((j) => j.discordAt! - j.detectAt!)),
     rawLagMs: summarize(ok.map((j) => j.discordAt! - j.finishAt!)),
+    pollGapS: summarize(pollGaps(run.requests).map((g) => g / s / 1000)),
     polls,
     pollsPerTask: ratio(polls, withTask.length),
     pollsPerTaskBySpeed: bySpeed(withTask, (js) => ratio(js.reduce((n, j) => n + j.polls, 0), js.length)),

@@ -216,7 +216,7 @@ export async function runLagScenario(opts: LagScenarioOptions): Promise<LagRun> 
     description: poller.description,
     timeScale: s,
     jobs,
-    requests: world.requests.map((r) => ({ endpoint: r.endpoint, at: r.at, responseCode: r.responseCode })),
+    requests: world.requests.map((r) => ({ endpoint: r.endpoint, at: r.at, responseCode: r.responseCode, taskId: r.taskId })),
     wallMs,
     cpuMs: (usage.user + usage.system) / 1000,
     discordRequests: world.discordRequests,

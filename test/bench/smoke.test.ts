@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeXml, linearTicks, logTicks, renderLagChart } from '../../bench/chart.js';
 import { POLLERS, runBench, type BenchConfig } from '../../bench/core.js';
-import { detectTime, pollerMetrics, realLagS, type JobMeasure, type LagRun } from '../../bench/metrics.js';
+import { detectTime, pollerMetrics, pollGaps, realLagS, type JobMeasure, type LagRun } from '../../bench/metrics.js';
 import { CHART_FILE, evaluateTargets, judgeAtLeast, judgeAtMost, renderResults, writeReport } from '../../bench/report.js';
 import type { BenchResults } from '../../bench/results.js';
 import { callbackToken } from '../../bench/sent.js';
@@ -89,6 +89,17 @@ describe('metrics', () => {
     ];
     expect(detectTime(requests, 't1', 1_000)).toBe(1_200);
     expect(detectTime(requests, 't3', 1_000)).toBeNull();
+  });
+
+  it('measures the gaps between polls of the same task only', () => {
+    const gaps = pollGaps([
+      { endpoint: 'recordInfo', taskId: 'a', at: 0, responseCode: 200 },
+      { endpoint: 'recordInfo', taskId: 'b', at: 5, responseCode: 200 },
+      { endpoint: 'generate', taskId: 'a', at: 6, responseCode: 200 },
+      { endpoint: 'recordInfo', taskId: 'a', at: 10, responseCode: 200 },
+      { endpoint: 'recordInfo', taskId: 'b', at: 25, responseCode: 200 },
+    ]);
+    expect(gaps.sort((x, y) => x - y)).toEqual([10, 20]);
   });
 
   it('turns a run into per-task and per-time figures', () => {
