@@ -5,13 +5,19 @@
  * (bad input, a limit) want that refusal to be ephemeral, but the eventual
  * result public. An Ack tracks what has been sent so callers just say
  * `publicly()` or `refuse(message)`, and a safety timer defers publicly if
- * nothing has been sent as the deadline approaches.
+ * nothing has been sent within a small budget (or as Discord's deadline
+ * approaches). Normally the checks take a few milliseconds and a refusal is
+ * a clean private reply; under a burst, the acknowledgement still leaves on
+ * time and a late refusal replaces the public placeholder with a private
+ * message.
  */
 import { MessageFlags, type RepliableInteraction } from 'discord.js';
 import { replyError } from './router.js';
 
 /** Defer by this age (ms since the interaction was created) at the latest. */
 export const ACK_DEADLINE_MS = 2_200;
+/** How long a command may think after receiving an interaction before it must show it is working. */
+export const DEFAULT_ACK_BUDGET_MS = 40;
 
 export type AckState = 'none' | 'deferred-public' | 'deferred-ephemeral' | 'replied';
 
@@ -25,16 +31,17 @@ export class Ack {
   constructor(
     private readonly interaction: RepliableInteraction,
     private readonly now: () => number = Date.now,
+    private readonly budgetMs: number = DEFAULT_ACK_BUDGET_MS,
   ) {}
 
   get current(): AckState {
     return this.state;
   }
 
-  /** Defer publicly if nothing is sent before the deadline. */
+  /** Defer publicly if nothing is sent within the budget (or before Discord's deadline). */
   armDeadline(): void {
     const age = this.now() - this.interaction.createdTimestamp;
-    const wait = Math.max(0, ACK_DEADLINE_MS - age);
+    const wait = Math.min(this.budgetMs, Math.max(0, ACK_DEADLINE_MS - age));
     this.timer = setTimeout(() => void this.publicly().catch(() => {}), wait);
     this.timer.unref();
   }

@@ -39,6 +39,8 @@ export interface AppContext {
   limits: {
     /** Largest image attachment /imagine and /animate accept as input. */
     maxInputImageBytes: number;
+    /** How long a command may check before it must acknowledge publicly (see src/discord/ack.ts). */
+    ackBudgetMs: number;
   };
   /** Team policy services (settings, usage, credits) as built by src/domain/team; typed there. */
   [service: string]: unknown;

@@ -126,6 +126,12 @@ export interface E2EOptions {
   durationMs?: (t: SimTaskInfo) => number;
   /** Run the KIE callback receiver: creates carry its URL and the simulator's signed callbacks reach the app. */
   callbacks?: boolean;
+  /**
+   * The app's acknowledgement budget in real milliseconds. Default 2 s here
+   * (the app's own default is 40 ms): handlers then acknowledge when their
+   * checks are done, so tests see the same first response on a slow CI box.
+   */
+  ackBudgetMs?: number;
 }
 
 export interface E2E {
@@ -319,6 +325,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       kie,
       logger,
       clock,
+      ackBudgetMs: options.ackBudgetMs ?? 2_000,
       ...(callbacks ? { callBackUrl: callbacks.url } : {}),
     });
     notify = (taskId) => app.taskMayBeDone(taskId);
