@@ -38,7 +38,7 @@ export interface AppDeps {
   presenter?: Partial<Omit<DiscordPresenterDeps, 'rest' | 'clock'>>;
   /** Largest image accepted as input to /imagine and /animate. */
   maxInputImageBytes?: number;
-  /** How long a command may check before acknowledging publicly anyway (default 40 ms). */
+  /** How long a command may check before acknowledging publicly anyway (default 25 ms). */
   ackBudgetMs?: number;
   /** How often to read the KIE balance for the low-balance alert; 0 = never. */
   balanceCheckMs?: number;

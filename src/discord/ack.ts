@@ -17,7 +17,7 @@ import { replyError } from './router.js';
 /** Defer by this age (ms since the interaction was created) at the latest. */
 export const ACK_DEADLINE_MS = 2_200;
 /** How long a command may think after receiving an interaction before it must show it is working. */
-export const DEFAULT_ACK_BUDGET_MS = 40;
+export const DEFAULT_ACK_BUDGET_MS = 25;
 
 export type AckState = 'none' | 'deferred-public' | 'deferred-ephemeral' | 'replied';
 

@@ -128,7 +128,7 @@ export interface E2EOptions {
   callbacks?: boolean;
   /**
    * The app's acknowledgement budget in real milliseconds. Default 2 s here
-   * (the app's own default is 40 ms): handlers then acknowledge when their
+   * (the app's own default is 25 ms): handlers then acknowledge when their
    * checks are done, so tests see the same first response on a slow CI box.
    */
   ackBudgetMs?: number;
