@@ -96,6 +96,7 @@ async function runAck(config: BenchConfig, log: (line: string) => void): Promise
         stored: summarize(run.storedMs),
         unacknowledged: run.unacknowledged,
         ackTypes: run.ackTypes,
+        stallMaxMs: run.stallMaxMs,
         via: run.via,
       });
     } finally {

@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 export const ELD_RESOLUTION_MS = 10;
 
 /** Nanoseconds recorded by the histogram → delay beyond the sampling period, in ms. */
-export const excessMs = (ns: number): number => Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS);
+export const excessMs = (ns: number, resolutionMs: number = ELD_RESOLUTION_MS): number => Math.max(0, ns / 1e6 - resolutionMs);
 
 export interface EventLoopDelay {
   p50: number;
@@ -17,14 +17,15 @@ export interface EventLoopDelay {
   max: number;
 }
 
-/** Start measuring; stop() returns the delays (ms) seen in between. */
-export function watchEventLoop(): { stop(): EventLoopDelay } {
-  const h = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+/** Start measuring; stop() returns the delays (ms) seen in between. A finer resolution catches short stalls. */
+export function watchEventLoop(resolutionMs: number = ELD_RESOLUTION_MS): { stop(): EventLoopDelay } {
+  const h = monitorEventLoopDelay({ resolution: resolutionMs });
   h.enable();
   return {
     stop() {
       h.disable();
-      return { p50: excessMs(h.percentile(50)), p99: excessMs(h.percentile(99)), max: excessMs(h.max) };
+      const ms = (ns: number): number => excessMs(ns, resolutionMs);
+      return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
     },
   };
 }

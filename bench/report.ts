@@ -9,6 +9,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_ACK_BUDGET_MS } from '../src/discord/ack.js';
 import type { Speed } from '../src/kie/schemas.js';
 import { renderLagChart, type ChartPoint } from './chart.js';
 import type { PollerMetrics } from './metrics.js';
@@ -113,16 +114,18 @@ function pollBound(a: PollerMetrics): string {
 }
 
 function ackBound(r: BenchResults): string {
+  const judged = judgedAck(r);
   const floor = floorAck(r);
   const memory = memoryAck(r);
   const parts = [
     floor ? `Floor (the same burst answered by an immediate deferReply): p99 ${int(floor.sent.p99)} ms — discord.js and HTTP alone.` : '',
-    'The bot defers only once team policy has admitted the job (so a refusal can stay private): per command the channel’s settings ' +
-      'are read, then, under the channel’s lock, its queue and ledger, and the job’s ledger line is written — all before the defer. ' +
-      'Each await lets the other commands advance a step, so the acknowledgements leave together, near the end of everyone’s work.',
+    `/imagine defers as soon as team policy has admitted the job, or when its ack budget (${DEFAULT_ACK_BUDGET_MS} ms, ` +
+      'src/discord/ack.ts) runs out, whichever is first. A timer fires only when the event loop is free, and the 100 commands keep ' +
+      'it busy with their own work (parsing, team checks, persisting, creating tasks at KIE)' +
+      (judged ? `: the longest single stall in this variant was ${int(judged.stallMaxMs)} ms.` : '.'),
     memory
-      ? `With the in-memory store: p50 ${int(memory.sent.p50)} ≈ p99 ${int(memory.sent.p99)} ms, i.e. ~${fixed(memory.sent.p99 / memory.commands, 1)} ms ` +
-        'of work per command before its defer; SQLite’s reads and commits make the rest.'
+      ? `With the in-memory store the checks never wait for I/O, so the burst's work runs back to back: p99 ${int(memory.sent.p99)} ms, ` +
+        `longest stall ${int(memory.stallMaxMs)} ms.`
       : '',
   ];
   return parts.filter(Boolean).join(' ');
@@ -345,18 +348,20 @@ function ackSection(r: BenchResults): string {
       'the wire (undici diagnostics). *Stored*: → the fake Discord stored it (adds its own one-at-a-time handling).',
     '',
     table(
-      ['Variant', 'Sent p50 / p95 / p99 (ms)', 'Stored p99 (ms)', 'Max (ms)', 'Acknowledged as', 'Missing'],
+      ['Variant', 'Sent p50 / p95 / p99 (ms)', 'Stored p99 (ms)', 'Max (ms)', 'Longest event-loop stall (ms)', 'Acknowledged as', 'Missing'],
       r.ack.map((a) => [
         a.judged ? `**${a.label}** (judged)` : a.label,
         p5099(a.sent, 0, ''),
         int(a.stored.p99),
         int(a.sent.max),
+        int(a.stallMaxMs),
         types(a),
         String(a.unacknowledged),
       ]),
     ),
-    '',
-    'In one channel most commands are refused, ephemerally, by the channel’s limits (concurrency and queue length): the policy working, not an error.',
+    ...(r.ack.some((a) => (a.ackTypes['4'] ?? 0) > 0)
+      ? ['', 'A “replied” acknowledgement is a private refusal sent as the first response (in one channel, the channel’s concurrency and queue limits refuse most of a burst): the policy working, not an error.']
+      : []),
   ].join('\n');
 }
 

@@ -42,6 +42,8 @@ export interface AckResult {
   stored: Summary;
   unacknowledged: number;
   ackTypes: Record<string, number>;
+  /** Longest single event-loop stall of the bot during a burst (ms). */
+  stallMaxMs: number;
   via: string;
 }
 

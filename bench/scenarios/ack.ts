@@ -29,6 +29,7 @@ import { KieClient } from '../../src/kie/client.js';
 import { openStore } from '../../src/store/store.js';
 import { createTestClient, injectInteraction, rawSlashCommand } from '../../test/support/discordClient.js';
 import type { RawInteractionLike } from '../../test/support/fakeDiscord.js';
+import { watchEventLoop } from '../eventLoop.js';
 import { benchLogger } from '../logger.js';
 import { watchInteractionCallbacks } from '../sent.js';
 import { startServices, type Services } from '../services/client.js';
@@ -58,6 +59,8 @@ export interface AckRun {
   unacknowledged: number;
   /** How each was acknowledged: callback type → count (5 deferred, 4 replied). */
   ackTypes: Record<string, number>;
+  /** Longest the bot's event loop was blocked in one go while a burst was handled (ms): a timer cannot fire inside it. */
+  stallMaxMs: number;
   via: string;
 }
 
@@ -93,18 +96,21 @@ interface BurstResult {
   storedMs: number[];
   unacknowledged: number;
   ackTypes: Record<string, number>;
+  stallMaxMs: number;
 }
 
 /** Inject one burst back to back and wait for every acknowledgement. */
 async function burst(services: Services, client: Client, raws: readonly RawCommand[]): Promise<BurstResult> {
   await services.register(raws);
   const sent = watchInteractionCallbacks();
+  const stalls = watchEventLoop(1);
   const received = new Map<string, number>();
   for (const raw of raws) {
     received.set(raw.token, Date.now());
     injectInteraction(client, raw);
   }
   const acks = await waitForAcks(services, [...received.keys()], 15_000);
+  const stallMaxMs = stalls.stop().max;
   sent.stop();
   const since = (token: string, at: number | null | undefined): number[] => {
     const start = received.get(token);
@@ -117,6 +123,7 @@ async function burst(services: Services, client: Client, raws: readonly RawComma
     storedMs: acks.flatMap((a) => since(a.token, a.ackedAt)),
     unacknowledged: acks.filter((a) => a.ackedAt === null).length,
     ackTypes,
+    stallMaxMs,
   };
 }
 
@@ -152,13 +159,14 @@ export async function runAckScenario(opts: AckScenarioOptions): Promise<AckRun> 
   const stop = await startBot(opts, services, client);
   try {
     await burst(services, client, burstCommands(0, opts.commands, opts.channels));
-    const pooled: BurstResult = { sentMs: [], storedMs: [], unacknowledged: 0, ackTypes: {} };
+    const pooled: BurstResult = { sentMs: [], storedMs: [], unacknowledged: 0, ackTypes: {}, stallMaxMs: 0 };
     for (let b = 1; b <= opts.bursts; b++) {
       log(`ack (${opts.mode}): burst ${b}/${opts.bursts}, ${opts.commands} commands at once over ${opts.channels} channel(s)`);
       const r = await burst(services, client, burstCommands(b, opts.commands, opts.channels));
       pooled.sentMs.push(...r.sentMs);
       pooled.storedMs.push(...r.storedMs);
       pooled.unacknowledged += r.unacknowledged;
+      pooled.stallMaxMs = Math.max(pooled.stallMaxMs, r.stallMaxMs);
       for (const [type, n] of Object.entries(r.ackTypes)) pooled.ackTypes[type] = (pooled.ackTypes[type] ?? 0) + n;
     }
     return {
