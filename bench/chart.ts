@@ -39,6 +39,9 @@ export interface ChartOptions {
 }
 
 const MARGIN = { top: 48, right: 28, bottom: 56, left: 68 } as const;
+/** Rough width of a character of the 12 px labels, and the gap between a point and its label. */
+const CHAR_PX = 6.5;
+const LABEL_GAP = 12;
 
 /** Text safe inside SVG elements and attributes. */
 export function escapeXml(text: string): string {
@@ -88,7 +91,10 @@ export function renderLagChart(points: readonly ChartPoint[], options: ChartOpti
   const yTicks = logTicks(Math.min(...ys, 1) / 1.6, Math.max(...ys, 1));
   const yMin = yTicks[0]!;
   const yMax = yTicks[yTicks.length - 1]!;
-  const xTicks = linearTicks(Math.max(...usable.map((p) => p.x), 1) * 1.15);
+  // Wide enough that every label fits to the right of its point, so labels of close points never cross.
+  const labelWidth = (p: ChartPoint): number => Math.max(p.label.length, p.note?.length ?? 0) * CHAR_PX + LABEL_GAP;
+  const room = (p: ChartPoint): number => Math.max(0.5, (plotW - labelWidth(p)) / plotW);
+  const xTicks = linearTicks(Math.max(1, ...usable.map((p) => (p.x * 1.05) / room(p))));
   const xMax = xTicks[xTicks.length - 1]!;
 
   const sx = (x: number): number => MARGIN.left + (x / xMax) * plotW;
@@ -131,10 +137,9 @@ export function renderLagChart(points: readonly ChartPoint[], options: ChartOpti
   // Points: p50 dot, whisker to p95, tick at p99, label beside.
   for (const p of usable) {
     const x = sx(p.x);
-    // Right of the point unless the longer line would leave the plot (about 6.5 px per character at 12 px).
-    const textWidth = Math.max(p.label.length, p.note?.length ?? 0) * 6.5;
-    const labelLeft = x + 12 + textWidth > MARGIN.left + plotW;
-    const lx = labelLeft ? x - 12 : x + 12;
+    // Right of the point unless the longer line would leave the plot.
+    const labelLeft = x + labelWidth(p) > MARGIN.left + plotW;
+    const lx = labelLeft ? x - LABEL_GAP : x + LABEL_GAP;
     const anchor = labelLeft ? 'end' : 'start';
     out.push(
       `<g>`,
