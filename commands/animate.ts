@@ -43,7 +43,7 @@ export const data = {
 const IMAGE_TYPES = /^image\/(png|jpeg|webp|gif)$/;
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
-  const ack = new Ack(interaction, ctx.clock.now, ctx.limits.ackBudgetMs);
+  const ack = new Ack(interaction, ctx.acks, ctx.clock.now);
   ack.armDeadline();
   const o = interaction.options;
   const attachment = o.getAttachment('image');

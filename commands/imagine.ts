@@ -117,7 +117,7 @@ export function readOptions(interaction: ChatInputCommandInteraction): { prompt:
 }
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
-  const ack = new Ack(interaction, ctx.clock.now, ctx.limits.ackBudgetMs);
+  const ack = new Ack(interaction, ctx.acks, ctx.clock.now);
   ack.armDeadline();
   const { prompt, options } = readOptions(interaction);
   const settings = await ctx.team.channel(interaction.guildId, interaction.channelId);

@@ -7,7 +7,7 @@
 import { Events, type Client, type Interaction } from 'discord.js';
 import type { Logger } from 'pino';
 import { commands } from '../commands/index.js';
-import { DEFAULT_ACK_BUDGET_MS } from './discord/ack.js';
+import { AckPacer, DEFAULT_ACK_BUDGET_MS } from './discord/ack.js';
 import type { AppContext } from './discord/context.js';
 import { handleComponent } from './discord/components.js';
 import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter.js';
@@ -38,7 +38,7 @@ export interface AppDeps {
   presenter?: Partial<Omit<DiscordPresenterDeps, 'rest' | 'clock'>>;
   /** Largest image accepted as input to /imagine and /animate. */
   maxInputImageBytes?: number;
-  /** How long a command may check before acknowledging publicly anyway (default 25 ms). */
+  /** How long a lone command may check before acknowledging publicly anyway (default 25 ms). */
   ackBudgetMs?: number;
   /** How often to read the KIE balance for the low-balance alert; 0 = never. */
   balanceCheckMs?: number;
@@ -123,10 +123,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     repo,
     team,
     prices: deps.prices ?? DEFAULT_PRICES,
-    limits: {
-      maxInputImageBytes: deps.maxInputImageBytes ?? 25 * 1024 * 1024,
-      ackBudgetMs: deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS,
-    },
+    limits: { maxInputImageBytes: deps.maxInputImageBytes ?? 25 * 1024 * 1024 },
+    acks: new AckPacer(deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS),
   };
   const router = new InteractionRouter(commands, handleComponent, ctx);
   const onInteraction = (interaction: Interaction): void => void router.handle(interaction);

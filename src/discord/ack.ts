@@ -2,24 +2,51 @@
  * Acknowledging an interaction correctly, whatever happens next.
  *
  * Discord needs a first response within 3 s. Commands that can still refuse
- * (bad input, a limit) want that refusal to be ephemeral, but the eventual
+ * (bad input, a limit) want that refusal to be private, but the eventual
  * result public. An Ack tracks what has been sent so callers just say
- * `publicly()` or `refuse(message)`, and a safety timer defers publicly if
- * nothing has been sent within a small budget (or as Discord's deadline
- * approaches). Normally the checks take a few milliseconds and a refusal is
- * a clean private reply; under a burst, the acknowledgement still leaves on
- * time and a late refusal replaces the public placeholder with a private
- * message.
+ * `publicly()` or `refuse(message)`.
+ *
+ * When to acknowledge is the AckPacer's call, shared by all commands:
+ * - alone, a command may finish its checks first (a few milliseconds), so a
+ *   refusal is one clean private reply; if the checks take longer than a
+ *   small budget, it defers publicly anyway;
+ * - when commands overlap (a burst), waiting would only queue every
+ *   acknowledgement behind everyone's checks, so each defers at once, and
+ *   a refusal that comes later replaces the public placeholder with a
+ *   private message.
  */
-import { MessageFlags, type RepliableInteraction } from 'discord.js';
+import type { RepliableInteraction } from 'discord.js';
 import { replyError } from './router.js';
 
 /** Defer by this age (ms since the interaction was created) at the latest. */
 export const ACK_DEADLINE_MS = 2_200;
-/** How long a command may think after receiving an interaction before it must show it is working. */
+/** How long a lone command may check after receiving an interaction before it must show it is working. */
 export const DEFAULT_ACK_BUDGET_MS = 25;
 
-export type AckState = 'none' | 'deferred-public' | 'deferred-ephemeral' | 'replied';
+export type AckState = 'none' | 'deferred-public' | 'replied';
+
+/** Decides, across concurrent commands, when each must acknowledge. One per bot. */
+export class AckPacer {
+  private readonly waiting = new Set<Ack>();
+
+  constructor(readonly budgetMs: number = DEFAULT_ACK_BUDGET_MS) {}
+
+  /** A command starts its checks. If others are still checking, the bot is busy: everyone acknowledges now. */
+  arm(ack: Ack, deadlineMs: number): void {
+    if (this.waiting.size > 0) {
+      for (const other of [...this.waiting]) other.acknowledgeNow();
+      ack.acknowledgeNow();
+      return;
+    }
+    this.waiting.add(ack);
+    ack.acknowledgeIn(Math.min(this.budgetMs, deadlineMs));
+  }
+
+  /** The command answered (or deferred); it no longer waits. */
+  release(ack: Ack): void {
+    this.waiting.delete(ack);
+  }
+}
 
 export class Ack {
   private state: AckState = 'none';
@@ -30,25 +57,35 @@ export class Ack {
 
   constructor(
     private readonly interaction: RepliableInteraction,
+    private readonly pacer: AckPacer,
     private readonly now: () => number = Date.now,
-    private readonly budgetMs: number = DEFAULT_ACK_BUDGET_MS,
   ) {}
 
   get current(): AckState {
     return this.state;
   }
 
-  /** Defer publicly if nothing is sent within the budget (or before Discord's deadline). */
+  /** Start the checks: the pacer decides when to defer publicly if nothing was sent by then. */
   armDeadline(): void {
     const age = this.now() - this.interaction.createdTimestamp;
-    const wait = Math.min(this.budgetMs, Math.max(0, ACK_DEADLINE_MS - age));
-    this.timer = setTimeout(() => void this.publicly().catch(() => {}), wait);
+    this.pacer.arm(this, Math.max(0, ACK_DEADLINE_MS - age));
+  }
+
+  /** @internal for AckPacer */
+  acknowledgeIn(ms: number): void {
+    this.timer = setTimeout(() => this.acknowledgeNow(), ms);
     this.timer.unref();
+  }
+
+  /** @internal for AckPacer */
+  acknowledgeNow(): void {
+    void this.publicly().catch(() => {});
   }
 
   private disarm(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.pacer.release(this);
   }
 
   /** Defer with a public "thinking…" reply; learns the reply's message id. Idempotent. */
@@ -66,19 +103,10 @@ export class Ack {
     return this.messageId;
   }
 
-  /** Defer ephemerally (for commands whose whole answer is private). */
-  async privately(): Promise<void> {
-    this.disarm();
-    if (this.state === 'none') {
-      this.state = 'deferred-ephemeral';
-      this.pending = this.interaction.deferReply({ flags: MessageFlags.Ephemeral }).then(() => undefined);
-    }
-    await this.pending;
-  }
-
   /** Tell only the user something went wrong, whatever was already sent (see replyError). */
   async refuse(content: string): Promise<void> {
     this.disarm();
+    if (this.state === 'none') this.state = 'replied';
     await this.pending?.catch(() => {});
     await replyError(this.interaction, content);
   }

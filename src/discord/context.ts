@@ -5,6 +5,7 @@
  * mistakes; the router shows it ephemerally.
  */
 import type { Logger } from 'pino';
+import type { AckPacer } from './ack.js';
 import type { Clock, KieApi } from '../domain/ports.js';
 import type { JobService } from '../domain/service.js';
 import type { JobRepository } from '../domain/jobs.js';
@@ -39,9 +40,9 @@ export interface AppContext {
   limits: {
     /** Largest image attachment /imagine and /animate accept as input. */
     maxInputImageBytes: number;
-    /** How long a command may check before it must acknowledge publicly (see src/discord/ack.ts). */
-    ackBudgetMs: number;
   };
+  /** When commands must acknowledge (see src/discord/ack.ts). */
+  acks: AckPacer;
   /** Team policy services (settings, usage, credits) as built by src/domain/team; typed there. */
   [service: string]: unknown;
 }
