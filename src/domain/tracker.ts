@@ -474,12 +474,16 @@ export class Tracker {
     return timeoutFor(job.kind, job.speed, this.tuning.timeScale);
   }
 
-  /** Next poll per the schedule, but never later than the job's timeout (which is checked by that poll). */
-  private scheduleNextPoll(job: Job, now: number): void {
+  /**
+   * Next poll per the schedule, counted from `from` (when the last check was
+   * asked, so KIE's answer time doesn't stretch every interval), never in
+   * the past, and never later than the job's timeout (checked by that poll).
+   */
+  private scheduleNextPoll(job: Job, from: number): void {
     if (!this.tracked.has(job.id)) return;
-    const delay = this.nextPollDelay(job, now, this.pollErrors.get(job.id) ?? 0);
+    const delay = this.nextPollDelay(job, from, this.pollErrors.get(job.id) ?? 0);
     const deadline = startedAt(job) + this.timeoutMs(job);
-    this.schedule(job.id, 'poll', Math.max(now, Math.min(now + delay, deadline)));
+    this.schedule(job.id, 'poll', Math.max(this.clock.now(), Math.min(from + delay, deadline)));
   }
 
   // -------------------------------------------------------------------------
@@ -498,6 +502,7 @@ export class Tracker {
       else this.untrack(jobId);
       return;
     }
+    const askedAt = this.clock.now();
     let record: TaskRecord;
     try {
       record = await this.kie.recordInfo(job.taskId);
@@ -522,7 +527,7 @@ export class Tracker {
       const updated = await this.repo.update(jobId, (j) => ({ ...j, polls: j.polls + 1 }));
       this.observer.onPoll?.(updated);
       this.maybeProgress(updated, now);
-      this.scheduleNextPoll(updated, now);
+      this.scheduleNextPoll(updated, askedAt);
     }
   }
 
