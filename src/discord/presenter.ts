@@ -15,6 +15,7 @@
  * uploaded as an attachment when within the size limit; the others are
  * linked with the reason. Throttling progress edits is the tracker's job.
  */
+import { extname } from 'node:path';
 import type { RawFile, REST } from 'discord.js';
 import type { APIMessage } from 'discord-api-types/v10';
 import type { Logger } from 'pino';
@@ -104,14 +105,15 @@ export function linkReason(error: DownloadError): string {
   return `download failed: ${error.message}`;
 }
 
-/** Attachment names must be unique in a message (Discord maps uploads and ids by name). */
-export function uniqueNames(names: readonly string[]): string[] {
-  const seen = new Set<string>();
-  return names.map((name, i) => {
-    const unique = seen.has(name) ? `${i + 1}_${name}` : name;
-    seen.add(unique);
-    return unique;
-  });
+/**
+ * The attachment name of a result: what it is and its number as the buttons
+ * count it ("clip-2" goes with Extend 2), then the job, so downloaded files
+ * don't collide. Unique within a message by construction (Discord maps
+ * uploads and ids by name).
+ */
+export function attachmentName(jobId: string, result: Pick<JobResult, 'kind'>, position: number, downloaded: string): string {
+  const ext = extname(downloaded) || (result.kind === 'video' ? '.mp4' : '.png');
+  return `${result.kind === 'video' ? 'clip' : 'image'}-${position + 1}-${jobId}${ext}`;
 }
 
 /** The payload of a brand-new message: it must ping its user and reply to where the job was. */
@@ -199,13 +201,12 @@ export class DiscordPresenter implements JobPresenter {
   private async deliverResults(job: Job, ctx: RenderContext): Promise<Partial<Pick<Job, 'origin' | 'results' | 'delivered'>>> {
     const limit = job.origin.attachmentSizeLimit ?? this.maxAttachmentBytes;
     const fetched = await mapLimited(job.results, this.downloadConcurrency, (result) => this.fetchResult(job, result, limit));
-    const names = uniqueNames(fetched.map((f) => ('file' in f ? f.file.filename : '')));
 
     const uploads: { position: number; raw: RawFile }[] = [];
     const results: JobResult[] = job.results.map((result, position) => {
       const f = fetched[position];
       if (f && 'file' in f) {
-        const name = names[position] ?? f.file.filename;
+        const name = attachmentName(job.id, result, position, f.file.filename);
         const contentType = f.file.contentType === 'application/octet-stream' ? undefined : f.file.contentType;
         uploads.push({ position, raw: { name, data: f.file.data, ...(contentType ? { contentType } : {}) } });
         return { ...result, attachmentId: null, linkedBecause: null };

@@ -7,7 +7,7 @@ import {
   asNewMessage,
   linkReason,
   mapLimited,
-  uniqueNames,
+  attachmentName,
   type Renderers,
 } from '../../src/discord/presenter.js';
 import * as render from '../../src/discord/render.js';
@@ -191,7 +191,7 @@ describe('DiscordPresenter.deliver', () => {
     const origin = await deferredInteraction();
     const out = await presenter().deliver(grid(origin));
     const message = fake.message(origin.messageId ?? '');
-    expect(message?.attachments.map((a) => a.filename)).toEqual(['t1_0.png', 't1_1.png', 't1_2.png', 't1_3.png']);
+    expect(message?.attachments.map((a) => a.filename)).toEqual(['image-1-job1.png', 'image-2-job1.png', 'image-3-job1.png', 'image-4-job1.png']);
     expect(message?.components.length).toBeGreaterThan(0);
     expect(message?.mentions.map((u) => u.id)).toEqual([DEFAULT_USER_ID]);
     expect(out.delivered).toBe(true);
@@ -251,7 +251,7 @@ describe('DiscordPresenter.deliver', () => {
     const out = await presenter().deliver(grid(origin, ['/r/t1_0.png']));
     expect(routesHit()).toEqual(['interactionCallback 204', 'channelEdit 404', 'channelCreate 200']);
     // the ephemeral reply cannot be replied to: the reference is dropped, the message still lands
-    expect(fake.message(out.origin?.messageId ?? '')).toMatchObject({ type: 0, attachments: [{ filename: 't1_0.png' }] });
+    expect(fake.message(out.origin?.messageId ?? '')).toMatchObject({ type: 0, attachments: [{ filename: 'image-1-job1.png' }] });
   });
 
   it('posts directly when there is neither a token nor a message', async () => {
@@ -272,7 +272,7 @@ describe('DiscordPresenter.deliver', () => {
     expect(out.results?.[0]?.attachmentId).toEqual(expect.any(String));
     expect(out.results?.[1]).toMatchObject({ attachmentId: null, linkedBecause: 'too large to attach (4.9 KB > 1000 B)' });
     const message = fake.message(origin.messageId ?? '');
-    expect(message?.attachments.map((a) => a.filename)).toEqual(['t1_0.png']);
+    expect(message?.attachments.map((a) => a.filename)).toEqual(['image-1-job1.png']);
     expect(message?.content).toContain(`${filesUrl}/r/big.png`);
     expect(message?.content).toContain('too large to attach');
   });
@@ -345,8 +345,10 @@ describe('helpers', () => {
     expect(linkReason(new DownloadFailedError('u', 502, 'HTTP 502'))).toBe('download failed: HTTP 502');
   });
 
-  it('makes attachment names unique', () => {
-    expect(uniqueNames(['a.png', 'a.png', 'b.png'])).toEqual(['a.png', '2_a.png', 'b.png']);
+  it('names attachments by what they are and their number, as the buttons count them', () => {
+    expect(attachmentName('job1', { kind: 'image' }, 0, 'x_0.png')).toBe('image-1-job1.png');
+    expect(attachmentName('job1', { kind: 'video' }, 1, 'x_1.mp4')).toBe('clip-2-job1.mp4');
+    expect(attachmentName('job1', { kind: 'video' }, 3, 'download')).toBe('clip-4-job1.mp4');
   });
 
   it('turns a payload into a new message that pings and replies', () => {
