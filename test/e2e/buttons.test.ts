@@ -8,7 +8,7 @@
  * Every payload the bot sends is checked against Discord's schema by the
  * harness; a test fails if any was invalid or the app logged an error.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXTEND_PROMPT_INPUT_ID, decodeCustomId } from '../../src/discord/customId.js';
 import { STALE_COMPONENT_MESSAGE } from '../../src/discord/router.js';
 import type { Job } from '../../src/domain/job.js';
@@ -22,7 +22,7 @@ import {
   EPHEMERAL,
   int,
   OTHER_USER,
-  startE2E,
+  useE2E,
   str,
   USER,
   type E2E,
@@ -32,16 +32,7 @@ import {
 const PROMPT = 'a red fox --ar 16:9 --v 7';
 const DAY = 24 * 60 * 60 * 1000;
 
-let h: E2E | undefined;
-
-afterEach(async () => {
-  if (!h) return;
-  const { fake, logs } = h;
-  await h.close();
-  h = undefined;
-  expect(fake.validationErrors).toEqual([]);
-  expect(logs.filter((l) => l.level >= 50)).toEqual([]);
-});
+const start = useE2E();
 
 interface Delivered {
   /** The interaction whose reply (or follow-up) carries the job. */
@@ -111,7 +102,7 @@ const GRID_LABELS = ['U1', 'U2', 'U3', 'U4', '🔄', 'V1', 'V2', 'V3', 'V4'];
 
 describe('grid buttons', () => {
   it('U2 upscales image 2 (imageIndex 1), turns U2 blue on the grid and delivers the upscale in a new message', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     const click = await e.click(g.message, 'U2');
 
@@ -149,7 +140,7 @@ describe('grid buttons', () => {
   });
 
   it('V3 varies image 3 (imageIndex 3) into a new grid with its own U/V/🔄', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     const click = await e.click(g.message, 'V3');
 
@@ -171,7 +162,7 @@ describe('grid buttons', () => {
   });
 
   it('🔄 sends the same generate request again as a new job in a new message', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     const again = await press(e, g.message, '🔄');
 
@@ -187,7 +178,7 @@ describe('grid buttons', () => {
   });
 
   it('a custom_id from another version of the bot gets a polite ephemeral answer and no KIE call', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     const stale = { ...g.message, components: [{ type: 1, components: [{ type: 2, style: 2, label: 'U1', custom_id: `tj0:upscale:${g.job.id}:0` }] }] };
     const click = await e.click(stale, 'U1');
@@ -198,7 +189,7 @@ describe('grid buttons', () => {
 
 describe('upscale buttons', () => {
   it('Vary varies the grid image the upscale came from (the grid’s taskId, imageIndex 2 for U2)', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const { grid: g, upscale } = await upscaled(e, 2);
     const v = await press(e, upscale.message, 'Vary');
 
@@ -214,7 +205,7 @@ describe('upscale buttons', () => {
     ['Animate (High motion)', 'high', 1],
     ['Animate (Low motion)', 'low', 2],
   ] as const)('%s makes an mj_video of the upscale (motion %s, batch from the channel: %i), no speed', async (label, motion, batch) => {
-    const e = (h = await startE2E());
+    const e = (await start());
     if (batch !== 1) await e.app.team.settings.set('channel', CHANNEL, { videoBatchSize: batch });
     const { upscale } = await upscaled(e, 2);
     const video = await press(e, upscale.message, label);
@@ -245,7 +236,7 @@ describe('video buttons', () => {
   }
 
   it('Extend 1 extends clip 1 automatically (mj_video_extend_auto, index 0)', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const v = await video(e);
     const ext = await press(e, v.message, 'Extend 1');
 
@@ -260,7 +251,7 @@ describe('video buttons', () => {
   });
 
   it('Extend 1 ✏️ opens a modal first, prefilled with the prompt; submitting it extends with the typed prompt', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const v = await video(e);
     const open = await e.click(v.message, 'Extend 1 ✏️');
 
@@ -297,7 +288,7 @@ describe('video buttons', () => {
   });
 
   it('an empty continuation prompt is refused privately and nothing is sent', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const v = await video(e);
     const open = await e.click(v.message, 'Extend 1 ✏️');
     const customId = (e.fake.interactionFor(open.token)!.modal as { custom_id: string }).custom_id;
@@ -309,7 +300,7 @@ describe('video buttons', () => {
 
 describe('double clicks', () => {
   it('a second U2 gets a private pointer to the first upscale, and KIE sees one request', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     const first = await e.click(g.message, 'U2');
     const upscaleMessageId = e.fake.interactionFor(first.token)!.followupIds[0]!;
@@ -328,7 +319,7 @@ describe('double clicks', () => {
   });
 
   it('two concurrent clicks (two teammates) create exactly one upscale; the other gets a pointer', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     const a = e.inject(e.rawClick(g.message, 'U3'));
     const b = e.inject(e.rawClick(g.message, 'U3', { user: { id: OTHER_USER } }));
@@ -350,7 +341,7 @@ describe('double clicks', () => {
 
 describe('who may press', () => {
   it('in a channel set to buttons=author, a teammate is refused privately and KIE hears nothing; the author still may', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     await e.app.team.settings.set('channel', CHANNEL, { buttons: 'author' });
 
@@ -367,7 +358,7 @@ describe('who may press', () => {
   });
 
   it('in a disabled channel, a click gets a polite private refusal and KIE hears nothing', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     await e.app.team.settings.set('channel', CHANNEL, { enabled: false });
     const click = await e.click(g.message, 'V1');
@@ -378,7 +369,7 @@ describe('who may press', () => {
 
 describe('results KIE no longer has', () => {
   it('a job older than 14 days: a clear private error, nothing sent', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     await e.clock.advance(15 * DAY);
     const click = await e.click(g.message, 'U1');
@@ -388,7 +379,7 @@ describe('results KIE no longer has', () => {
   });
 
   it('a result KIE already deleted: the upscale message says so and the button can be pressed again later', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     e.sim.forget(g.job.taskId!);
     const click = await e.click(g.message, 'U1');
@@ -412,7 +403,7 @@ describe('results KIE no longer has', () => {
 
 describe('/animate', () => {
   it('animates an attached image (default motion high, the channel’s batch, no speed)', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const cmd = await e.slash('animate', [str('prompt', 'the cat blinks')], {
       attachments: [{ option: 'image', filename: 'cat.png', contentType: 'image/png' }],
     });
@@ -438,7 +429,7 @@ describe('/animate', () => {
   });
 
   it('animates an image URL with low motion, two clips, in HD', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const cmd = await e.slash('animate', [
       str('url', 'https://example.com/cat.png'),
       str('motion', 'low'),
@@ -466,7 +457,7 @@ describe('/animate', () => {
     ['both an image and a URL', [str('url', 'https://example.com/cat.png')], [{ option: 'image' }], /either/],
     ['an attachment that is not an image', [], [{ option: 'image', filename: 'clip.mov', contentType: 'video/quicktime' }], /clip\.mov/],
   ] as const)('refuses %s privately and sends nothing', async (_what, options, attachments, message) => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const cmd = await e.slash('animate', [...options], { attachments: [...attachments], id: snowflake(e.clock.now()) });
     expect(ephemeralAnswer(e, cmd)).toMatch(message);
     expect(e.sim.requests).toEqual([]);

@@ -4,18 +4,10 @@
  * waiting for the next scheduled poll. The body itself is never used as the
  * result: the tracker still reads record-info.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startE2E, str, type E2E } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useE2E, str, type E2E } from './harness.js';
 
-let h: E2E | undefined;
-afterEach(async () => {
-  if (!h) return;
-  const { fake, logs } = h;
-  await h.close();
-  h = undefined;
-  expect(fake.validationErrors).toEqual([]);
-  expect(logs.filter((l) => l.level >= 50)).toEqual([]);
-});
+const start = useE2E();
 
 // A fast grid's first poll is at 30 s and the next 2.8 s later; this one finishes in between.
 const FINISHES_AT = 31_000;
@@ -24,7 +16,7 @@ const recordInfoReads = (e: E2E) => e.sim.requests.filter((r) => r.endpoint === 
 
 describe('KIE callbacks', () => {
   it('sends callBackUrl with the create and delivers as soon as the signed callback arrives', async () => {
-    const e = (h = await startE2E({ callbacks: true, durationMs: () => FINISHES_AT }));
+    const e = (await start({ callbacks: true, durationMs: () => FINISHES_AT }));
     const cmd = await e.slash('imagine', [str('prompt', 'a lighthouse at dusk')]);
     const create = e.creates()[0]!;
     expect((create.body as { callBackUrl?: string }).callBackUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/kie\/callback$/);
@@ -47,7 +39,7 @@ describe('KIE callbacks', () => {
   });
 
   it('a forged callback for the task only causes a harmless early read', async () => {
-    const e = (h = await startE2E({ callbacks: true, durationMs: () => 60_000 }));
+    const e = (await start({ callbacks: true, durationMs: () => 60_000 }));
     const cmd = await e.slash('imagine', [str('prompt', 'a lighthouse at dusk')]);
     const job = (await e.jobs())[0]!;
     e.app.taskMayBeDone(job.taskId!);

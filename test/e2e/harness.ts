@@ -30,6 +30,7 @@ import {
   type Client,
   type Interaction,
 } from 'discord.js';
+import { afterEach, expect } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
 import { startCallbackServer } from '../../src/kie/callbackServer.js';
 import { decodeCustomId, type ComponentAction } from '../../src/discord/customId.js';
@@ -428,3 +429,23 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   };
   return e2e;
 }
+
+/**
+ * One app per test: `const start = useE2E()` at the top of a test file,
+ * then `const e = await start(options)` in a test. After each test the app
+ * is closed and checked: every payload the bot sent was valid for Discord,
+ * and nothing was logged as an error.
+ */
+export function useE2E(): (options?: E2EOptions) => Promise<E2E> {
+  let current: E2E | undefined;
+  afterEach(async () => {
+    if (!current) return;
+    const { fake, logs } = current;
+    await current.close();
+    current = undefined;
+    expect(fake.validationErrors).toEqual([]);
+    expect(logs.filter((l) => l.level >= 50)).toEqual([]);
+  });
+  return async (options = {}) => (current = await startE2E(options));
+}
+

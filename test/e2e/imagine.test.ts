@@ -5,29 +5,15 @@
  * the bot sends is checked against Discord's schema by the harness; a test
  * fails if any was invalid or if the app logged an error.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeCustomId } from '../../src/discord/customId.js';
 import type { Job } from '../../src/domain/job.js';
-import { buttonOf, buttonsOf, CHANNEL, EPHEMERAL, startE2E, str, USER, type E2E, type E2EOptions } from './harness.js';
+import { buttonOf, buttonsOf, CHANNEL, EPHEMERAL, useE2E, str, USER, type E2E } from './harness.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const PROMPT = 'a red fox --ar 16:9 --v 7';
 
-let h: E2E | undefined;
-
-async function start(options: E2EOptions = {}): Promise<E2E> {
-  h = await startE2E(options);
-  return h;
-}
-
-afterEach(async () => {
-  if (!h) return;
-  const { fake, logs } = h;
-  await h.close();
-  h = undefined;
-  expect(fake.validationErrors).toEqual([]);
-  expect(logs.filter((l) => l.level >= 50)).toEqual([]);
-});
+const start = useE2E();
 
 /** The only job the test made. */
 async function onlyJob(e: E2E): Promise<Job> {

@@ -4,25 +4,16 @@
  * keep running. Buttons on messages made before the restart must still work,
  * and work already at KIE must be finished — once — by the new process.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXTEND_PROMPT_INPUT_ID } from '../../src/discord/customId.js';
 import { CLAIM_GRACE_MS } from '../../src/discord/components.js';
 import { newJobId, type Job } from '../../src/domain/job.js';
 import type { FakeMessage } from '../support/fakeDiscord.js';
-import { buttonsOf, CHANNEL, EPHEMERAL, startE2E, str, USER, type E2E, type Injected } from './harness.js';
+import { buttonsOf, CHANNEL, EPHEMERAL, useE2E, str, USER, type E2E, type Injected } from './harness.js';
 
 const PROMPT = 'a red fox --ar 16:9 --v 7';
 
-let h: E2E | undefined;
-
-afterEach(async () => {
-  if (!h) return;
-  const { fake, logs } = h;
-  await h.close();
-  h = undefined;
-  expect(fake.validationErrors).toEqual([]);
-  expect(logs.filter((l) => l.level >= 50)).toEqual([]);
-});
+const start = useE2E();
 
 const delivered = (e: E2E, messageId: () => string | undefined) => (): boolean => {
   const id = messageId();
@@ -47,7 +38,7 @@ const followUpOf = (e: E2E, click: Injected) => (): string | undefined => e.fake
 
 describe('after a restart', () => {
   it('buttons on a grid made before the restart still work', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     const appBefore = e.app;
     await e.restart();
@@ -65,7 +56,7 @@ describe('after a restart', () => {
   });
 
   it('a job KIE was still working on is delivered once by the new process, without being sent again', async () => {
-    const e = (h = await startE2E({ durationMs: () => 60_000 }));
+    const e = (await start({ durationMs: () => 60_000 }));
     const cmd = await e.slash('imagine', [str('prompt', PROMPT)]);
     await e.clock.advance(35_000); // polled at least once, still running
     const [running] = await e.jobs();
@@ -86,7 +77,7 @@ describe('after a restart', () => {
   });
 
   it('a second click after the restart still points at the upscale started before it', async () => {
-    const e = (h = await startE2E({ durationMs: () => 40_000 }));
+    const e = (await start({ durationMs: () => 40_000 }));
     const g = await grid(e);
     const first = await e.click(g.message, 'U2');
     const upscaleMessageId = followUpOf(e, first)()!;
@@ -104,7 +95,7 @@ describe('after a restart', () => {
   });
 
   it('a click lost in a crash between claiming U2 and storing its job blocks U2 only for a grace period', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     // What a crash right after the claim leaves behind: the claim, and no job.
     await e.app.ctx.repo.claimAction(g.job.id, 'upscale', 1, newJobId(e.clock.now()));
@@ -122,7 +113,7 @@ describe('after a restart', () => {
   });
 
   it('a manual-extend modal opened before the restart can be submitted after it', async () => {
-    const e = (h = await startE2E());
+    const e = (await start());
     const g = await grid(e);
     const up = await e.click(g.message, 'U1');
     await e.runUntil(delivered(e, followUpOf(e, up)));
