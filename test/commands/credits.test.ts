@@ -3,6 +3,7 @@ import { data } from '../../commands/credits.js';
 import { KieUnauthorizedError } from '../../src/kie/errors.js';
 import type { LedgerEntry } from '../../src/domain/team/ledger.js';
 import { expectValidCommand } from '../support/discordSchema.js';
+import { entry } from '../domain/team/fixtures.js';
 import { CHANNEL, GUILD, NOON, USER, startCommandHarness, type CommandHarness } from './teamCommandHarness.js';
 
 const ALERTS = '1300000000000000077';
@@ -17,19 +18,8 @@ afterEach(async () => {
   await h.close();
 });
 
-const line = (jobId: string, credits: number, createdAt: number, state: LedgerEntry['state'] = 'succeeded'): LedgerEntry => ({
-  jobId,
-  guildId: GUILD,
-  channelId: CHANNEL,
-  userId: USER,
-  kind: 'grid',
-  speed: 'fast',
-  credits,
-  taskId: `t-${jobId}`,
-  state,
-  createdAt,
-  finishedAt: createdAt + 60_000,
-});
+const line = (jobId: string, credits: number, createdAt: number, state: LedgerEntry['state'] = 'succeeded'): LedgerEntry =>
+  entry({ jobId, guildId: GUILD, channelId: CHANNEL, userId: USER, credits, taskId: `t-${jobId}`, state, createdAt, finishedAt: createdAt + 60_000 });
 
 describe('/credits', () => {
   it('is a valid guild command', () => {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { data } from '../../commands/usage.js';
 import type { LedgerEntry } from '../../src/domain/team/ledger.js';
 import { expectValidCommand } from '../support/discordSchema.js';
+import { entry } from '../domain/team/fixtures.js';
 import { CHANNEL, CHANNEL_MANAGER, GUILD, NOON, USER, bool, startCommandHarness, str, type CommandHarness } from './teamCommandHarness.js';
 
 const OTHER_CHANNEL = '1300000000000000002';
@@ -16,21 +17,8 @@ afterEach(async () => {
   await h.close();
 });
 
-let n = 0;
-const line = (spec: Partial<LedgerEntry>): LedgerEntry => ({
-  jobId: `j${++n}`,
-  guildId: GUILD,
-  channelId: CHANNEL,
-  userId: USER,
-  kind: 'grid',
-  speed: 'fast',
-  credits: 8,
-  taskId: `t${n}`,
-  state: 'succeeded',
-  createdAt: NOON - 60_000,
-  finishedAt: NOON,
-  ...spec,
-});
+const line = (spec: Partial<LedgerEntry>): LedgerEntry =>
+  entry({ guildId: GUILD, channelId: CHANNEL, userId: USER, createdAt: NOON - 60_000, finishedAt: NOON, ...spec });
 
 async function seed(): Promise<void> {
   await h.team.ledger.put(line({ credits: 8 }));
