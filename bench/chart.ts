@@ -7,6 +7,12 @@
  * (a 30 s poller waits ~15 s, the adaptive one ~1.5 s) and both must stay
  * readable. Each point is the p50; a whisker runs up to the p95 with a tick
  * at the p99. Dashed lines mark the lag targets.
+ *
+ * Each point carries only its name; its note (e.g. its polling cost) goes in
+ * a legend at the top right. With four pollers, two of them at the same
+ * polls per task, notes beside the points ran into each other's points and
+ * whiskers; the top right stays empty because many polls never come with a
+ * lag of many seconds.
  */
 
 export interface ChartPoint {
@@ -19,7 +25,7 @@ export interface ChartPoint {
   p50: number;
   p95: number;
   p99: number;
-  /** A second line under the label (e.g. "1 poll / 4.6 s of task time"). */
+  /** Said of it in the legend, after the label (e.g. "1 poll / 4.6 s of task time"). */
   note?: string;
 }
 
@@ -39,9 +45,13 @@ export interface ChartOptions {
 }
 
 const MARGIN = { top: 48, right: 28, bottom: 56, left: 68 } as const;
-/** Rough width of a character of the 12 px labels, and the gap between a point and its label. */
+/** Rough width of a character of the 12 px text (bold: the labels), and the gap between a point and its label. */
 const CHAR_PX = 6.5;
+const BOLD_CHAR_PX = 7.2;
 const LABEL_GAP = 12;
+/** Legend: height of a row, and the padding inside its box. */
+const LEGEND_ROW = 18;
+const LEGEND_PAD = 8;
 
 /** Text safe inside SVG elements and attributes. */
 export function escapeXml(text: string): string {
@@ -77,6 +87,32 @@ export function logTicks(min: number, max: number): number[] {
   return all.filter((t) => t >= first && t <= last);
 }
 
+/** The legend box, its top right corner at (right, top) inside the plot: per point a dot, the label, and its note in a column of its own. */
+function legend(points: readonly ChartPoint[], right: number, top: number): string[] {
+  if (points.length === 0) return [];
+  const longest = (texts: readonly string[]): number => Math.max(0, ...texts.map((t) => t.length));
+  const labelsW = longest(points.map((p) => p.label)) * BOLD_CHAR_PX + LABEL_GAP;
+  const width = 2 * LEGEND_PAD + 16 + labelsW + longest(points.map((p) => p.note ?? '')) * CHAR_PX;
+  const height = points.length * LEGEND_ROW + LEGEND_PAD;
+  const x = right - LEGEND_PAD - width;
+  const y = top + LEGEND_PAD;
+  const f = (n: number): string => n.toFixed(1);
+  return [
+    `<g>`,
+    `<rect x="${f(x)}" y="${f(y)}" width="${f(width)}" height="${f(height)}" fill="#ffffff" fill-opacity="0.9" stroke="#cccccc"/>`,
+    ...points.flatMap((p, i) => {
+      const row = y + LEGEND_PAD / 2 + (i + 0.5) * LEGEND_ROW;
+      const textX = x + LEGEND_PAD + 16;
+      return [
+        `<circle cx="${f(x + LEGEND_PAD + 5)}" cy="${f(row)}" r="5" fill="${p.color}"/>`,
+        `<text x="${f(textX)}" y="${f(row + 4)}" font-weight="600" fill="${p.color}">${escapeXml(p.label)}</text>`,
+        ...(p.note ? [`<text x="${f(textX + labelsW)}" y="${f(row + 4)}" fill="#555">${escapeXml(p.note)}</text>`] : []),
+      ];
+    }),
+    `</g>`,
+  ];
+}
+
 /** The chart as a standalone SVG document. Points with a non-positive or non-finite lag are left out. */
 export function renderLagChart(points: readonly ChartPoint[], options: ChartOptions): string {
   const width = options.width ?? 760;
@@ -87,12 +123,12 @@ export function renderLagChart(points: readonly ChartPoint[], options: ChartOpti
   const lines = options.lines ?? [];
 
   const ys = [...usable.flatMap((p) => [p.p50, p.p95, p.p99]), ...lines.map((l) => l.y)].filter((v) => v > 0);
-  // Room below the lowest point for its label and note.
+  // Room below the lowest point for its label.
   const yTicks = logTicks(Math.min(...ys, 1) / 1.6, Math.max(...ys, 1));
   const yMin = yTicks[0]!;
   const yMax = yTicks[yTicks.length - 1]!;
   // Wide enough that every label fits to the right of its point, so labels of close points never cross.
-  const labelWidth = (p: ChartPoint): number => Math.max(p.label.length, p.note?.length ?? 0) * CHAR_PX + LABEL_GAP;
+  const labelWidth = (p: ChartPoint): number => p.label.length * BOLD_CHAR_PX + LABEL_GAP;
   const room = (p: ChartPoint): number => Math.max(0.5, (plotW - labelWidth(p)) / plotW);
   const xTicks = linearTicks(Math.max(1, ...usable.map((p) => (p.x * 1.05) / room(p))));
   const xMax = xTicks[xTicks.length - 1]!;
@@ -131,7 +167,8 @@ export function renderLagChart(points: readonly ChartPoint[], options: ChartOpti
     if (!(line.y >= yMin && line.y <= yMax)) continue;
     out.push(
       `<line x1="${MARGIN.left}" y1="${f(sy(line.y))}" x2="${MARGIN.left + plotW}" y2="${f(sy(line.y))}" stroke="#c0392b" stroke-dasharray="6 4"/>`,
-      `<text x="${MARGIN.left + plotW - 6}" y="${f(sy(line.y) - 5)}" text-anchor="end" fill="#c0392b">${escapeXml(line.label)}</text>`,
+      // At the left edge: the pollers' labels sit right of their points, and few polls per task never come with a low lag.
+      `<text x="${MARGIN.left + 6}" y="${f(sy(line.y) - 5)}" text-anchor="start" fill="#c0392b">${escapeXml(line.label)}</text>`,
     );
   }
   // Points: p50 dot, whisker to p95, tick at p99, label beside.
@@ -148,12 +185,10 @@ export function renderLagChart(points: readonly ChartPoint[], options: ChartOpti
       `<line x1="${f(x - 4)}" y1="${f(sy(p.p99))}" x2="${f(x + 4)}" y2="${f(sy(p.p99))}" stroke="${p.color}" stroke-width="1.5"/>`,
       `<circle cx="${f(x)}" cy="${f(sy(p.p50))}" r="6" fill="${p.color}" stroke="#fff" stroke-width="1.5"/>`,
       `<text x="${f(lx)}" y="${f(sy(p.p50) + 4)}" text-anchor="${anchor}" font-weight="600" fill="${p.color}">${escapeXml(p.label)}</text>`,
-      ...(p.note
-        ? [`<text x="${f(lx)}" y="${f(sy(p.p50) + 19)}" text-anchor="${anchor}" fill="#555">${escapeXml(p.note)}</text>`]
-        : []),
       `</g>`,
     );
   }
+  out.push(...legend(usable, MARGIN.left + plotW, MARGIN.top));
   out.push(
     `<text x="${MARGIN.left + 6}" y="${MARGIN.top + 16}" fill="#555">dot = p50 · bar = p95 · small tick = p99</text>`,
     `</svg>`,

@@ -35,6 +35,7 @@ export interface BenchConfig {
 
 export const POLLERS: readonly PollerKind[] = [
   { kind: 'adaptive' },
+  { kind: 'adaptive', callbacks: true },
   { kind: 'fixed', intervalMs: 3_000 },
   { kind: 'fixed', intervalMs: 30_000 },
 ];
@@ -57,7 +58,7 @@ export const FULL_CONFIG: BenchConfig = {
   scale: { sizes: [0, 100, 1_000, 5_000], windowMs: 15_000, scheduleTimeScale: 0.05, store: 'sqlite', channels: 50 },
 };
 
-/** BENCH_QUICK=1: the same scenarios, a third of the load and shorter windows (~1.5 minutes). */
+/** BENCH_QUICK=1: the same scenarios, a third of the load and shorter windows (~2 minutes). */
 export const QUICK_CONFIG: BenchConfig = {
   ...FULL_CONFIG,
   quick: true,

@@ -31,6 +31,8 @@ export interface JobMeasure {
   detectAt: number | null;
   /** When the fake Discord stored the final edit (null if never delivered). */
   discordAt: number | null;
+  /** When the bot's receiver got the task's first KIE callback (null: none, e.g. a polling-only run). */
+  calledBackAt: number | null;
   /** Whether that final message carries the results as attachments. */
   attachments: number;
   /** record-info requests the simulator saw for this task. */
@@ -80,6 +82,10 @@ export interface PollerMetrics {
   rawLagMs: Summary;
   /** Gaps between consecutive polls of one task (s, real-equivalent): the schedule's interval plus whatever stretches it. */
   pollGapS: Summary;
+  /** KIE done → its callback reached the bot (s, real-equivalent); empty without callbacks. */
+  callbackS: Summary;
+  /** Delivered jobs whose detecting poll came after their callback (so the callback, not the schedule, found them). */
+  detectedAfterCallback: number;
   polls: number;
   pollsPerTask: number;
   pollsPerTaskBySpeed: Partial<Record<Speed, number>>;
@@ -108,18 +114,33 @@ export interface PollerMetrics {
 const CREATE_ENDPOINTS: ReadonlySet<string> = new Set(['generate', 'upscale', 'vary', 'extend']);
 const API_ENDPOINTS: ReadonlySet<string> = new Set([...CREATE_ENDPOINTS, 'recordInfo', 'credits']);
 
-/** The first 200-answered record-info of a task at or after `finishAt`. */
+/**
+ * The KIE server stamps a request when it arrives and judges "done" a few
+ * microseconds later, both on a millisecond clock: the poll that saw a task
+ * done can carry a stamp up to this much before the task's finishAt.
+ */
+export const STAMP_SLACK_MS = 1;
+
+/**
+ * When the poll that saw the task done reached KIE: the first 200-answered
+ * record-info at or after `finishAt`. Failing that, a last one stamped just
+ * before it (within STAMP_SLACK_MS) straddled the clock's tick and saw it
+ * done — every poller stops asking once it has — so it counts at finishAt.
+ */
 export function detectTime(
   requests: readonly { at: number; responseCode: number; taskId?: string | null; endpoint: string }[],
   taskId: string,
   finishAt: number,
 ): number | null {
-  let best: number | null = null;
+  let first: number | null = null;
+  let last: number | null = null;
   for (const r of requests) {
-    if (r.endpoint !== 'recordInfo' || r.taskId !== taskId || r.responseCode !== 200 || r.at < finishAt) continue;
-    if (best === null || r.at < best) best = r.at;
+    if (r.endpoint !== 'recordInfo' || r.taskId !== taskId || r.responseCode !== 200) continue;
+    if (last === null || r.at > last) last = r.at;
+    if (r.at >= finishAt && (first === null || r.at < first)) first = r.at;
   }
-  return best;
+  if (first !== null) return first;
+  return last !== null && last >= finishAt - STAMP_SLACK_MS ? finishAt : null;
 }
 
 function bySpeed<T>(jobs: readonly JobMeasure[], f: (js: JobMeasure[]) => T): Partial<Record<Speed, T>> {
@@ -175,6 +196,8 @@ export function pollerMetrics(run: LagRun): PollerMetrics {
     overheadMs: summarize(ok.map((j) => j.discordAt! - j.detectAt!)),
     rawLagMs: summarize(ok.map((j) => j.discordAt! - j.finishAt!)),
     pollGapS: summarize(pollGaps(run.requests).map((g) => g / s / 1000)),
+    callbackS: summarize(ok.flatMap((j) => (j.calledBackAt === null ? [] : [(j.calledBackAt - j.finishAt!) / s / 1000]))),
+    detectedAfterCallback: ok.filter((j) => j.calledBackAt !== null && j.calledBackAt <= j.detectAt!).length,
     polls,
     pollsPerTask: ratio(polls, withTask.length),
     pollsPerTaskBySpeed: bySpeed(withTask, (js) => ratio(js.reduce((n, j) => n + j.polls, 0), js.length)),

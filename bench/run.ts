@@ -2,7 +2,7 @@
  * `npm run bench`: every scenario, then bench/RESULTS.md and
  * bench/lag-vs-polls.svg. See RESULTS.md's last section for the method.
  *
- *   BENCH_QUICK=1         a shorter load and windows (~1.5 min instead of ~5)
+ *   BENCH_QUICK=1         a shorter load and windows (~2 min instead of ~5)
  *   BENCH_TIME_SCALE=0.05 the lag runs' time scale
  *   BENCH_OUT=dir         write the files elsewhere (default: bench/)
  */

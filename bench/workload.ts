@@ -1,7 +1,7 @@
 /**
  * The load every poller is measured on: when each /imagine arrives, at which
  * speed, in which channel, and how long KIE takes for it. Drawn once from a
- * seed, so the three pollers see exactly the same load and a rerun sees the
+ * seed, so every poller sees exactly the same load and a rerun sees the
  * same numbers.
  *
  * Times here are REAL-equivalent (what a user would live through); the

@@ -10,7 +10,7 @@
  * edits the deferred reply with the result files.
  *
  * The bench plays the /imagine command here (not the router): the naive
- * pollers cannot sit behind the JobService, and all three must see the same
+ * pollers cannot sit behind the JobService, and all of them must see the same
  * path. The router's own cost is what the ack scenario measures.
  *
  * Every rate limit in play is per real second in the code; all are divided
@@ -18,12 +18,20 @@
  * KIE's 20 creates / 10 s (the simulator's and the client's), the client's
  * read budget, the Tracker's poll budget and edit throttles, and discord.js's
  * 50 requests/s.
+ *
+ * With callbacks (the adaptive poller only), the KIE server signs and POSTs
+ * a callback for every finished task to a receiver in this process
+ * (src/kie/callbackServer.ts, the bot's own), which makes the tracker poll
+ * that task at once, as the app does. The simulator looks for finished
+ * tasks every CALLBACK_CHECK_MS of real-equivalent time, so a callback
+ * leaves up to that long after the task is done.
  */
 import { Routes, type Client } from 'discord.js';
 import { DiscordPresenter } from '../../src/discord/presenter.js';
 import type { Job } from '../../src/domain/job.js';
 import { systemClock } from '../../src/domain/ports.js';
 import type { NewJob } from '../../src/domain/service.js';
+import { startCallbackServer, type CallbackServer } from '../../src/kie/callbackServer.js';
 import { DEFAULT_CREATE_MARGIN_MS, KieClient } from '../../src/kie/client.js';
 import { DEFAULT_CREATE_LIMIT, DEFAULT_READS_PER_SECOND } from '../../src/kie/limiter.js';
 import { createTestClient, DEFAULT_GUILD_ID, rawSlashCommand } from '../../test/support/discordClient.js';
@@ -36,7 +44,8 @@ import type { Collected } from '../services/protocol.js';
 import { startServices, type Services } from '../services/client.js';
 import { durationsBySpeed, type WorkloadJob } from '../workload.js';
 
-export type PollerKind = { kind: 'adaptive' } | { kind: 'fixed'; intervalMs: number };
+/** The bot's Tracker (optionally told of finished tasks by KIE callbacks), or a naive fixed-interval loop. */
+export type PollerKind = { kind: 'adaptive'; callbacks?: boolean } | { kind: 'fixed'; intervalMs: number };
 
 export interface LagScenarioOptions {
   poller: PollerKind;
@@ -53,6 +62,13 @@ export interface LagScenarioOptions {
 /** discord.js's global limit (requests per second per bot). */
 const DISCORD_GLOBAL_PER_SECOND = 50;
 const API_KEY = 'bench-key';
+const WEBHOOK_KEY = 'bench-webhook-key';
+/**
+ * How often the KIE server looks for finished tasks to call back about
+ * (real-equivalent ms; 20 ms of wall time at a scale of 0.05). KIE does not
+ * say how soon it calls back; this is short next to the 2.8 s between checks.
+ */
+export const CALLBACK_CHECK_MS = 400;
 
 const channelId = (n: number): string => `13000000000000000${String(n).padStart(2, '0')}`;
 const userId = (n: number): string => `14000000000000000${String(n).padStart(2, '0')}`;
@@ -98,13 +114,32 @@ async function acknowledge(services: Services, client: Client, job: WorkloadJob)
   };
 }
 
-async function buildPoller(kind: PollerKind, deps: PollerDeps, storeUrl: string): Promise<Poller> {
-  if (kind.kind === 'adaptive') return createAdaptivePoller(deps, storeUrl);
-  return new FixedIntervalPoller({ ...deps, intervalMs: kind.intervalMs });
+/** The poller, and for callback runs the receiver (started first: creates must name its URL). */
+async function buildPoller(
+  kind: PollerKind,
+  deps: PollerDeps,
+  storeUrl: string,
+  onCallback: (taskId: string) => void,
+): Promise<{ poller: Poller; receiver: CallbackServer | null }> {
+  if (kind.kind === 'fixed') return { poller: new FixedIntervalPoller({ ...deps, intervalMs: kind.intervalMs }), receiver: null };
+  if (!kind.callbacks) return { poller: await createAdaptivePoller(deps, { storeUrl }), receiver: null };
+  // Late-bound, as in the app: the receiver exists before the poller it notifies.
+  let notify: (taskId: string) => Promise<void> = async () => {};
+  const receiver = await startCallbackServer({
+    host: '127.0.0.1',
+    hmacKey: WEBHOOK_KEY,
+    onTask: (taskId) => {
+      onCallback(taskId);
+      notify(taskId).catch(() => {}); // a failed look-up leaves the task to the schedule, as in the app
+    },
+  });
+  const poller = await createAdaptivePoller(deps, { storeUrl, callBackUrl: receiver.url });
+  notify = (taskId) => poller.taskMayBeDone(taskId);
+  return { poller, receiver };
 }
 
 /** One job's figures, from what the services saw. */
-function measure(world: Collected, job: WorkloadJob, delivered: Job | undefined): JobMeasure {
+function measure(world: Collected, job: WorkloadJob, delivered: Job | undefined, calledBack: ReadonlyMap<string, number>): JobMeasure {
   const base: JobMeasure = {
     index: job.index,
     speed: job.speed,
@@ -114,6 +149,7 @@ function measure(world: Collected, job: WorkloadJob, delivered: Job | undefined)
     finishAt: null,
     detectAt: null,
     discordAt: null,
+    calledBackAt: null,
     attachments: 0,
     polls: 0,
     state: 'undelivered',
@@ -130,6 +166,7 @@ function measure(world: Collected, job: WorkloadJob, delivered: Job | undefined)
     finishAt: task?.finishAt ?? null,
     detectAt: task ? detectTime(world.requests, task.taskId, task.finishAt) : null,
     discordAt: message?.storedAt ?? null,
+    calledBackAt: taskId ? (calledBack.get(taskId) ?? null) : null,
     attachments,
     polls: taskId ? world.requests.filter((r) => r.endpoint === 'recordInfo' && r.taskId === taskId).length : 0,
     state: delivered.state === 'succeeded' && attachments > 0 ? 'succeeded' : 'failed',
@@ -140,11 +177,13 @@ function measure(world: Collected, job: WorkloadJob, delivered: Job | undefined)
 export async function runLagScenario(opts: LagScenarioOptions): Promise<LagRun> {
   const s = opts.timeScale;
   const log = opts.log ?? (() => {});
+  const callbacks = opts.poller.kind === 'adaptive' && opts.poller.callbacks === true;
   const services = await startServices({
     seed: opts.seed,
     createRateLimit: { max: DEFAULT_CREATE_LIMIT.max, windowMs: DEFAULT_CREATE_LIMIT.windowMs * s },
     durations: durationsBySpeed(opts.workload, s),
     fallbackDurationMs: 60_000 * s,
+    ...(callbacks ? { callbacks: { hmacKey: WEBHOOK_KEY, intervalMs: Math.max(1, Math.round(CALLBACK_CHECK_MS * s)) } } : {}),
   });
   const client = createTestClient(services.discordStub(), {
     rest: { globalRequestsPerSecond: Math.round(DISCORD_GLOBAL_PER_SECOND / s), timeout: 30_000 },
@@ -171,7 +210,11 @@ export async function runLagScenario(opts: LagScenarioOptions): Promise<LagRun> 
       notify();
     },
   };
-  const poller = await buildPoller(opts.poller, deps, opts.storeUrl ?? 'memory://');
+  /** Task id → when its first callback reached the receiver (wall ms). */
+  const calledBack = new Map<string, number>();
+  const { poller, receiver } = await buildPoller(opts.poller, deps, opts.storeUrl ?? 'memory://', (taskId) => {
+    if (!calledBack.has(taskId)) calledBack.set(taskId, Date.now());
+  });
   log(`${poller.name}: ${opts.workload.length} jobs at time scale ${s}`);
 
   const submissions: Promise<void>[] = [];
@@ -205,12 +248,13 @@ export async function runLagScenario(opts: LagScenarioOptions): Promise<LagRun> 
   const eventLoop = eld.stop();
   for (const t of timers) clearTimeout(t);
   await Promise.allSettled(submissions);
+  await receiver?.close();
   await poller.stop();
 
   const world = await services.collect({
     messageIds: [...delivered.values()].flatMap((j) => (j.origin.messageId ? [j.origin.messageId] : [])),
   });
-  const jobs = opts.workload.map((job) => measure(world, job, delivered.get(benchJobId(job.index))));
+  const jobs = opts.workload.map((job) => measure(world, job, delivered.get(benchJobId(job.index)), calledBack));
   const run: LagRun = {
     name: poller.name,
     description: poller.description,

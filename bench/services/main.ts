@@ -27,6 +27,7 @@ async function start(options: StartOptions): Promise<World> {
     credits: 1e12,
     durationMs: durationQueue(options.durations, options.fallbackDurationMs),
     createRateLimit: options.createRateLimit,
+    ...(options.callbacks ? { webhookHmacKey: options.callbacks.hmacKey, callbackIntervalMs: options.callbacks.intervalMs } : {}),
   });
   const fake = await startFakeDiscord();
   return { sim, fake };

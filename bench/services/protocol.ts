@@ -14,6 +14,13 @@ export interface StartOptions {
   durations: Partial<Record<Speed, number[]>>;
   /** Duration of any task the list does not cover (scale runs: long, so jobs stay in flight). */
   fallbackDurationMs: number;
+  /**
+   * KIE callbacks: the simulator POSTs a callback, signed with `hmacKey`, to
+   * the callBackUrl a create named, checking for finished tasks every
+   * `intervalMs` (wall). Absent: no callbacks are signed (and the bot sends
+   * no callBackUrl anyway).
+   */
+  callbacks?: { hmacKey: string; intervalMs: number };
 }
 
 export type Request =

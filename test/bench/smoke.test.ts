@@ -68,6 +68,7 @@ describe('metrics', () => {
     finishAt: 1_000,
     detectAt: 1_100,
     discordAt: 1_130,
+    calledBackAt: null,
     attachments: 4,
     polls: 3,
     state: 'succeeded',
@@ -89,6 +90,13 @@ describe('metrics', () => {
     ];
     expect(detectTime(requests, 't1', 1_000)).toBe(1_200);
     expect(detectTime(requests, 't3', 1_000)).toBeNull();
+  });
+
+  it('counts a last poll stamped a tick before the finish as the one that saw it done', () => {
+    const polls = (...at: number[]) => at.map((t) => ({ endpoint: 'recordInfo', taskId: 't1', at: t, responseCode: 200 }));
+    expect(detectTime(polls(950, 999), 't1', 1_000)).toBe(1_000);
+    // Earlier than the clock's tick: that poll saw the task running, and nothing saw it done.
+    expect(detectTime(polls(950, 998), 't1', 1_000)).toBeNull();
   });
 
   it('measures the gaps between polls of the same task only', () => {
@@ -127,6 +135,27 @@ describe('metrics', () => {
     expect(m.rateLimited).toBe(1);
     expect(m.peakCreatesPer10s).toBe(2);
     expect(m.pollsPerTaskBySpeed).toEqual({ turbo: 1, fast: 3 });
+    expect(m.callbackS.n).toBe(0);
+    expect(m.detectedAfterCallback).toBe(0);
+  });
+
+  it('times callbacks from the finish and counts the tasks a callback found', () => {
+    const run: LagRun = {
+      name: 'adaptive + callbacks',
+      description: 'd',
+      timeScale: 0.1,
+      // Called back 20 ms after done (0.2 s real); the first is read after its callback, the second before it.
+      jobs: [job({ calledBackAt: 1_020, detectAt: 1_025 }), job({ index: 1, calledBackAt: 1_020, detectAt: 1_010 })],
+      requests: [],
+      wallMs: 1_000,
+      cpuMs: 1,
+      discordRequests: 2,
+      eventLoopP99Ms: 1,
+    };
+    const m = pollerMetrics(run);
+    expect(m.callbackS.n).toBe(2);
+    expect(m.callbackS.p50).toBeCloseTo(0.2, 6);
+    expect(m.detectedAfterCallback).toBe(1);
   });
 });
 
@@ -185,11 +214,11 @@ describe('npm run bench, in small', () => {
   });
 
   it('delivers every job with every poller and measures it', () => {
-    expect(results.pollers.map((p) => p.name)).toEqual(['adaptive', 'fixed 3 s', 'fixed 30 s']);
+    expect(results.pollers.map((p) => p.name)).toEqual(['adaptive', 'adaptive + callbacks', 'fixed 3 s', 'fixed 30 s']);
     for (const p of results.pollers) {
-      expect(p.delivered).toBe(results.workload.jobs);
-      expect(p.failed).toBe(0);
-      expect(p.lagS.n).toBe(results.workload.jobs);
+      expect(p.delivered, p.name).toBe(results.workload.jobs);
+      expect(p.failed, p.name).toBe(0);
+      expect(p.lagS.n, p.name).toBe(results.workload.jobs);
       for (const v of [p.lagS.p50, p.lagS.p95, p.lagS.p99, p.pollsPerTask, p.taskSecondsPerPoll, p.peakRequestsPerSecond, p.cpuMs]) {
         expect(Number.isFinite(v)).toBe(true);
       }
@@ -197,6 +226,12 @@ describe('npm run bench, in small', () => {
       expect(p.creates).toBe(results.workload.jobs);
       expect(p.rateLimited).toBe(0);
     }
+  });
+
+  it('calls the bot back about finished tasks only in the callbacks run, and the callback finds them', () => {
+    const withCallbacks = results.pollers.filter((p) => p.callbackS.n > 0).map((p) => p.name);
+    expect(withCallbacks).toEqual(['adaptive + callbacks']);
+    expect(results.pollers.find((p) => p.name === 'adaptive + callbacks')!.detectedAfterCallback).toBeGreaterThan(0);
   });
 
   it('acknowledges every command and tracks every job of the scale run', () => {
@@ -221,6 +256,8 @@ describe('npm run bench, in small', () => {
     expect(md).toBe(renderResults(results));
     expect(md).toContain('## Targets');
     expect(md).toContain(`![Delivery lag vs polls per task](${CHART_FILE})`);
+    expect(md).toContain('adaptive + callbacks vs **adaptive**');
+    expect(readFileSync(written.chart, 'utf8')).toContain('adaptive + callbacks');
     expect(md).toContain(results.machine.node);
     expect(md).not.toMatch(/NaN|undefined/);
     expect(evaluateTargets(results).map((t) => t.pass)).not.toContain(null);
