@@ -198,6 +198,22 @@ describe('Tracker against the local KIE server', () => {
     expect(hh.clock.pending).toBeLessThanOrEqual(1); // one timer, whatever the number of jobs
   });
 
+  it('applies the poll budget per pollBudgetWindowMs (a time-scaled run keeps the same shape)', async () => {
+    const hh = await harness({ tracker: { maxPollsPerSecond: 8, pollBudgetWindowMs: 250 } });
+    const jobs: Job[] = [];
+    for (let i = 0; i < 40; i++) jobs.push(await runningJob(hh, { polls: 1 }));
+    for (const job of jobs) hh.tracker.track(job);
+    hh.tracker.start();
+    await hh.clock.advance(5_000);
+
+    const times = hh.recordInfoTimes();
+    expect(times.length).toBeGreaterThanOrEqual(40);
+    for (const t of times) expect(times.filter((u) => u >= t && u < t + 250).length).toBeLessThanOrEqual(8);
+    // 40 checks at 8 per 250 ms take about 1.25 s, not the 5 s a 1 s window would need.
+    const firstRound = hh.sim.requests.filter((r) => r.endpoint === 'recordInfo').slice(0, 40);
+    expect(firstRound.at(-1)!.at - firstRound[0]!.at).toBeLessThan(1_500);
+  });
+
   it('throttles progress edits per job (≥ 5 s apart) and per channel (≤ 5 per 5 s)', async () => {
     const hh = await harness({ durationMs: () => 200_000 });
     const jobs: Job[] = [];
