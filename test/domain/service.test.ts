@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/domain/errors.js';
 import type { Job } from '../../src/domain/job.js';
 import type { Admission, AdmissionDecision, KieApi } from '../../src/domain/ports.js';
 import { INTERRUPTED_ERROR, type NewJob } from '../../src/domain/service.js';
-import { startHarness, type Harness, type HarnessOptions } from '../support/domainHarness.js';
+import { useHarness, type Harness, type HarnessOptions } from '../support/domainHarness.js';
 import { newGridJob, storedJob } from '../support/jobFixtures.js';
 
 /** Team policy stand-in: answers with the verdicts it is given (then 'run'), keeps a FIFO, logs every call. */
@@ -59,25 +56,14 @@ function spyKie(log: string[], h: () => Harness): (real: KieApi) => KieApi {
   });
 }
 
-let h: Harness | undefined;
-const dirs: string[] = [];
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const harnesses = useHarness();
+const sqliteUrl = (): string => harnesses.sqliteUrl('tj-service-');
 
 async function harness(options: HarnessOptions = {}): Promise<Harness> {
-  h = await startHarness(options);
+  const h = await harnesses.start(options);
   h.tracker.start();
   return h;
 }
-
-const sqliteUrl = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'tj-service-'));
-  dirs.push(dir);
-  return `sqlite://${join(dir, 'x.sqlite')}`;
-};
 
 describe('JobService.submit', () => {
   it('admits, persists pending before KIE, then running with the taskId, records, tracks — in that order', async () => {

@@ -1,26 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/domain/job.js';
 import { describeError, parseKieTime, type DomainLogger } from '../../src/domain/tracker.js';
 import type { Speed } from '../../src/kie/schemas.js';
-import { startHarness, type Harness, type HarnessOptions } from '../support/domainHarness.js';
+import { useHarness, type Harness } from '../support/domainHarness.js';
 import { storedJob } from '../support/jobFixtures.js';
 
-let h: Harness | undefined;
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-async function harness(options: HarnessOptions = {}): Promise<Harness> {
-  h = await startHarness(options);
-  return h;
-}
+const { start: harness, sqliteUrl } = useHarness();
 
 /** A task created at the local KIE server and the running job that follows it (as the service would store it). */
 async function runningJob(hh: Harness, overrides: Partial<Job> = {}, speed: Speed = 'fast'): Promise<Job> {
@@ -285,9 +270,7 @@ describe('Tracker against the local KIE server', () => {
   });
 
   it('picks a job up after a restart over the same SQLite file and delivers it exactly once', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tj-tracker-'));
-    dirs.push(dir);
-    const hh = await harness({ storeUrl: `sqlite://${join(dir, 'x.sqlite')}` });
+    const hh = await harness({ storeUrl: sqliteUrl('tj-tracker-') });
     const job = await runningJob(hh);
     const t0 = hh.clock.now();
     hh.tracker.track(job);

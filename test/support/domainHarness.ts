@@ -8,6 +8,10 @@
  * store handle, repository, tracker and service are built over the same
  * database and the same KIE server (which, like KIE, keeps running).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { KieClient } from '../../src/kie/client.js';
 import { startKieSimulator, type KieSimulator, type SimTaskInfo } from '../../src/kie/simulator/index.js';
 import { JobRepository } from '../../src/domain/jobs.js';
@@ -139,3 +143,26 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   return harness;
 }
+
+/**
+ * One harness per test, closed after it, with its temporary SQLite files
+ * removed: `const { start, sqliteUrl } = useHarness()` at the top of a file.
+ */
+export function useHarness(): { start(options?: HarnessOptions): Promise<Harness>; sqliteUrl(prefix?: string): string } {
+  let current: Harness | undefined;
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    start: async (options = {}) => (current = await startHarness(options)),
+    sqliteUrl: (prefix = 'tj-domain-') => {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(dir);
+      return `sqlite://${join(dir, 'x.sqlite')}`;
+    },
+  };
+}
+
