@@ -9,7 +9,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { MOTIONS, VIDEO_BATCH_SIZES, type Motion } from '../src/kie/schemas.js';
-import { buildVideoRequest } from '../src/domain/prompt.js';
+import { ANIMATE_OPTION_NAMES, buildVideoRequest, checkAttachment, PromptError } from '../src/domain/prompt.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { Ack } from '../src/discord/ack.js';
@@ -40,8 +40,6 @@ export const data = {
   ],
 } satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
-const IMAGE_TYPES = /^image\/(png|jpeg|webp|gif)$/;
-
 export async function execute(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
   const ack = new Ack(interaction, ctx.acks, ctx.clock.now);
   ack.armDeadline();
@@ -50,20 +48,21 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   const url = o.getString('url')?.trim();
   if (attachment && url) return ack.refuse('Give either an image attachment or a URL, not both.');
   if (!attachment && !url) return ack.refuse('Give an image to animate: attach one (`image`) or paste its address (`url`).');
+  let imageUrl = url!;
   if (attachment) {
-    if (!attachment.contentType || !IMAGE_TYPES.test(attachment.contentType)) {
-      return ack.refuse(`\`${attachment.name}\` is not a PNG, JPEG, WebP or GIF image.`);
-    }
-    if (attachment.size > ctx.limits.maxInputImageBytes) {
-      const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-      return ack.refuse(`\`${attachment.name}\` is ${mb(attachment.size)} MB; the limit is ${mb(ctx.limits.maxInputImageBytes)} MB.`);
+    // The same check /imagine applies to its image option (type, size, http(s) URL).
+    try {
+      imageUrl = checkAttachment(ANIMATE_OPTION_NAMES.imageUrl, attachment, ctx.limits.maxInputImageBytes);
+    } catch (error) {
+      if (error instanceof PromptError) return ack.refuse(error.message);
+      throw error;
     }
   }
   const view = await ctx.team.channel(interaction.guildId, interaction.channelId);
   const hd = o.getBoolean('hd') ?? view.videoHd;
   const prompt = o.getString('prompt') ?? undefined;
   const built = buildVideoRequest({
-    imageUrl: attachment?.url ?? url!,
+    imageUrl,
     prompt,
     motion: (o.getString('motion') as Motion | null) ?? 'high',
     hd,

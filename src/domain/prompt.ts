@@ -26,4 +26,4 @@ export {
   type AnimateInput,
 } from './prompt/animate.js';
 export { IMAGINE_FLAGS, UNAVAILABLE_FLAGS } from './prompt/flags.js';
-export { IMAGE_CONTENT_TYPES } from './prompt/values.js';
+export { IMAGE_CONTENT_TYPES, checkAttachment } from './prompt/values.js';
