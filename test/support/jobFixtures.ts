@@ -1,5 +1,6 @@
 /** Small builders for Job values in domain tests. */
 import { newJob, type Job, type JobKind } from '../../src/domain/job.js';
+import { makeOrigin } from './jobs.js';
 import type { NewJob } from '../../src/domain/service.js';
 import type { Speed } from '../../src/kie/schemas.js';
 
@@ -14,17 +15,14 @@ export function newGridJob(overrides: Partial<NewJob> = {}): NewJob {
     promptText: 'a lighthouse at dusk',
     speed,
     estimatedCredits: 8,
-    origin: {
+    origin: makeOrigin({
       guildId: 'g1',
       channelId: 'c1',
       userId: 'u1',
       applicationId: 'app1',
       interactionToken: 'secret-interaction-token',
       interactionAt: 0,
-      messageId: null,
-      replyToMessageId: null,
-      attachmentSizeLimit: null,
-    },
+    }),
     parent: null,
     ...overrides,
   };

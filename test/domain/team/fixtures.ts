@@ -1,4 +1,5 @@
 /** Builders shared by the team-policy tests. */
+import { makeOrigin } from '../../support/jobs.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,17 +60,7 @@ export function makeJob(spec: JobSpec = {}): Job {
     promptText: prompt,
     speed,
     estimatedCredits: spec.credits ?? 8,
-    origin: {
-      guildId: spec.guildId === undefined ? GUILD : spec.guildId,
-      channelId: spec.channelId ?? CHANNEL,
-      userId: spec.userId ?? ALICE,
-      applicationId: 'app',
-      interactionToken: null,
-      interactionAt: null,
-      messageId: null,
-      replyToMessageId: null,
-      attachmentSizeLimit: null,
-    },
+    origin: makeOrigin({ guildId: spec.guildId === undefined ? GUILD : spec.guildId, channelId: spec.channelId ?? CHANNEL, userId: spec.userId ?? ALICE, applicationId: 'app', interactionToken: null, interactionAt: null }),
     parent: null,
   };
   return newJob(draft, spec.id ?? `job${String(seq).padStart(4, '0')}`, spec.state ?? 'pending', spec.createdAt ?? NOON);

@@ -6,6 +6,7 @@
  * equal what the requests KIE actually accepted imply under the same price
  * table — and the queue must have survived a restart in the middle.
  */
+import { makeOrigin } from '../../support/jobs.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Job, JobKind } from '../../../src/domain/job.js';
 import type { Admission } from '../../../src/domain/ports.js';
@@ -65,17 +66,7 @@ function draft(s: DraftSpec): NewJob {
     promptText: prompt,
     speed,
     estimatedCredits: estimateCredits(s.kind, { speed, videoBatchSize: s.batch ?? null }, DEFAULT_PRICES),
-    origin: {
-      guildId: GUILD,
-      channelId: s.channelId,
-      userId: s.userId,
-      applicationId: 'app',
-      interactionToken: null,
-      interactionAt: null,
-      messageId: null,
-      replyToMessageId: null,
-      attachmentSizeLimit: null,
-    },
+    origin: makeOrigin({ guildId: GUILD, channelId: s.channelId, userId: s.userId, applicationId: 'app', interactionToken: null, interactionAt: null }),
     parent: null,
   };
 }
