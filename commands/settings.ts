@@ -61,15 +61,21 @@ const speedSetName = (set: readonly Speed[]): string => set.join(', ');
 
 const ui = <K extends SettingKey>(s: SettingUi<K>): SettingUi<K> => s;
 
+type BooleanKey = { [K in SettingKey]: EffectiveSettings[K] extends boolean ? K : never }[SettingKey];
+
+/** A yes/no setting: one boolean option, read and shown the same way. */
+const yesNoSetting = (key: BooleanKey, label: string, name: string, description: string): SettingUi<BooleanKey> =>
+  ui({
+    key,
+    label,
+    option: { type: ApplicationCommandOptionType.Boolean, name, description },
+    read: (o) => optional(o.getBoolean(name)),
+    show: yesNo,
+  });
+
 /** The settings in `/settings view` order; `set` has one option for each. */
 export const SETTINGS_UI = [
-  ui({
-    key: 'enabled',
-    label: 'Enabled',
-    option: { type: ApplicationCommandOptionType.Boolean, name: 'enabled', description: 'Whether the bot works in this channel' },
-    read: (o) => optional(o.getBoolean('enabled')),
-    show: yesNo,
-  }),
+  yesNoSetting('enabled', 'Enabled', 'enabled', 'Whether the bot works in this channel'),
   ui({
     key: 'version',
     label: 'Default version',
@@ -128,27 +134,9 @@ export const SETTINGS_UI = [
     },
     show: speedSetName,
   }),
-  ui({
-    key: 'videoAllowed',
-    label: 'Video allowed',
-    option: { type: ApplicationCommandOptionType.Boolean, name: 'video', description: 'Whether video (animate, extend) is allowed' },
-    read: (o) => optional(o.getBoolean('video')),
-    show: yesNo,
-  }),
-  ui({
-    key: 'hdAllowed',
-    label: 'HD video allowed',
-    option: { type: ApplicationCommandOptionType.Boolean, name: 'hd', description: 'Whether HD video is allowed' },
-    read: (o) => optional(o.getBoolean('hd')),
-    show: yesNo,
-  }),
-  ui({
-    key: 'videoHd',
-    label: 'Animate in HD by default',
-    option: { type: ApplicationCommandOptionType.Boolean, name: 'video_hd_default', description: 'Animate in HD unless the user says otherwise' },
-    read: (o) => optional(o.getBoolean('video_hd_default')),
-    show: yesNo,
-  }),
+  yesNoSetting('videoAllowed', 'Video allowed', 'video', 'Whether video (animate, extend) is allowed'),
+  yesNoSetting('hdAllowed', 'HD video allowed', 'hd', 'Whether HD video is allowed'),
+  yesNoSetting('videoHd', 'Animate in HD by default', 'video_hd_default', 'Animate in HD unless the user says otherwise'),
   ui({
     key: 'videoBatchSize',
     label: 'Clips per animate',
@@ -244,13 +232,7 @@ export const SETTINGS_UI = [
     },
     show: (v) => (v.length === 0 ? 'none' : truncate(v.map((w) => `\`${w.replace(/`/g, "'")}\``).join(', '), 300)),
   }),
-  ui({
-    key: 'countFailed',
-    label: 'Failed jobs count against limits',
-    option: { type: ApplicationCommandOptionType.Boolean, name: 'count_failed', description: 'Whether failed jobs count against budgets and daily limits' },
-    read: (o) => optional(o.getBoolean('count_failed')),
-    show: yesNo,
-  }),
+  yesNoSetting('countFailed', 'Failed jobs count against limits', 'count_failed', 'Whether failed jobs count against budgets and daily limits'),
   ui({
     key: 'alertChannelId',
     label: 'Low-balance alert channel',
