@@ -283,7 +283,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   // Late-bound: the receiver starts before the app it notifies.
   let notify: (taskId: string) => void = () => {};
   const callbacks = options.callbacks
-    ? await startCallbackServer({ host: '127.0.0.1', hmacKey, onTask: (taskId) => notify(taskId) })
+    ? await startCallbackServer({ host: '127.0.0.1', hmacKey, now: clock.now, onTask: (taskId) => notify(taskId) })
     : null;
   const sim = await startKieSimulator({
     now: clock.now,
