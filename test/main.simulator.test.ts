@@ -122,6 +122,8 @@ function startBot(env: { DATABASE_URL: string; SIMULATOR_TIME_SCALE: string }): 
       DISCORD_GUILD_ID: GUILD,
       KIE_BASE_URL: 'simulator',
       LOG_LEVEL: 'info',
+      // Any free port: a fixed one would collide with another test or a running bot.
+      HTTP_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
