@@ -139,11 +139,24 @@ async function connectDiscord(client: Client, config: Config, logger: Logger): P
     onRetry: (error, delayMs, attempt, attempts) =>
       logger.warn({ attempt, attempts, retryInMs: delayMs }, `${error.message}; trying again in ${Math.round(delayMs / 1000)} s`),
   });
-  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-  await withinGatewayTimeout(Promise.all([client.login(config.DISCORD_TOKEN), ready]), `${apiUrl} (gateway)`, GATEWAY_READY_TIMEOUT_MS);
+  for (let attempt = 1; ; attempt++) {
+    const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+    try {
+      await withinGatewayTimeout(Promise.all([client.login(config.DISCORD_TOKEN), ready]), `${apiUrl} (gateway)`, GATEWAY_READY_TIMEOUT_MS);
+      return;
+    } catch (error) {
+      if (!(error instanceof DiscordUnreachableError) || attempt >= GATEWAY_ATTEMPTS) throw error;
+      const delayMs = 2_000 * attempt;
+      logger.warn({ attempt, attempts: GATEWAY_ATTEMPTS, retryInMs: delayMs }, `${error.message}; trying again in ${delayMs / 1000} s`);
+      // Start over from a clean client: destroy() drops the half-open gateway (and the REST token, which login sets again).
+      await client.destroy();
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
 }
 
 const GATEWAY_READY_TIMEOUT_MS = 30_000;
+const GATEWAY_ATTEMPTS = 3;
 
 /** A rejected KIE key is one warning line now, not a surprise at the first /imagine. */
 async function checkKieKeyAtStart(kie: KieClient, logger: Logger): Promise<void> {
