@@ -139,24 +139,24 @@ async function connectDiscord(client: Client, config: Config, logger: Logger): P
     onRetry: (error, delayMs, attempt, attempts) =>
       logger.warn({ attempt, attempts, retryInMs: delayMs }, `${error.message}; trying again in ${Math.round(delayMs / 1000)} s`),
   });
-  for (let attempt = 1; ; attempt++) {
-    const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-    try {
-      await withinGatewayTimeout(Promise.all([client.login(config.DISCORD_TOKEN), ready]), `${apiUrl} (gateway)`, GATEWAY_READY_TIMEOUT_MS);
-      return;
-    } catch (error) {
-      if (!(error instanceof DiscordUnreachableError) || attempt >= GATEWAY_ATTEMPTS) throw error;
-      const delayMs = 2_000 * attempt;
-      logger.warn({ attempt, attempts: GATEWAY_ATTEMPTS, retryInMs: delayMs }, `${error.message}; trying again in ${delayMs / 1000} s`);
-      // Start over from a clean client: destroy() drops the half-open gateway (and the REST token, which login sets again).
-      await client.destroy();
-      await new Promise((r) => setTimeout(r, delayMs));
-    }
-  }
+  const gateway = `${apiUrl} (gateway)`;
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  // A login failure that is not about the token is the gateway being unreachable: say so in the same words.
+  // It is tried once: logging the same client in again after a failed handshake can leave a socket whose
+  // late 'error' event crashes the process (seen with discord.js 14 / ws 8), so the REST probe above is
+  // where the retries are.
+  const login = client.login(config.DISCORD_TOKEN).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/TokenInvalid|invalid token/i.test(message)) throw error;
+    throw new DiscordUnreachableError(gateway, message, true);
+  });
+  // ws gives up on a silent gateway after 30 s ("Opening handshake has timed out"); this limit catches a
+  // gateway that connects but never says READY.
+  await withinGatewayTimeout(Promise.all([login, ready]), gateway, GATEWAY_READY_TIMEOUT_MS);
 }
 
-const GATEWAY_READY_TIMEOUT_MS = 30_000;
-const GATEWAY_ATTEMPTS = 3;
+/** Longer than ws's own 30 s handshake timeout, which answers first for a gateway that does not answer at all. */
+const GATEWAY_READY_TIMEOUT_MS = 40_000;
 
 /** A rejected KIE key is one warning line now, not a surprise at the first /imagine. */
 async function checkKieKeyAtStart(kie: KieClient, logger: Logger): Promise<void> {
