@@ -13,6 +13,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDiscord, type FakeDiscord } from './support/fakeDiscord.js';
 import { startFakeGateway, type FakeGateway } from './support/fakeGateway.js';
+import { startKieSimulator } from '../src/kie/simulator/index.js';
+import { KEY_REJECTED_LINE } from '../src/kie/keyCheck.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -108,5 +110,21 @@ describe('npm start for a newcomer', () => {
     expect(await bot.exited).toBe(1);
     expect(bot.stderr().trim()).toMatch(/^Configuration error: DISCORD_TOKEN was rejected by Discord\./);
     expect(bot.output()).not.toContain(TOKEN);
+  }, 40_000);
+
+  it('a rejected KIE key is one warning line at start, and the bot still comes up', async () => {
+    const kie = await startKieSimulator({ apiKey: 'the-right-key' });
+    try {
+      const bot = startBot({ DISCORD_API_URL: fake.apiUrl, KIE_BASE_URL: kie.url, KIE_API_KEY: 'a-wrong-key-0123456789' });
+      const warning = await until('key warning', () => bot.logs().find((l) => l.msg === KEY_REJECTED_LINE), bot.output);
+      expect(warning.level).toBe(40);
+      await until('online', () => bot.logs().find((l) => l.msg === 'Teamjourney is online'), bot.output);
+      expect(bot.logs().filter((l) => String(l.msg).includes('KIE_API_KEY'))).toHaveLength(1);
+      expect(bot.output()).not.toContain('a-wrong-key-0123456789');
+      bot.child.kill('SIGTERM');
+      expect(await bot.exited).toBe(0);
+    } finally {
+      await kie.close();
+    }
   }, 40_000);
 });
