@@ -247,7 +247,7 @@ describe('npm start in simulator mode', () => {
     expect(messages.some((m) => m.startsWith('shutting down'))).toBe(true);
     expect(bot.output()).not.toContain(TOKEN);
     expect(bot.output()).not.toContain(cmd.token);
-  });
+  }, 60_000);
 
   it('a job left running at SIGTERM is picked up and delivered by the next process (the simulator keeps its tasks in the store)', async () => {
     const database = freshDatabase();
@@ -275,5 +275,5 @@ describe('npm start in simulator mode', () => {
 
     expect(await stop(second)).toEqual({ code: 0, signal: null });
     expect(first.output() + second.output()).not.toContain(TOKEN);
-  });
+  }, 60_000);
 });
