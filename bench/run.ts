@@ -4,9 +4,13 @@
  *
  *   BENCH_QUICK=1         a shorter load and windows (~2 min instead of ~5)
  *   BENCH_TIME_SCALE=0.05 the lag runs' time scale
- *   BENCH_OUT=dir         write the files elsewhere (default: bench/)
+ *   BENCH_OUT=dir         write the files elsewhere (default: bench/out/, which git ignores)
+ *
+ * A run writes to bench/out/ so that trying the bench leaves the tree clean;
+ * `npm run bench:publish` writes bench/RESULTS.md and the chart, to be
+ * committed deliberately with the change they measure.
  */
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FULL_CONFIG, QUICK_CONFIG, runBench, type BenchConfig } from './core.js';
 import { evaluateTargets, writeReport } from './report.js';
@@ -20,7 +24,7 @@ function configFromEnv(env: NodeJS.ProcessEnv): BenchConfig {
 
 async function main(): Promise<void> {
   const config = configFromEnv(process.env);
-  const out = process.env['BENCH_OUT'] ?? dirname(fileURLToPath(import.meta.url));
+  const out = process.env['BENCH_OUT'] ?? join(dirname(fileURLToPath(import.meta.url)), 'out');
   const started = Date.now();
   const log = (line: string): void => console.log(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
   const results = await runBench(config, log);

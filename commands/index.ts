@@ -9,8 +9,9 @@ import { command as animate } from './animate.js';
 import { command as settings } from './settings.js';
 import { command as usage } from './usage.js';
 import { command as credits } from './credits.js';
+import { command as help } from './help.js';
 
-export const commands: readonly SlashCommand[] = [imagine, animate, settings, usage, credits];
+export const commands: readonly SlashCommand[] = [imagine, animate, settings, usage, credits, help];
 
 export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
   return commands.map((c) => c.data);

@@ -4,6 +4,7 @@
  * (several are secrets).
  */
 import { z } from 'zod';
+import { parsePriceTable, type PriceTable } from './domain/pricing.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const SNOWFLAKE = /^\d{17,20}$/;
@@ -15,6 +16,12 @@ const intInRange = (min: number, max: number, fallback: number) =>
     (v) => (v === '' || v === undefined ? fallback : Number(v)),
     z.number({ message: 'must be a number' }).int(`must be a whole number`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
   );
+const optionalPort = z.preprocess(
+  (v) => (v === '' || v === undefined ? undefined : Number(v)),
+  z.number({ message: 'must be a number' }).int('must be a whole number').min(0, 'must be at least 0').max(65535, 'must be at most 65535').optional(),
+);
+export const DEFAULT_HTTP_PORT = 8080;
+export const DEFAULT_HTTP_HOST = '0.0.0.0';
 const httpUrl = (what: string) =>
   z
     .string()
@@ -32,7 +39,10 @@ const HINTS: Record<string, string> = {
   DATABASE_URL: 'Use sqlite://path/to/file.sqlite (the default is sqlite://data/teamjourney.sqlite) or memory://.',
   LOG_LEVEL: `Use one of ${LOG_LEVELS.join(', ')}.`,
   KIE_CALLBACK_URL: 'Use the public https URL that reaches this bot\'s callback receiver, ending in /kie/callback, or leave it unset.',
-  PRICE_TABLE: 'Use a JSON object such as {"grid":{"fast":8}} (see README, Configuration).',
+  PRICE_TABLE: 'Only the prices you change are needed, e.g. {"grid":{"fast":8}} (see README, Prices).',
+  HTTP_PORT: 'Use a port number (default 8080); 0 picks a free one.',
+  HTTP_HOST: 'Use an interface address such as 0.0.0.0 (all; right in Docker) or 127.0.0.1 (this machine only).',
+  CALLBACK_PORT: 'It is the old name of HTTP_PORT; use HTTP_PORT instead.',
 };
 
 const discordShape = {
@@ -76,57 +86,100 @@ export const ConfigSchema = z
     ),
     /** Public URL of the bot's KIE callback receiver (https://…/kie/callback); unset = polling only. */
     KIE_CALLBACK_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl('https://bot.example.com/kie/callback').optional()),
-    /** Port the callback receiver listens on (behind your reverse proxy). */
-    CALLBACK_PORT: intInRange(1, 65535, 8787),
+    /** The process's HTTP port: /healthz, /readyz and the KIE callback path. */
+    HTTP_PORT: optionalPort,
+    /** The interface it listens on. */
+    HTTP_HOST: z.preprocess(
+      (v) => (v === '' || v === undefined ? DEFAULT_HTTP_HOST : v),
+      z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]+|[A-Za-z0-9.-]+)$/, 'must be a host name or IP address, without http:// or a port'),
+    ),
+    /** Deprecated alias of HTTP_PORT (the port used to serve only the callback receiver). */
+    CALLBACK_PORT: optionalPort,
     /** The webhook HMAC key set in the KIE account; when set, unsigned callbacks are refused. */
     KIE_WEBHOOK_HMAC_KEY: optionalString,
     /** JSON overrides of the credit price table. */
-    PRICE_TABLE: optionalString.transform((v, ctx) => {
+    PRICE_TABLE: optionalString.transform((v, ctx): PriceTable | undefined => {
       if (v === undefined) return undefined;
-      try {
-        return JSON.parse(v) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-        return z.NEVER;
-      }
+      const table = parsePriceTable(v);
+      if (table.ok) return table.value;
+      ctx.addIssue({ code: 'custom', message: table.error.replace(/^price table( is|:)/, (m) => (m.endsWith('is') ? 'is' : 'has')) });
+      return z.NEVER;
     }),
-  })
-  .superRefine((c, ctx) => {
-    if (c.KIE_BASE_URL !== 'simulator' && !c.KIE_API_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['KIE_API_KEY'], message: 'is missing' });
-    }
   });
 
 export type Config = z.output<typeof ConfigSchema>;
 
+export interface ConfigProblem {
+  variable: string;
+  problem: string;
+}
+
+/** Every bad variable at once, one line each: fixing them should take one restart, not one per variable. */
 export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    readonly problem: string,
-  ) {
-    const hint = HINTS[variable];
-    super(`Configuration error: ${variable} ${problem}.${hint ? ` ${hint}` : ''}`);
+  /** The first bad variable (all of them are in `problems`). */
+  readonly variable: string;
+  readonly problem: string;
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(problems.map(({ variable, problem }) => lineFor(variable, problem)).join('\n'));
+    this.variable = problems[0]!.variable;
+    this.problem = problems[0]!.problem;
     this.name = 'ConfigError';
   }
 }
 
-/** Parse the environment; throws ConfigError naming the first bad variable. */
+function lineFor(variable: string, problem: string): string {
+  const hint = HINTS[variable];
+  return `Configuration error: ${variable} ${problem}.${hint ? ` ${hint}` : ''}`;
+}
+
+/** Where simulator mode keeps its jobs and ledger unless DATABASE_URL says otherwise: apart from real use. */
+export const SIMULATOR_DATABASE_URL = 'sqlite://data/teamjourney-simulator.sqlite';
+
+/** Parse the environment; throws ConfigError naming every bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  return parseWith(ConfigSchema, env);
+  const trimmed = trimValues(env);
+  const problems: ConfigProblem[] = [];
+  // Checked here rather than in a zod refinement, which would not run while another variable is bad.
+  if (trimmed.KIE_BASE_URL !== 'simulator' && !trimmed.KIE_API_KEY) problems.push({ variable: 'KIE_API_KEY', problem: 'is missing' });
+  const config = parseWith(ConfigSchema, trimmed, problems);
+  if (!trimmed.DATABASE_URL && isSimulator(config)) config.DATABASE_URL = SIMULATOR_DATABASE_URL;
+  return config;
 }
 
 export function parseDeployConfig(env: Record<string, string | undefined>): DeployConfig {
-  return parseWith(DeployConfigSchema, env);
+  return parseWith(DeployConfigSchema, trimValues(env), []);
 }
 
-function parseWith<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+/** A pasted token or key often carries a space or newline at either end; judge what is inside. */
+function trimValues(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v.trim() : v]));
+}
+
+function parseWith<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>, problems: ConfigProblem[]): z.output<S> {
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const variable = String(issue.path[0] ?? 'environment');
-  // zod's default messages for a missing key mention the expected type; say "is missing" instead.
-  const problem = env[variable] === undefined || env[variable] === '' ? 'is missing' : issue.message;
-  throw new ConfigError(variable, problem);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const variable = String(issue.path[0] ?? 'environment');
+      if (problems.some((p) => p.variable === variable)) continue;
+      // zod's default messages for a missing key mention the expected type; say "is missing" instead.
+      problems.push({ variable, problem: env[variable] === undefined || env[variable] === '' ? 'is missing' : issue.message });
+    }
+  }
+  if (problems.length > 0) {
+    const order = Object.keys(schemaShape(schema));
+    problems.sort((a, b) => rank(order, a.variable) - rank(order, b.variable));
+    throw new ConfigError(problems);
+  }
+  return (result as { data: z.output<S> }).data;
+}
+
+const rank = (order: string[], key: string): number => (order.includes(key) ? order.indexOf(key) : order.length);
+const schemaShape = (schema: z.ZodType): Record<string, unknown> => ('shape' in schema ? (schema.shape as Record<string, unknown>) : {});
+
+/** The address the HTTP port listens on; CALLBACK_PORT is honoured as HTTP_PORT's old name. */
+export function httpListen(c: Config): { host: string; port: number; deprecatedCallbackPort: boolean } {
+  const deprecatedCallbackPort = c.HTTP_PORT === undefined && c.CALLBACK_PORT !== undefined;
+  return { host: c.HTTP_HOST, port: c.HTTP_PORT ?? c.CALLBACK_PORT ?? DEFAULT_HTTP_PORT, deprecatedCallbackPort };
 }
 
 /** True when the bot should run its own local KIE server instead of calling KIE. */

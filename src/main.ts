@@ -5,15 +5,20 @@
  * The only file that reads process.env.
  */
 import { existsSync } from 'node:fs';
-import { Client, Events, GatewayIntentBits } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Status } from 'discord.js';
 import { randomBytes } from 'node:crypto';
 import { buildApp, type App } from './app.js';
-import { ConfigError, isSimulator, parseConfig, type Config } from './config.js';
+import { ConfigError, httpListen, isSimulator, parseConfig, type Config } from './config.js';
 import { deployCommands } from './discord/deploy.js';
+import { inviteUrl } from './discord/invite.js';
+import { DISCORD_DEFAULT_API, DiscordTokenRejectedError, DiscordUnreachableError, probeDiscord, withinGatewayTimeout } from './discord/preflight.js';
 import { commandDefinitions } from '../commands/index.js';
-import { parsePriceTable } from './domain/pricing.js';
+import { DEFAULT_PRICES } from './domain/pricing.js';
+import { healthRoutes } from './http/health.js';
+import { HttpListenError, startHttpServer, type HttpServer, type Route } from './http/server.js';
 import { KieClient } from './kie/client.js';
-import { startCallbackServer, type CallbackServer } from './kie/callbackServer.js';
+import { CALLBACK_PATH, callbackRoute } from './kie/callbackServer.js';
+import { checkKieKey } from './kie/keyCheck.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore, type Collection, type Store } from './store/store.js';
 import { startKieSimulator, type KieSimulator, type SimPersistence, type SimTask } from './kie/simulator/index.js';
@@ -56,26 +61,20 @@ interface KieEndpoint {
   baseUrl: string;
   apiKey: string;
   simulator: KieSimulator | null;
-  callbacks: CallbackServer | null;
   /** Sent with every create so KIE tells us when a task ends; unset = polling only. */
   callBackUrl: string | undefined;
 }
 
 /**
  * The KIE endpoint to talk to: KIE itself, or the local server in simulator
- * mode, and the callback receiver when there is one. Simulator mode always
- * uses signed callbacks, so the whole path is exercised without a public URL.
+ * mode. Callbacks arrive on the HTTP port's /kie/callback: in simulator mode
+ * always (signed, with a key made up per run), so the whole path is
+ * exercised without a public URL; otherwise when KIE_CALLBACK_URL is set.
  */
-async function kieEndpoint(config: Config, store: Store, logger: Logger, onTask: (taskId: string) => void): Promise<KieEndpoint> {
-  const cbLogger = logger.child({ module: 'callbacks' });
+async function kieEndpoint(config: Config, store: Store, logger: Logger, http: HttpServer, hmacKey: string | null): Promise<KieEndpoint> {
   if (!isSimulator(config)) {
-    const callbacks = config.KIE_CALLBACK_URL
-      ? await startCallbackServer({ port: config.CALLBACK_PORT, hmacKey: config.KIE_WEBHOOK_HMAC_KEY ?? null, onTask, logger: cbLogger })
-      : null;
-    return { baseUrl: config.KIE_BASE_URL, apiKey: config.KIE_API_KEY!, simulator: null, callbacks, callBackUrl: config.KIE_CALLBACK_URL };
+    return { baseUrl: config.KIE_BASE_URL, apiKey: config.KIE_API_KEY!, simulator: null, callBackUrl: config.KIE_CALLBACK_URL };
   }
-  const hmacKey = randomBytes(24).toString('base64url');
-  const callbacks = await startCallbackServer({ host: '127.0.0.1', hmacKey, onTask, logger: cbLogger });
   const simulator = await startKieSimulator({
     timeScale: config.SIMULATOR_TIME_SCALE,
     apiKey: null,
@@ -83,24 +82,102 @@ async function kieEndpoint(config: Config, store: Store, logger: Logger, onTask:
     persistence: simulatorPersistence(store.collection<SimTask>('simulator')),
   });
   logger.warn(
-    { url: simulator.url, timeScale: config.SIMULATOR_TIME_SCALE },
+    { url: simulator.url, timeScale: config.SIMULATOR_TIME_SCALE, database: config.DATABASE_URL },
     'SIMULATOR MODE: KIE is simulated locally; results are placeholder images and videos, no credits are spent',
   );
-  return { baseUrl: simulator.url, apiKey: 'simulator', simulator, callbacks, callBackUrl: callbacks.url };
+  return { baseUrl: simulator.url, apiKey: 'simulator', simulator, callBackUrl: `${http.url}${CALLBACK_PATH}` };
+}
+
+/** What /readyz asks of the process; filled in as its parts come up. */
+interface ReadinessState {
+  client: Client | null;
+  store: Store;
+  draining: boolean;
+}
+
+/** The database answers a trivial read. */
+const databaseAnswers = async (store: Store): Promise<void> => void (await store.collection('meta').get('readyz'));
+
+/**
+ * The process's one HTTP port: /healthz, /readyz and, when callbacks are in
+ * use, KIE's callback path. Add routes (e.g. /metrics) to `routes`.
+ */
+async function startHttp(config: Config, logger: Logger, state: ReadinessState, callbacks: Route | null): Promise<HttpServer> {
+  const listen = httpListen(config);
+  if (listen.deprecatedCallbackPort) logger.warn({ port: listen.port }, 'CALLBACK_PORT is deprecated: it is now HTTP_PORT, which also serves /healthz and /readyz');
+  const routes: Route[] = [
+    ...healthRoutes({
+      gateway: () => state.client?.ws.status === Status.Ready,
+      database: () => databaseAnswers(state.store),
+      draining: () => state.draining,
+    }),
+    ...(callbacks ? [callbacks] : []),
+  ];
+  try {
+    const http = await startHttpServer({ host: listen.host, port: listen.port, routes });
+    logger.info({ url: http.url, routes: routes.map((r) => `${r.method} ${r.path}`) }, 'HTTP port listening');
+    return http;
+  } catch (error) {
+    if (error instanceof HttpListenError) throw new StartError(`Configuration error: HTTP_PORT ${error.message}. Set HTTP_PORT to a free port (0 picks one).`);
+    throw error;
+  }
+}
+
+/** A failure at start that is already one clear line. */
+class StartError extends Error {}
+
+/**
+ * Discord's REST API answers and accepts the token (retried with backoff),
+ * then the gateway logs in within 30 s; otherwise one line saying which part
+ * could not be reached and why.
+ */
+async function connectDiscord(client: Client, config: Config, logger: Logger): Promise<void> {
+  const apiUrl = config.DISCORD_API_URL ?? DISCORD_DEFAULT_API;
+  await probeDiscord({
+    apiUrl,
+    token: config.DISCORD_TOKEN,
+    onRetry: (error, delayMs, attempt, attempts) =>
+      logger.warn({ attempt, attempts, retryInMs: delayMs }, `${error.message}; trying again in ${Math.round(delayMs / 1000)} s`),
+  });
+  const gateway = `${apiUrl} (gateway)`;
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  // A login failure that is not about the token is the gateway being unreachable: say so in the same words.
+  // It is tried once: logging the same client in again after a failed handshake can leave a socket whose
+  // late 'error' event crashes the process (seen with discord.js 14 / ws 8), so the REST probe above is
+  // where the retries are.
+  const login = client.login(config.DISCORD_TOKEN).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/TokenInvalid|invalid token/i.test(message)) throw error;
+    throw new DiscordUnreachableError(gateway, message, true);
+  });
+  // ws gives up on a silent gateway after 30 s ("Opening handshake has timed out"); this limit catches a
+  // gateway that connects but never says READY.
+  await withinGatewayTimeout(Promise.all([login, ready]), gateway, GATEWAY_READY_TIMEOUT_MS);
+}
+
+/** Longer than ws's own 30 s handshake timeout, which answers first for a gateway that does not answer at all. */
+const GATEWAY_READY_TIMEOUT_MS = 40_000;
+
+/** A rejected KIE key is one warning line now, not a surprise at the first /imagine. */
+async function checkKieKeyAtStart(kie: KieClient, logger: Logger): Promise<void> {
+  const check = await checkKieKey(kie);
+  if (check.ok) logger.info({ credits: check.credits }, 'KIE key accepted');
+  else logger.warn(check.reason);
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const prices = parsePriceTable(config.PRICE_TABLE === undefined ? undefined : JSON.stringify(config.PRICE_TABLE));
-  if (!prices.ok) {
-    console.error(`Configuration error: PRICE_TABLE ${prices.error}`);
-    process.exit(1);
-  }
 
   const store = await openStore(config.DATABASE_URL);
   let app: App | null = null;
-  const endpoint = await kieEndpoint(config, store, logger, (taskId) => app?.taskMayBeDone(taskId));
+  const onTask = (taskId: string): void => app?.taskMayBeDone(taskId);
+  const readiness: ReadinessState = { client: null, store, draining: false };
+  const hmacKey = isSimulator(config) ? randomBytes(24).toString('base64url') : (config.KIE_WEBHOOK_HMAC_KEY ?? null);
+  const callbacks =
+    isSimulator(config) || config.KIE_CALLBACK_URL ? callbackRoute({ hmacKey, onTask, logger: logger.child({ module: 'callbacks' }) }) : null;
+  const http = await startHttp(config, logger, readiness, callbacks);
+  const endpoint = await kieEndpoint(config, store, logger, http, hmacKey);
   const kie = new KieClient({
     baseUrl: endpoint.baseUrl,
     apiKey: endpoint.apiKey,
@@ -112,13 +189,14 @@ async function main(): Promise<void> {
     intents: [GatewayIntentBits.Guilds],
     ...(config.DISCORD_API_URL ? { rest: { api: config.DISCORD_API_URL } } : {}),
   });
+  readiness.client = client;
 
   app = await buildApp({
     client,
     store,
     kie,
     logger,
-    prices: prices.value,
+    prices: config.PRICE_TABLE ?? DEFAULT_PRICES,
     maxPollsPerSecond: config.KIE_POLLS_PER_SECOND,
     ...(endpoint.simulator ? { schedule: { timeScale: config.SIMULATOR_TIME_SCALE } } : {}),
     balanceCheckMs: BALANCE_CHECK_MS,
@@ -134,17 +212,21 @@ async function main(): Promise<void> {
       logger.error({ err }, 'could not register slash commands');
     }
     logger.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'Teamjourney is online');
+    if (ready.guilds.cache.size === 0) {
+      logger.warn({ invite: inviteUrl(ready.application.id) }, `The bot is in no server yet. Invite it with: ${inviteUrl(ready.application.id)}`);
+    }
   });
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    readiness.draining = true;
     logger.info({ signal }, 'shutting down; unfinished jobs resume on the next start');
     await running.stop();
     await client.destroy();
     await kie.close();
-    await endpoint.callbacks?.close();
+    await http.close();
     await endpoint.simulator?.close();
     await store.close();
     process.exit(0);
@@ -152,17 +234,22 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
+  if (!endpoint.simulator) void checkKieKeyAtStart(kie, logger);
   // The token is set before resuming, so a resumed delivery can use the bot's channel routes before login completes.
   client.rest.setToken(config.DISCORD_TOKEN);
   await running.start();
-  await client.login(config.DISCORD_TOKEN);
+  await connectDiscord(client, config, logger);
 }
 
 main().catch((error: unknown) => {
-  // Discord rejects a bad token at login; say so plainly (the token itself is never printed).
+  // One line, never the token: a rejected token, an unreachable Discord, a busy port.
   const message = error instanceof Error ? error.message : String(error);
-  if (/TokenInvalid|An invalid token was provided/i.test(message)) {
-    console.error('Configuration error: DISCORD_TOKEN was rejected by Discord. Reset the token in the developer portal and update it.');
+  if (error instanceof DiscordTokenRejectedError || /TokenInvalid|An invalid token was provided/i.test(message)) {
+    console.error(new DiscordTokenRejectedError().message);
+  } else if (error instanceof DiscordUnreachableError) {
+    console.error(`Teamjourney could not start: ${message}. Check the network, or DISCORD_API_URL if you set it.`);
+  } else if (error instanceof StartError) {
+    console.error(message);
   } else {
     console.error(`Teamjourney could not start: ${message}`);
   }

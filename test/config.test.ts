@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isSimulator, parseConfig } from '../src/config.js';
+import { ConfigError, httpListen, isSimulator, parseConfig, parseDeployConfig, SIMULATOR_DATABASE_URL } from '../src/config.js';
 
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nw.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB';
 const KEY = 'kie-secret-key-1234567890';
@@ -65,5 +65,53 @@ describe('parseConfig', () => {
     const c = parseConfig({ ...base, DISCORD_GUILD_ID: '', LOG_LEVEL: '', DATABASE_URL: '' });
     expect(c.DISCORD_GUILD_ID).toBeUndefined();
     expect(c.LOG_LEVEL).toBe('info');
+  });
+
+  it('reports every bad variable at once, one line each, in the order of the table', () => {
+    const e = errorOf({ DISCORD_TOKEN: 'short', LOG_LEVEL: 'loud', HTTP_PORT: 'eighty', PRICE_TABLE: '{"video":15}' });
+    expect(e.problems.map((p) => p.variable)).toEqual(['DISCORD_TOKEN', 'LOG_LEVEL', 'KIE_API_KEY', 'HTTP_PORT', 'PRICE_TABLE']);
+    const lines = e.message.split('\n');
+    expect(lines).toHaveLength(5);
+    for (const line of lines) expect(line).toMatch(/^Configuration error: [A-Z_0-9]+ /);
+    expect(e.variable).toBe('DISCORD_TOKEN');
+  });
+
+  it('trims a pasted token or key before judging it (and uses the trimmed value)', () => {
+    const c = parseConfig({ DISCORD_TOKEN: `  ${TOKEN}\n`, KIE_API_KEY: `\t${KEY} `, DISCORD_GUILD_ID: ' 123456789012345678 ' });
+    expect(c.DISCORD_TOKEN).toBe(TOKEN);
+    expect(c.KIE_API_KEY).toBe(KEY);
+    expect(c.DISCORD_GUILD_ID).toBe('123456789012345678');
+    expect(parseDeployConfig({ DISCORD_TOKEN: ` ${TOKEN} ` }).DISCORD_TOKEN).toBe(TOKEN);
+    expect(errorOf({ DISCORD_TOKEN: '   ', KIE_API_KEY: KEY }).problem).toBe('is missing');
+  });
+
+  it('says what shape a bad PRICE_TABLE should have', () => {
+    const e = errorOf({ ...base, PRICE_TABLE: '{"video":15,"video_hd":45}' });
+    expect(e.variable).toBe('PRICE_TABLE');
+    expect(e.message).toContain('video');
+    expect(e.message).toContain('"video":{"sd":15,"hd":45}');
+    expect(e.message).not.toContain('\n');
+    const unknown = errorOf({ ...base, PRICE_TABLE: '{"video_hd":45}' });
+    expect(unknown.message).toContain('grid, vary, upscale, video, extend, unknownSpeed');
+  });
+
+  it('parses PRICE_TABLE into the full table', () => {
+    const c = parseConfig({ ...base, PRICE_TABLE: '{"grid":{"turbo":20}}' });
+    expect(c.PRICE_TABLE?.grid).toEqual({ relaxed: 3, fast: 8, turbo: 20 });
+  });
+
+  it('listens on HTTP_PORT (default 8080) at HTTP_HOST (default 0.0.0.0); CALLBACK_PORT is its old name', () => {
+    expect(httpListen(parseConfig(base))).toEqual({ host: '0.0.0.0', port: 8080, deprecatedCallbackPort: false });
+    expect(httpListen(parseConfig({ ...base, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1' }))).toEqual({ host: '127.0.0.1', port: 0, deprecatedCallbackPort: false });
+    expect(httpListen(parseConfig({ ...base, CALLBACK_PORT: '8787' }))).toEqual({ host: '0.0.0.0', port: 8787, deprecatedCallbackPort: true });
+    expect(httpListen(parseConfig({ ...base, CALLBACK_PORT: '8787', HTTP_PORT: '9000' })).port).toBe(9000);
+    expect(errorOf({ ...base, HTTP_PORT: '70000' }).variable).toBe('HTTP_PORT');
+    expect(errorOf({ ...base, HTTP_HOST: 'http://0.0.0.0:8080' }).variable).toBe('HTTP_HOST');
+  });
+
+  it('keeps simulator mode in its own database file unless DATABASE_URL is set', () => {
+    expect(parseConfig({ DISCORD_TOKEN: TOKEN, KIE_BASE_URL: 'simulator' }).DATABASE_URL).toBe(SIMULATOR_DATABASE_URL);
+    expect(SIMULATOR_DATABASE_URL).not.toBe(parseConfig(base).DATABASE_URL);
+    expect(parseConfig({ DISCORD_TOKEN: TOKEN, KIE_BASE_URL: 'simulator', DATABASE_URL: 'memory://' }).DATABASE_URL).toBe('memory://');
   });
 });

@@ -39,7 +39,7 @@ const BOT_USER = { id: '1100000000000000002', username: 'Teamjourney', discrimin
 const GUILD = '1200000000000000001';
 const CHANNEL = '1300000000000000001';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const COMMANDS = ['animate', 'credits', 'imagine', 'settings', 'usage'];
+const COMMANDS = ['animate', 'credits', 'help', 'imagine', 'settings', 'usage'];
 /** Generous bounds: a child process compiles TypeScript on start. */
 const START_MS = 15_000;
 const STOP_MS = 5_000;
@@ -122,6 +122,8 @@ function startBot(env: { DATABASE_URL: string; SIMULATOR_TIME_SCALE: string }): 
       DISCORD_GUILD_ID: GUILD,
       KIE_BASE_URL: 'simulator',
       LOG_LEVEL: 'info',
+      // Any free port: a fixed one would collide with another test or a running bot.
+      HTTP_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -245,7 +247,7 @@ describe('npm start in simulator mode', () => {
     expect(messages.some((m) => m.startsWith('shutting down'))).toBe(true);
     expect(bot.output()).not.toContain(TOKEN);
     expect(bot.output()).not.toContain(cmd.token);
-  });
+  }, 60_000);
 
   it('a job left running at SIGTERM is picked up and delivered by the next process (the simulator keeps its tasks in the store)', async () => {
     const database = freshDatabase();
@@ -273,5 +275,5 @@ describe('npm start in simulator mode', () => {
 
     expect(await stop(second)).toEqual({ code: 0, signal: null });
     expect(first.output() + second.output()).not.toContain(TOKEN);
-  });
+  }, 60_000);
 });

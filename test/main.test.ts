@@ -4,7 +4,7 @@
  * secret's value. Runs the real entry point in a child process.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -18,26 +18,31 @@ const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nw.GAbCdE.abcdefghijklmnopqrstuvwxyz01234
 function start(env: Record<string, string>) {
   // An empty working directory, so no developer's .env is read.
   const cwd = mkdtempSync(join(tmpdir(), 'tj-main-'));
-  return spawnSync(process.execPath, ['--import', TSX, MAIN], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  try {
+    return spawnSync(process.execPath, ['--import', TSX, MAIN], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
 }
 
 describe('npm start with bad configuration', () => {
   it.each([
-    [{}, 'DISCORD_TOKEN'],
-    [{ DISCORD_TOKEN: TOKEN }, 'KIE_API_KEY'],
-    [{ DISCORD_TOKEN: TOKEN, KIE_API_KEY: 'sk-very-secret', KIE_BASE_URL: 'api.kie.ai' }, 'KIE_BASE_URL'],
-    [{ DISCORD_TOKEN: TOKEN, KIE_API_KEY: 'sk-very-secret', DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
-  ])('exits 1 with one line naming the variable (%#)', (env, variable) => {
+    [{}, ['DISCORD_TOKEN', 'KIE_API_KEY']],
+    [{ DISCORD_TOKEN: TOKEN }, ['KIE_API_KEY']],
+    [{ DISCORD_TOKEN: TOKEN, KIE_API_KEY: 'sk-very-secret', KIE_BASE_URL: 'api.kie.ai' }, ['KIE_BASE_URL']],
+    [{ DISCORD_TOKEN: TOKEN, KIE_API_KEY: 'sk-very-secret', DATABASE_URL: 'mysql://x' }, ['DATABASE_URL']],
+    [{ DISCORD_TOKEN: 'oops', KIE_API_KEY: 'sk-very-secret', LOG_LEVEL: 'loud', PRICE_TABLE: '{"video":15}' }, ['DISCORD_TOKEN', 'LOG_LEVEL', 'PRICE_TABLE']],
+  ])('exits 1 with one line per bad variable, all at once (%#)', (env, variables) => {
     const run = start(env as Record<string, string>);
     expect(run.status).toBe(1);
     const lines = run.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^Configuration error: ${variable} `));
+    expect(lines).toHaveLength(variables.length);
+    variables.forEach((variable, i) => expect(lines[i]).toMatch(new RegExp(`^Configuration error: ${variable} `)));
     expect(run.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack trace
     expect(run.stderr + run.stdout).not.toContain(TOKEN);
     expect(run.stderr + run.stdout).not.toContain('sk-very-secret');

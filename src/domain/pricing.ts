@@ -103,5 +103,21 @@ export function parsePriceTable(json: string | undefined): { ok: true; value: Pr
   }
   const parsed = PriceTableSchema.safeParse(raw);
   if (parsed.success) return { ok: true, value: parsed.data };
-  return { ok: false, error: `price table: ${describeZodError(parsed.error)}` };
+  const key = parsed.error.issues[0]?.path[0];
+  const shape = typeof key === 'string' && key in PRICE_TABLE_SHAPES ? PRICE_TABLE_SHAPES[key as keyof typeof PRICE_TABLE_SHAPES] : PRICE_TABLE_SHAPE;
+  return { ok: false, error: `price table: ${describeZodError(parsed.error)}; expected ${shape}` };
 }
+
+/** What each part of the price table looks like, for error messages. */
+const PRICE_TABLE_SHAPES = {
+  grid: 'credits per speed, e.g. "grid":{"relaxed":3,"fast":8,"turbo":16}',
+  vary: 'credits per speed, e.g. "vary":{"relaxed":3,"fast":8,"turbo":16}',
+  upscale: 'a number of credits, e.g. "upscale":4',
+  video: 'credits per SD and per HD clip, e.g. "video":{"sd":15,"hd":45}',
+  extend: 'a number of credits, e.g. "extend":15',
+  unknownSpeed: '"relaxed", "fast" or "turbo"',
+} as const;
+
+/** The whole table's shape, every key optional. */
+export const PRICE_TABLE_SHAPE =
+  'a JSON object with any of grid, vary, upscale, video, extend, unknownSpeed, e.g. {"grid":{"relaxed":3,"fast":8,"turbo":16},"upscale":4,"video":{"sd":15,"hd":45},"extend":15}';

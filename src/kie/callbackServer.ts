@@ -6,25 +6,44 @@
  * and reads the outcome from record-info, which makes duplicates (KIE may
  * send the same taskId more than once) and forged bodies harmless. With a
  * webhook HMAC key configured, unsigned or badly signed requests are
- * refused anyway (NOTES.md: X-Webhook-Timestamp, X-Webhook-Signature).
+ * refused anyway (NOTES.md: X-Webhook-Timestamp, X-Webhook-Signature), and
+ * so are signed ones whose timestamp is more than 5 minutes from now (a
+ * replayed request).
+ *
+ * `callbackRoute` is the route on the process's HTTP port (src/http/);
+ * `startCallbackServer` runs it alone on its own port (tests, the bench).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { startHttpServer, type HttpResponse, type Route } from '../http/server.js';
 import { parseCallbackBody, verifyCallbackSignature } from './client.js';
 
 export const CALLBACK_PATH = '/kie/callback';
 const MAX_BODY_BYTES = 256 * 1024;
+/** A signed callback's timestamp may differ from our clock by at most this. */
+export const MAX_CALLBACK_SKEW_MS = 5 * 60 * 1000;
+/** At most one "callback refused" log line per this interval; the rest are counted into it. */
+export const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
-export interface CallbackServerOptions {
+export interface CallbackLogger {
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface CallbackRouteOptions {
+  /** When set, requests must carry a valid, fresh signature made with this key. */
+  hmacKey?: string | null;
+  /** A task may have finished. Called after the answer is sent; must not throw. */
+  onTask: (taskId: string) => void;
+  logger?: CallbackLogger;
+  /** The clock signed timestamps are judged against (ms); default Date.now. */
+  now?: () => number;
+}
+
+export interface CallbackServerOptions extends CallbackRouteOptions {
   /** Interface to listen on; default 0.0.0.0 (KIE must reach it). */
   host?: string;
   /** Default 0 (an ephemeral port). */
   port?: number;
-  /** When set, requests must carry a valid signature made with this key. */
-  hmacKey?: string | null;
-  /** A task may have finished. Called after the answer is sent; must not throw. */
-  onTask: (taskId: string) => void;
-  logger?: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }
 
 export interface CallbackServer {
@@ -33,7 +52,7 @@ export interface CallbackServer {
   close(): Promise<void>;
 }
 
-export type CallbackVerdict = { status: 200; taskId: string } | { status: 400 | 401 | 404 | 413; reason: string };
+export type CallbackVerdict = { status: 200; taskId: string } | { status: 400 | 401 | 413; reason: string };
 
 class BodyTooLargeError extends Error {}
 
@@ -53,10 +72,15 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
+/** KIE's timestamp is in seconds; accept milliseconds too rather than guess wrong. */
+function timestampMs(text: string): number | null {
+  if (!/^\d{1,16}$/.test(text.trim())) return null;
+  const n = Number(text);
+  return n < 1e11 ? n * 1000 : n;
+}
+
 /** Decide one callback request: pure apart from reading its body. */
-export async function judgeCallback(req: IncomingMessage, hmacKey: string | null | undefined): Promise<CallbackVerdict> {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-  if (req.method !== 'POST' || path !== CALLBACK_PATH) return { status: 404, reason: 'not a callback route' };
+export async function judgeCallback(req: IncomingMessage, hmacKey: string | null | undefined, now: () => number = Date.now): Promise<CallbackVerdict> {
   let text: string;
   try {
     text = await readBody(req);
@@ -71,48 +95,64 @@ export async function judgeCallback(req: IncomingMessage, hmacKey: string | null
     return { status: 400, reason: 'not a KIE callback body' };
   }
   if (hmacKey) {
-    const signed = verifyCallbackSignature({
-      taskId,
-      timestamp: header(req, 'x-webhook-timestamp') ?? '',
-      signature: header(req, 'x-webhook-signature') ?? '',
-      key: hmacKey,
-    });
+    const timestamp = header(req, 'x-webhook-timestamp') ?? '';
+    const signed = verifyCallbackSignature({ taskId, timestamp, signature: header(req, 'x-webhook-signature') ?? '', key: hmacKey });
     if (!signed) return { status: 401, reason: 'bad or missing webhook signature' };
+    const at = timestampMs(timestamp);
+    if (at === null || Math.abs(now() - at) > MAX_CALLBACK_SKEW_MS) return { status: 401, reason: 'webhook timestamp more than 5 minutes from now (replayed?)' };
   }
   return { status: 200, taskId };
 }
 
-export async function startCallbackServer(options: CallbackServerOptions): Promise<CallbackServer> {
-  const server: Server = createServer((req, res) => {
-    judgeCallback(req, options.hmacKey)
-      .then((verdict) => {
-        res.writeHead(verdict.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(verdict.status === 200 ? { status: 'received' } : { error: verdict.reason }));
-        if (verdict.status === 200) {
+/**
+ * Logs refusals without letting a flood of bad requests flood the log: the
+ * first refusal in an interval is logged at once, the others are counted and
+ * reported with the next logged one.
+ */
+export function refusalLogger(logger: CallbackLogger | undefined, now: () => number = Date.now, intervalMs = REFUSAL_LOG_INTERVAL_MS) {
+  let lastAt = -Infinity;
+  let suppressed = 0;
+  return (status: number, reason: string): void => {
+    if (!logger) return;
+    const t = now();
+    if (t - lastAt < intervalMs) {
+      suppressed += 1;
+      return;
+    }
+    lastAt = t;
+    logger.warn({ status, reason, ...(suppressed ? { suppressedSinceLast: suppressed } : {}) }, 'KIE callback refused');
+    suppressed = 0;
+  };
+}
+
+export function callbackRoute(options: CallbackRouteOptions): Route {
+  const logRefusal = refusalLogger(options.logger);
+  return {
+    method: 'POST',
+    path: CALLBACK_PATH,
+    handle: async (req): Promise<HttpResponse> => {
+      const verdict = await judgeCallback(req, options.hmacKey, options.now);
+      if (verdict.status !== 200) {
+        logRefusal(verdict.status, verdict.reason);
+        return { status: verdict.status, body: { error: verdict.reason } };
+      }
+      return {
+        status: 200,
+        body: { status: 'received' },
+        after: () => {
           options.logger?.debug({ taskId: verdict.taskId }, 'KIE callback received');
           options.onTask(verdict.taskId);
-        } else {
-          options.logger?.warn({ status: verdict.status, reason: verdict.reason }, 'KIE callback refused');
-        }
-      })
-      .catch(() => {
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
-      });
-  });
-  server.requestTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '0.0.0.0', () => resolve());
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
-  return {
-    url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}${CALLBACK_PATH}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+        },
+      };
+    },
   };
+}
+
+export async function startCallbackServer(options: CallbackServerOptions): Promise<CallbackServer> {
+  const server = await startHttpServer({
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    routes: [callbackRoute(options)],
+  });
+  return { url: `${server.url}${CALLBACK_PATH}`, close: () => server.close() };
 }

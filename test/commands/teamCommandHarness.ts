@@ -20,6 +20,8 @@ import { expectValidInteractionCallback, expectValidWebhookEdit } from '../suppo
 import { command as settingsCommand } from '../../commands/settings.js';
 import { command as usageCommand } from '../../commands/usage.js';
 import { command as creditsCommand } from '../../commands/credits.js';
+import { command as helpCommand } from '../../commands/help.js';
+import { DEFAULT_PRICES } from '../../src/domain/pricing.js';
 
 export const GUILD = DEFAULT_GUILD_ID;
 export const CHANNEL = DEFAULT_CHANNEL_ID;
@@ -81,8 +83,8 @@ export async function startCommandHarness(): Promise<CommandHarness> {
     },
   };
   // Only what these commands use; the rest of AppContext belongs to other commands.
-  const ctx = { clock, logger: createLogger('silent'), kie, team } as unknown as AppContext;
-  const router = new InteractionRouter([settingsCommand, usageCommand, creditsCommand], async () => {}, ctx);
+  const ctx = { clock, logger: createLogger('silent'), kie, team, prices: DEFAULT_PRICES } as unknown as AppContext;
+  const router = new InteractionRouter([settingsCommand, usageCommand, creditsCommand, helpCommand], async () => {}, ctx);
 
   return {
     fake,

@@ -283,7 +283,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   // Late-bound: the receiver starts before the app it notifies.
   let notify: (taskId: string) => void = () => {};
   const callbacks = options.callbacks
-    ? await startCallbackServer({ host: '127.0.0.1', hmacKey, onTask: (taskId) => notify(taskId) })
+    ? await startCallbackServer({ host: '127.0.0.1', hmacKey, now: clock.now, onTask: (taskId) => notify(taskId) })
     : null;
   const sim = await startKieSimulator({
     now: clock.now,
@@ -415,16 +415,20 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       await clock.settle();
     },
     async close() {
-      await handlersIdle();
-      await parts.app.stop();
-      parts.app.jobs.dispose();
-      await parts.client.destroy();
-      await parts.store.close();
-      await kieClient.close();
-      await callbacks?.close();
-      await sim.close();
-      await fake.close();
-      rmSync(dir, { recursive: true, force: true });
+      // The temporary database goes even when closing a part fails, so test runs leave nothing in /tmp.
+      try {
+        await handlersIdle();
+        await parts.app.stop();
+        parts.app.jobs.dispose();
+        await parts.client.destroy();
+        await parts.store.close();
+        await kieClient.close();
+        await callbacks?.close();
+        await sim.close();
+        await fake.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
   return e2e;

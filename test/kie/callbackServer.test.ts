@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { CALLBACK_PATH, startCallbackServer, type CallbackServer } from '../../src/kie/callbackServer.js';
+import { CALLBACK_PATH, refusalLogger, startCallbackServer, type CallbackServer } from '../../src/kie/callbackServer.js';
 import { KieClient } from '../../src/kie/client.js';
 import { signWebhook, startKieSimulator, type KieSimulator } from '../../src/kie/simulator/index.js';
 
@@ -17,8 +17,8 @@ afterEach(async () => {
 
 async function setup(hmacKey: string | null) {
   const seen: string[] = [];
-  const server = await startCallbackServer({ host: '127.0.0.1', hmacKey, onTask: (id) => seen.push(id) });
-  let now = 1_000_000;
+  let now = 1_700_000_000_000;
+  const server = await startCallbackServer({ host: '127.0.0.1', hmacKey, now: () => now, onTask: (id) => seen.push(id) });
   const sim = await startKieSimulator({ webhookHmacKey: KEY, now: () => now, durationMs: () => 1_000, callbackIntervalMs: 60_000 });
   const kie = new KieClient({ baseUrl: sim.url, apiKey: 'test-key' });
   opened.push(server, sim, { close: async () => kie.close() });
@@ -46,7 +46,7 @@ describe('KIE callback receiver', () => {
   it('refuses unsigned and forged callbacks when a key is set', async () => {
     const { seen, server } = await setup(KEY);
     expect((await post(server, body('t1'))).statusCode).toBe(401);
-    const ts = '1700000000';
+    const ts = '1700000000'; // the setup clock's now, in seconds
     const forged = { 'x-webhook-timestamp': ts, 'x-webhook-signature': signWebhook('t1', ts, 'another-key') };
     expect((await post(server, body('t1'), forged)).statusCode).toBe(401);
     const good = { 'x-webhook-timestamp': ts, 'x-webhook-signature': signWebhook('t1', ts, KEY) };
@@ -75,5 +75,30 @@ describe('KIE callback receiver', () => {
     const res = await post(server, { ...body('t4'), pad: 'x'.repeat(300 * 1024) }).catch(() => null);
     if (res) expect(res.statusCode).toBe(413);
     expect(seen).toEqual([]);
+  });
+
+  it('refuses a correctly signed callback whose timestamp is more than 5 minutes away (replay)', async () => {
+    const { seen, server } = await setup(KEY);
+    for (const ts of ['1699999690', '1700000310', 'soon']) {
+      const signed = { 'x-webhook-timestamp': ts, 'x-webhook-signature': signWebhook('t5', ts, KEY) };
+      expect((await post(server, body('t5'), signed)).statusCode).toBe(401);
+    }
+    const fresh = '1700000290';
+    expect((await post(server, body('t5'), { 'x-webhook-timestamp': fresh, 'x-webhook-signature': signWebhook('t5', fresh, KEY) })).statusCode).toBe(200);
+    await expect.poll(() => seen).toEqual(['t5']);
+  });
+});
+
+describe('refusalLogger', () => {
+  it('logs the first refusal in a minute and counts the rest into the next line', () => {
+    const lines: object[] = [];
+    let now = 0;
+    const log = refusalLogger({ warn: (obj) => lines.push(obj), debug: () => {} }, () => now);
+    for (let i = 0; i < 100; i++) log(401, 'bad or missing webhook signature');
+    expect(lines).toEqual([{ status: 401, reason: 'bad or missing webhook signature' }]);
+    now = 60_000;
+    log(400, 'not a KIE callback body');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toEqual({ status: 400, reason: 'not a KIE callback body', suppressedSinceLast: 99 });
   });
 });

@@ -1,0 +1,130 @@
+/**
+ * `npm start` as a newcomer meets it, at the process level (src/main.ts in a
+ * child process, simulator mode, fake Discord REST + gateway): a bot in no
+ * server logs its ready-made invite link; the HTTP port answers /healthz and
+ * /readyz; a wrong DISCORD_API_URL is one clear line and exit 1.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeDiscord, type FakeDiscord } from './support/fakeDiscord.js';
+import { startFakeGateway, type FakeGateway } from './support/fakeGateway.js';
+import { startKieSimulator } from '../src/kie/simulator/index.js';
+import { KEY_REJECTED_LINE } from '../src/kie/keyCheck.js';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const TOKEN = 'MTEwMDAwMDAwMDAwMDAwMDAwMg.GSimUl.abcdefghijklmnopqrstuvwxyz0123456789AB';
+const APPLICATION_ID = '1100000000000000001';
+const BOT_USER = { id: '1100000000000000002', username: 'Teamjourney', discriminator: '0', global_name: null, avatar: null, bot: true };
+
+let fake: FakeDiscord;
+let gateway: FakeGateway;
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  // A bot that has been invited nowhere yet.
+  gateway = await startFakeGateway({ token: TOKEN, user: BOT_USER, applicationId: APPLICATION_ID, guilds: [], heartbeatIntervalMs: 1_000 });
+  fake = await startFakeDiscord({ applicationId: APPLICATION_ID, botUserId: BOT_USER.id, botToken: TOKEN, gatewayUrl: gateway.url });
+});
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await fake?.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function startBot(env: Record<string, string>) {
+  const cwd = mkdtempSync(join(tmpdir(), 'tj-startup-'));
+  dirs.push(cwd);
+  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', DISCORD_TOKEN: TOKEN, KIE_BASE_URL: 'simulator', DATABASE_URL: 'memory://', HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const logs = () =>
+    stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { msg: string });
+  return { child, exited, logs, stderr: () => stderr, output: () => stdout + stderr };
+}
+
+async function until<T>(what: string, get: () => T | undefined, output: () => string, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = get();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms. Output:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('npm start for a newcomer', () => {
+  it('logs the invite link when the bot is in no server, and answers /healthz and /readyz on its HTTP port', async () => {
+    const bot = startBot({ DISCORD_API_URL: fake.apiUrl });
+    const listening = await until('HTTP port', () => bot.logs().find((l) => l.msg === 'HTTP port listening'), bot.output);
+    const url = String(listening.url);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const invite = await until('invite line', () => bot.logs().find((l) => String(l.msg).startsWith('The bot is in no server yet')), bot.output);
+    expect(invite.msg).toContain(`https://discord.com/oauth2/authorize?client_id=${APPLICATION_ID}&scope=bot+applications.commands&permissions=274878024704`);
+    let readyz = await fetch(`${url}/readyz`);
+    for (let i = 0; i < 40 && readyz.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      readyz = await fetch(`${url}/readyz`);
+    }
+    expect(readyz.status).toBe(200);
+    expect(await readyz.json()).toEqual({ ready: true, checks: { gateway: 'ok', database: 'ok', process: 'ok' } });
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+    expect(bot.output()).not.toContain(TOKEN);
+  }, 40_000);
+
+  it('a wrong DISCORD_API_URL is one line naming the URL and the reason, and exit 1', async () => {
+    const wrong = fake.apiUrl.replace(/\/api$/, '/not-discord');
+    const bot = startBot({ DISCORD_API_URL: wrong });
+    expect(await bot.exited).toBe(1);
+    const lines = bot.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^Teamjourney could not start: could not reach Discord at ${wrong}: HTTP 404`));
+    expect(bot.output()).not.toContain(TOKEN);
+  }, 40_000);
+
+  it('a rejected token gets the token hint, never the token', async () => {
+    const bot = startBot({ DISCORD_API_URL: fake.apiUrl, DISCORD_TOKEN: `${TOKEN}x` });
+    expect(await bot.exited).toBe(1);
+    expect(bot.stderr().trim()).toMatch(/^Configuration error: DISCORD_TOKEN was rejected by Discord\./);
+    expect(bot.output()).not.toContain(TOKEN);
+  }, 40_000);
+
+  it('a rejected KIE key is one warning line at start, and the bot still comes up', async () => {
+    const kie = await startKieSimulator({ apiKey: 'the-right-key' });
+    try {
+      const bot = startBot({ DISCORD_API_URL: fake.apiUrl, KIE_BASE_URL: kie.url, KIE_API_KEY: 'a-wrong-key-0123456789' });
+      const warning = await until('key warning', () => bot.logs().find((l) => l.msg === KEY_REJECTED_LINE), bot.output);
+      expect(warning.level).toBe(40);
+      await until('online', () => bot.logs().find((l) => l.msg === 'Teamjourney is online'), bot.output);
+      expect(bot.logs().filter((l) => String(l.msg).includes('KIE_API_KEY'))).toHaveLength(1);
+      expect(bot.output()).not.toContain('a-wrong-key-0123456789');
+      bot.child.kill('SIGTERM');
+      expect(await bot.exited).toBe(0);
+    } finally {
+      await kie.close();
+    }
+  }, 40_000);
+});
