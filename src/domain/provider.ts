@@ -177,10 +177,12 @@ export interface ImagineOptions {
   omniWeight?: number;
 }
 
-/** A region to repaint: a black/white mask image (white = repaint) or polygons. */
-export type EditMask =
-  | { kind: 'image'; url: string }
-  | { kind: 'polygons'; width: number; height: number; polygons: ReadonlyArray<readonly number[]> };
+/**
+ * A region to repaint: a black/white mask image of the same size as the
+ * image (white = repaint), or polygons as clockwise [x1,y1,x2,y2,…] in the
+ * image's pixels from its top-left corner.
+ */
+export type EditMask = { kind: 'image'; url: string } | { kind: 'polygons'; polygons: ReadonlyArray<readonly number[]> };
 
 export type CreateRequest =
   | {
@@ -203,6 +205,8 @@ export type CreateRequest =
       kind: 'edit';
       prompt: string;
       imageUrl: string;
+      /** The image's size in pixels (Discord tells it for attachments). */
+      imageSize: { width: number; height: number };
       mask: EditMask;
       options?: Pick<ImagineOptions, 'speed' | 'version'>;
     };
