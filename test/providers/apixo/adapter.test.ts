@@ -267,7 +267,7 @@ describe('HTTP errors → categories', () => {
 
   it('the real checks: wrong key 401, empty balance 402, unknown task 404, schema 400 (if sent anyway)', async () => {
     const wrong = provider({ apiKey: 'not-the-key' });
-    const e = await wrong.create({ kind: 'imagine', prompt: 'a' }).catch((x: unknown) => x as ProviderError);
+    const e = await wrong.create({ kind: 'imagine', prompt: 'a' }).then(() => { throw new Error('expected a failure'); }, (x: unknown) => x as ProviderError);
     expect(e.category).toBe('unauthorized');
     expect(e.message).not.toContain('not-the-key');
     sim.setCredits(1);
@@ -293,7 +293,7 @@ describe('HTTP errors → categories', () => {
     const p = provider();
     const before = sim.tasks.size;
     sim.inject({ kind: 'reset', endpoint: 'create', afterCreate: true });
-    const e = await p.create({ kind: 'imagine', prompt: 'a' }).catch((x: unknown) => x as ProviderError);
+    const e = await p.create({ kind: 'imagine', prompt: 'a' }).then(() => { throw new Error('expected a failure'); }, (x: unknown) => x as ProviderError);
     expect(e.category).toBe('outcome_unknown');
     expect(e.maybeCreated).toBe(true);
     expect(creates()).toHaveLength(1);
@@ -316,6 +316,9 @@ describe('HTTP errors → categories', () => {
     const g = await grid(p);
     sim.inject({ kind: 'slow', delayMs: 600, endpoint: 'status' });
     expect((await p.status(g)).state).toBe('succeeded');
+    // The slow create still goes through at APIXO once its delay ends (as a real one
+    // would): wait for it, so it cannot take a later test's injected task fault.
+    await expect.poll(() => creates()[0]?.status, { timeout: 2_000 }).toBe(200);
   });
 
   it('an unreadable status answer is invalid_response after retries; a refused connection is unavailable', async () => {
