@@ -214,9 +214,25 @@ export function kieCategoryOf(e: KieError, kind: 'create' | 'read'): ProviderErr
   return 'generation_failed';
 }
 
+/** KIE's field names → the port's, so a refusal names what the domain sent. */
+const PORT_FIELD: Readonly<Record<string, string>> = Object.freeze({
+  variety: 'chaos',
+  stylization: 'stylize',
+  weirdness: 'weird',
+  ow: 'omniWeight',
+  fileUrls: 'imageUrls',
+  fileUrl: 'imageUrls',
+  imageIndex: 'position',
+  index: 'position',
+});
+const portFieldOf = (field: string): string => {
+  const [head = '', ...rest] = field.split('.');
+  return [PORT_FIELD[head] ?? head, ...rest].join('.');
+};
+
 export function asProviderError(e: unknown, kind: 'create' | 'read'): unknown {
   if (e instanceof ProviderError || !(e instanceof KieError)) return e;
-  const field = e instanceof KieRequestValidationError && e.field ? { field: e.field } : {};
+  const field = e instanceof KieRequestValidationError && e.field ? { field: portFieldOf(e.field) } : {};
   return new ProviderError(kieCategoryOf(e, kind), {
     provider: KIE_PROVIDER_ID,
     providerCode: String(e.code),

@@ -167,6 +167,12 @@ describe('follow-ups', () => {
 
 describe('refusals send nothing', () => {
   const g = { taskId: 'a'.repeat(32), position: 0, resultKind: 'grid' as const };
+  it('names the port field, not KIE\'s', () => {
+    expect(p.check({ kind: 'imagine', prompt: 'a', options: { chaos: 101 } })?.field).toBe('chaos');
+    expect(p.check({ kind: 'imagine', prompt: 'a', options: { weird: -1 } })?.field).toBe('weird');
+    expect(p.check({ action: 'upscale', source: { ...g, position: 9 } })?.field).toBe('position');
+  });
+
   it.each([
     ['edit', { kind: 'edit', prompt: 'a', imageUrl: IMG, imageSize: { width: 10, height: 10 }, mask: { kind: 'image', url: IMG } }],
     ['chaos 101', { kind: 'imagine', prompt: 'a', options: { chaos: 101 } }],
