@@ -6,7 +6,9 @@
  *   const sim = await startApixoSimulator({ apiKey: 'k', now: () => clock, seed: 1 });
  *   // point ApixoClient at sim.url; inspect sim.requests / sim.tasks; sim.inject({...}); await sim.close();
  */
-export { startApixoSimulator, APIXO_SIM_DEFAULTS } from './server.js';
+export { startApixoSimulator } from './server.js';
+export { APIXO_SIM_DEFAULTS } from './http.js';
+export { APIXO_CALLBACK_MAX_ATTEMPTS, APIXO_CALLBACK_TIMEOUT_MS } from './callbacks.js';
 export { DEFAULT_APIXO_PRICES, APIXO_SPEED_SECONDS, statusData, stateAt } from './tasks.js';
 export type {
   ApixoFault,

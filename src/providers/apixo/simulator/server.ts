@@ -21,7 +21,7 @@
  * - Faults (types.ts) come first, before auth; the first match is used.
  * - Balance answers {code: 200, data: {balance}} (shape uncertain).
  */
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { randomInt, timingSafeEqual } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -29,7 +29,9 @@ import { pipeline } from 'node:stream/promises';
 import { fileBody, parseFileName, taskImagePng } from '../../../kie/simulator/media.js';
 import { createRng, randomHex } from '../../../kie/simulator/random.js';
 import { SlidingWindowLimiter } from '../../../kie/simulator/rateLimit.js';
-import { APIXO_PATHS, ApixoCreateRequestSchema, describeZodError, type ApixoCreateRequest } from '../schemas.js';
+import { ApixoCreateRequestSchema, describeZodError, type ApixoCreateRequest } from '../schemas.js';
+import { ApixoCallbacks } from './callbacks.js';
+import { APIXO_SIM_DEFAULTS, bearerOf, error, MESSAGES, ok, readBody, routeOf, send, sha256, type Reply } from './http.js';
 import {
   ApixoFaultQueue,
   DEFAULT_APIXO_PRICES,
@@ -43,62 +45,6 @@ import {
 } from './tasks.js';
 import type { ApixoFault, ApixoRecordedRequest, ApixoRequestEndpoint, ApixoSimTask, ApixoSimulator, ApixoSimulatorOptions } from './types.js';
 
-export const APIXO_SIM_DEFAULTS = Object.freeze({
-  host: '127.0.0.1',
-  credits: 10_000,
-  createRateLimit: Object.freeze({ max: 10_000, windowMs: 60_000 }),
-  callbackIntervalMs: 250,
-  pendingShare: 0.2,
-  maxBodyBytes: 1024 * 1024,
-  callbackTimeoutMs: 15_000,
-  callbackMaxAttempts: 4,
-});
-
-const MESSAGES: Readonly<Record<number, string>> = Object.freeze({
-  400: 'Invalid parameters',
-  401: 'Invalid or missing API Key',
-  402: 'Insufficient balance',
-  403: 'Forbidden by policy',
-  404: 'Not found',
-  429: 'Rate limit exceeded',
-  500: 'Internal server error',
-  503: 'Service unavailable',
-});
-
-interface Reply {
-  status: number;
-  body: unknown;
-  taskId?: string;
-}
-const ok = (data: unknown, taskId?: string): Reply => ({ status: 200, body: { code: 200, message: 'success', data }, ...(taskId ? { taskId } : {}) });
-const error = (status: number, message?: string): Reply => ({ status, body: { code: status, message: message ?? MESSAGES[status] ?? 'error' } });
-
-const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
-const bearerOf = (header: string | undefined): string | null => /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? null;
-
-function send(res: ServerResponse, status: number, body: string, type = 'application/json; charset=utf-8'): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= limit) chunks.push(chunk);
-  }
-  return size > limit ? null : Buffer.concat(chunks).toString('utf8');
-}
-
-function routeOf(method: string, path: string): { endpoint: ApixoRequestEndpoint; fileName?: string } {
-  if (path === APIXO_PATHS.create) return { endpoint: method === 'POST' ? 'create' : 'unknown' };
-  if (path === APIXO_PATHS.status) return { endpoint: method === 'GET' ? 'status' : 'unknown' };
-  if (path === APIXO_PATHS.balance) return { endpoint: method === 'GET' ? 'balance' : 'unknown' };
-  if (path.startsWith('/files/') && (method === 'GET' || method === 'HEAD')) return { endpoint: 'file', fileName: path.slice(7) };
-  return { endpoint: 'unknown' };
-}
-
 class ApixoSimServer implements ApixoSimulator {
   private readonly server: Server;
   private readonly taskMap = new Map<string, ApixoSimTask>();
@@ -110,8 +56,7 @@ class ApixoSimServer implements ApixoSimulator {
   private readonly idRng: () => number;
   private readonly durationRng: () => number;
   private readonly limiter: SlidingWindowLimiter | null;
-  private readonly pendingCallbacks = new Set<string>();
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly callbacks: ApixoCallbacks;
   private balanceLeft: number;
   private timer: NodeJS.Timeout | null = null;
   private ownUrl = '';
@@ -127,6 +72,7 @@ class ApixoSimServer implements ApixoSimulator {
     const limit = opts.createRateLimit === undefined ? APIXO_SIM_DEFAULTS.createRateLimit : opts.createRateLimit;
     this.limiter = limit ? new SlidingWindowLimiter(limit) : null;
     this.balanceLeft = opts.credits ?? APIXO_SIM_DEFAULTS.credits;
+    this.callbacks = new ApixoCallbacks(this.taskMap, { now: this.now, baseUrl: () => this.baseUrl, signal: this.shutdown.signal });
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(() => {
         if (!res.headersSent) send(res, 500, JSON.stringify({ code: 500, message: 'simulator error' }));
@@ -184,7 +130,7 @@ class ApixoSimServer implements ApixoSimulator {
   }
   forget(taskId: string): void {
     this.taskMap.delete(taskId);
-    this.pendingCallbacks.delete(taskId);
+    this.callbacks.forget(taskId);
   }
   clearRequests(): void {
     this.log.length = 0;
@@ -199,43 +145,8 @@ class ApixoSimServer implements ApixoSimulator {
     return this.closing;
   }
 
-  // -- callbacks ------------------------------------------------------------
-
-  async fireCallbacks(): Promise<void> {
-    const now = this.now();
-    for (const taskId of this.pendingCallbacks) {
-      const task = this.taskMap.get(taskId);
-      if (!task?.callbackUrl) {
-        this.pendingCallbacks.delete(taskId);
-        continue;
-      }
-      const state = stateAt(task, now);
-      if ((state !== 'success' && state !== 'failed') || this.inFlight.has(taskId)) continue;
-      const url = task.callbackUrl;
-      const attempt = this.postCallback(task, url).finally(() => this.inFlight.delete(taskId));
-      this.inFlight.set(taskId, attempt);
-    }
-    await Promise.all(this.inFlight.values());
-  }
-
-  private async postCallback(task: ApixoSimTask, url: string): Promise<void> {
-    task.callbacksSent += 1;
-    const body = JSON.stringify({ code: 200, message: 'success', data: statusData(task, this.now(), this.baseUrl) });
-    let delivered = false;
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(APIXO_SIM_DEFAULTS.callbackTimeoutMs)]),
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      delivered = res.ok;
-    } catch {
-      delivered = false;
-    }
-    if (delivered) task.callbackDelivered = true;
-    if (delivered || task.callbacksSent >= APIXO_SIM_DEFAULTS.callbackMaxAttempts) this.pendingCallbacks.delete(task.taskId);
+  fireCallbacks(): Promise<void> {
+    return this.callbacks.fireDue();
   }
 
   // -- requests -------------------------------------------------------------
@@ -354,7 +265,7 @@ class ApixoSimServer implements ApixoSimulator {
       price,
     };
     this.taskMap.set(taskId, task);
-    if (task.callbackUrl) this.pendingCallbacks.add(taskId);
+    this.callbacks.watch(task);
     return ok({ taskId }, taskId);
   }
 
