@@ -263,7 +263,8 @@ export const StatusDataSchema = z
     const result = parseResultJson(d.resultJson);
     return {
       taskId: d.taskId,
-      state: d.state,
+      // Lower-cased so 'SUCCESS' or ' Failed ' cannot leave a task polled forever.
+      state: d.state.trim().toLowerCase(),
       resultUrls: result.urls,
       resultJsonMalformed: result.malformed,
       failCode: d.failCode == null || d.failCode === '' ? null : String(d.failCode),

@@ -158,6 +158,10 @@ describe('status and resultJson', () => {
     expect(s).toMatchObject({ state: 'queued_somewhere', createTime: 1_700_000_000_000, completeTime: null, failCode: '42' });
   });
 
+  it('states are matched case-insensitively', () => {
+    expect(StatusDataSchema.parse({ taskId: 't', state: ' SUCCESS ' }).state).toBe('success');
+  });
+
   it('callback bodies: enveloped or bare', () => {
     expect(parseCallbackBody({ code: 200, data: { taskId: 't', state: 'success', resultJson: '{"resultUrls":["u"]}' } }).resultUrls).toEqual(['u']);
     expect(parseCallbackBody('{"taskId":"t","state":"failed","failCode":"NSFW"}').failCode).toBe('NSFW');
