@@ -1,0 +1,326 @@
+/**
+ * The image-provider port: what the domain needs from a Midjourney API,
+ * in the domain's own words, so that KIE, APIXO or a third API can sit
+ * behind the same jobs, buttons, budgets and tracker.
+ *
+ * The domain and the Discord layer import this module, never a provider.
+ * Each provider lives in src/providers/<id>/ with an adapter implementing
+ * `ImageProvider`; the composition root (main.ts) builds the adapters and
+ * hands the domain a `ProviderRegistry`.
+ *
+ * Shape of the port:
+ *
+ *   create(CreateRequest)     a new task from a prompt (grid from text or
+ *                             images), an image to animate, or an image to
+ *                             edit (inpaint). Costs credits.
+ *   followUp(FollowUpRequest) a task that acts on a result of an earlier task
+ *                             of the SAME provider (upscale, vary, extend,
+ *                             animate an upscale). Costs credits.
+ *   status(taskId)            the task now, normalised (TaskStatus).
+ *   balance()                 the account's remaining credits, in the
+ *                             provider's own unit.
+ *   check(request)            the pure, synchronous validation create/followUp
+ *                             run first: a refusal here means nothing is sent.
+ *   parseCallback(body)       a provider's callback body as a TaskStatus (a hint
+ *                             only: the tracker still confirms with status()).
+ *
+ * `capabilities` says which follow-ups exist on which kind of result, so the
+ * Discord layer shows only buttons the provider can do (never a button that
+ * fails). 🔄 (reroll) is the domain re-sending a job's stored request; it
+ * needs no provider method, only the `reroll` capability.
+ *
+ * Every failure leaves create/followUp/status/balance as a ProviderError
+ * carrying a category the domain can act on (refund, failover, tell the user,
+ * poll again) without knowing HTTP codes or failCodes.
+ */
+
+import type { ProviderError, TaskFailure } from './providerError.js';
+
+/** Which provider made a job; stored on the job so its buttons always go back to it. */
+export type ProviderId = string;
+
+export interface ProviderCallOptions {
+  signal?: AbortSignal;
+}
+
+// ---------------------------------------------------------------------------
+// Vocabulary
+// ---------------------------------------------------------------------------
+
+export const SPEEDS = ['relaxed', 'fast', 'turbo'] as const;
+export type Speed = (typeof SPEEDS)[number];
+
+/** How a result looks to a person, which decides its buttons. */
+export const RESULT_KINDS = ['grid', 'upscale', 'video'] as const;
+export type ResultKind = (typeof RESULT_KINDS)[number];
+
+/** What a task does (the ledger's and the price table's kinds). */
+export const TASK_KINDS = ['grid', 'upscale', 'vary', 'video', 'extend', 'edit'] as const;
+export type TaskKind = (typeof TASK_KINDS)[number];
+
+/** The result kind each task kind produces. */
+export const RESULT_KIND_OF: Readonly<Record<TaskKind, ResultKind>> = Object.freeze({
+  grid: 'grid',
+  vary: 'grid',
+  edit: 'grid',
+  upscale: 'upscale',
+  video: 'video',
+  extend: 'video',
+});
+
+/**
+ * Every button a result can carry, as one flat list (the Discord layer maps
+ * each to a button; the capability table says where each exists):
+ *
+ *   grid     upscale (U1–U4), vary (V1–V4), reroll (🔄)
+ *   upscale  upscale_subtle, upscale_creative, upscale_2x, upscale_4x,
+ *            vary_subtle, vary_strong, vary (KIE: vary the grid image this
+ *            upscale came from), animate_high, animate_low
+ *   video    extend_auto, extend_manual
+ */
+export const FOLLOW_UP_ACTIONS = [
+  'upscale',
+  'vary',
+  'reroll',
+  'upscale_subtle',
+  'upscale_creative',
+  'upscale_2x',
+  'upscale_4x',
+  'vary_subtle',
+  'vary_strong',
+  'animate_high',
+  'animate_low',
+  'extend_auto',
+  'extend_manual',
+] as const;
+export type FollowUpAction = (typeof FOLLOW_UP_ACTIONS)[number];
+
+/** The task kind a follow-up creates. */
+export function taskKindOfAction(action: FollowUpAction, parentKind: TaskKind): TaskKind {
+  switch (action) {
+    case 'reroll':
+      return parentKind;
+    case 'upscale':
+    case 'upscale_subtle':
+    case 'upscale_creative':
+    case 'upscale_2x':
+    case 'upscale_4x':
+      return 'upscale';
+    case 'vary':
+    case 'vary_subtle':
+    case 'vary_strong':
+      return 'vary';
+    case 'animate_high':
+    case 'animate_low':
+      return 'video';
+    case 'extend_auto':
+    case 'extend_manual':
+      return 'extend';
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Capabilities
+// ---------------------------------------------------------------------------
+
+export interface NumberRange {
+  min: number;
+  max: number;
+}
+
+/**
+ * What a provider can do. The domain refuses (privately, before any call)
+ * what is not listed; the Discord layer hides buttons not listed.
+ */
+export interface ProviderCapabilities {
+  /** Kinds of create: 'imagine' (text, or text + reference images), 'animate', 'edit'. */
+  creates: readonly CreateRequest['kind'][];
+  /** The follow-ups shown on each kind of result. */
+  followUps: Readonly<Record<ResultKind, readonly FollowUpAction[]>>;
+  speeds: readonly Speed[];
+  /** Model versions as the domain spells them ('7', '6.1', 'niji6', 'niji7', …). */
+  versions: readonly string[];
+  /** Aspect ratios accepted ('w:h'). */
+  aspectRatios: readonly string[];
+  /** How reference images may be used with 'imagine'. */
+  imageModes: readonly ImageMode[];
+  /** Most reference images one 'imagine' may carry. */
+  maxImages: number;
+  promptMaxLength: number;
+  ranges: { chaos: NumberRange; stylize: NumberRange; weird: NumberRange };
+  /** Whether the provider can call us back when a task ends. */
+  callbacks: boolean;
+}
+
+export const canFollowUp = (caps: ProviderCapabilities, result: ResultKind, action: FollowUpAction): boolean =>
+  caps.followUps[result].includes(action);
+
+// ---------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------
+
+/** 'reference' = image-to-image; 'style' / 'omni' = Midjourney's --sref / --oref. */
+export type ImageMode = 'reference' | 'style' | 'omni';
+
+export interface ImagineOptions {
+  speed?: Speed;
+  /** 'w:h', e.g. '16:9'. */
+  aspectRatio?: string;
+  version?: string;
+  /** Midjourney --chaos (KIE: variety). */
+  chaos?: number;
+  /** Midjourney --stylize (KIE: stylization). */
+  stylize?: number;
+  /** Midjourney --weird (KIE: weirdness). */
+  weird?: number;
+  /** Ask the provider to translate a non-English prompt. */
+  translate?: boolean;
+  /** Omni-reference weight (--ow), for imageMode 'omni'. */
+  omniWeight?: number;
+}
+
+/**
+ * A region to repaint: a black/white mask image of the same size as the
+ * image (white = repaint), or polygons as clockwise [x1,y1,x2,y2,…] in the
+ * image's pixels from its top-left corner.
+ */
+export type EditMask = { kind: 'image'; url: string } | { kind: 'polygons'; polygons: ReadonlyArray<readonly number[]> };
+
+export type CreateRequest =
+  | {
+      kind: 'imagine';
+      prompt: string;
+      /** Reference images (https URLs); none = text-to-image. */
+      imageUrls?: readonly string[];
+      imageMode?: ImageMode;
+      options?: ImagineOptions;
+    }
+  | {
+      kind: 'animate';
+      imageUrl: string;
+      prompt?: string;
+      motion: 'high' | 'low';
+      hd: boolean;
+      batch: 1 | 2 | 4;
+    }
+  | {
+      kind: 'edit';
+      prompt: string;
+      imageUrl: string;
+      /** The image's size in pixels (Discord tells it for attachments). */
+      imageSize: { width: number; height: number };
+      mask: EditMask;
+      options?: Pick<ImagineOptions, 'speed' | 'version'>;
+    };
+
+/** The result a follow-up acts on. */
+export interface SourceRef {
+  /** The provider's task id of the job whose result was acted on. */
+  taskId: string;
+  /** 0-based position of the image / clip in that task's results. */
+  position: number;
+  /** What the source task produced. */
+  resultKind: ResultKind;
+  /** That result's URL (animate needs it). */
+  url?: string;
+  /**
+   * For results of an upscale: the grid task and position it was upscaled
+   * from (KIE's Vary on an upscale, and APIXO's typed upscale/vary, act on
+   * the grid image). Null when unknown.
+   */
+  grid?: { taskId: string; position: number } | null;
+}
+
+export interface FollowUpRequest {
+  action: Exclude<FollowUpAction, 'reroll'>;
+  source: SourceRef;
+  /** Vary's optional new prompt; manual extend's continuation; animate's prompt. */
+  prompt?: string;
+  /** animate_*: the channel's video defaults. */
+  video?: { hd: boolean; batch: 1 | 2 | 4 };
+}
+
+export interface Submitted {
+  taskId: string;
+}
+
+// ---------------------------------------------------------------------------
+// Task state
+// ---------------------------------------------------------------------------
+
+export const TASK_STATES = ['pending', 'running', 'succeeded', 'failed'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export interface TaskResult {
+  /** The provider's URL; expires (KIE ~14 days, APIXO ~1 day): re-host promptly. */
+  url: string;
+  kind: 'image' | 'video';
+}
+
+export interface TaskStatus {
+  taskId: string;
+  state: TaskState;
+  /** Empty until succeeded. A success with no results is reported as failed. */
+  results: TaskResult[];
+  failure: TaskFailure | null;
+  /** As the provider reports them (ms since epoch / ms), for the tracker's learned timings. */
+  timings: { createdAt: number | null; completedAt: number | null; costMs: number | null };
+}
+
+export {
+  FAILOVER_CATEGORIES,
+  PROVIDER_ERROR_CATEGORIES,
+  ProviderError,
+  failureOf,
+  isProviderError,
+  type ProviderErrorCategory,
+  type ProviderErrorInit,
+  type TaskFailure,
+} from './providerError.js';
+
+// ---------------------------------------------------------------------------
+// The port
+// ---------------------------------------------------------------------------
+
+export interface Balance {
+  /** Remaining credits in the provider's unit (may be fractional). */
+  credits: number;
+}
+
+export interface ImageProvider {
+  readonly id: ProviderId;
+  /** A human name for replies ("KIE", "APIXO"). */
+  readonly displayName: string;
+  readonly capabilities: ProviderCapabilities;
+
+  /** Pure validation create/followUp run first; a ProviderError('bad_input') here means no request is sent. */
+  check(request: CreateRequest | FollowUpRequest): ProviderError | null;
+  create(request: CreateRequest, opts?: ProviderCallOptions & { callbackUrl?: string }): Promise<Submitted>;
+  followUp(request: FollowUpRequest, opts?: ProviderCallOptions & { callbackUrl?: string }): Promise<Submitted>;
+  status(taskId: string, opts?: ProviderCallOptions): Promise<TaskStatus>;
+  balance(opts?: ProviderCallOptions): Promise<Balance>;
+  /**
+   * A callback body as a TaskStatus, or null when it is not one of this
+   * provider's. A hint only (bodies can be forged or repeated): confirm with
+   * status() before charging or delivering.
+   */
+  parseCallback(body: unknown): TaskStatus | null;
+  close?(): Promise<void>;
+}
+
+/** The configured providers, by id; the domain picks one per job and keeps it. */
+export interface ProviderRegistry {
+  readonly defaultId: ProviderId;
+  get(id: ProviderId): ImageProvider | undefined;
+  ids(): readonly ProviderId[];
+}
+
+export function providerRegistry(defaultId: ProviderId, providers: readonly ImageProvider[]): ProviderRegistry {
+  const byId = new Map(providers.map((p) => [p.id, p] as const));
+  if (!byId.has(defaultId)) throw new Error(`default provider '${defaultId}' is not configured`);
+  return {
+    defaultId,
+    get: (id) => byId.get(id),
+    ids: () => [...byId.keys()],
+  };
+}
