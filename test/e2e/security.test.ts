@@ -1,0 +1,39 @@
+/**
+ * Issue 10's promises, each through the real app (fake Discord, local KIE
+ * server): who may spend the team's credits, what the bot repeats, and what
+ * it refuses to trust. Each test failed on main before its change.
+ */
+import { describe, expect, it } from 'vitest';
+import { EPHEMERAL, str, useE2E, type E2E, type Injected } from './harness.js';
+
+const start = useE2E();
+
+/** The interaction was refused with one private reply containing `text`, and nothing reached KIE. */
+async function expectRefusedPrivately(e: E2E, cmd: Injected, text: string): Promise<void> {
+  const reply = e.original(cmd.token);
+  expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
+  expect(reply.content).toContain(text);
+  expect(e.creates()).toEqual([]);
+  expect(await e.jobs()).toEqual([]);
+}
+
+describe('reference image URLs', () => {
+  const img = (n: number) => `https://img.example.com/${n}.png`;
+
+  it('refuses more than 5 reference images before KIE hears of it', async () => {
+    const e = await start();
+    const srefs = [1, 2, 3, 4, 5, 6].map(img).join(' ');
+    const cmd = await e.slash('imagine', [str('prompt', `a red fox --sref ${srefs}`)]);
+    await expectRefusedPrivately(e, cmd, 'At most 5 reference images');
+  });
+
+  it.each([
+    ['a leading image prompt', `http://img.example.com/a.png a red fox`],
+    ['--sref', `a red fox --sref http://img.example.com/s.png`],
+    ['--oref', `a red fox --oref http://img.example.com/o.png --v 7`],
+  ])('refuses a plain http URL as %s', async (_what, prompt) => {
+    const e = await start();
+    const cmd = await e.slash('imagine', [str('prompt', prompt)]);
+    await expectRefusedPrivately(e, cmd, 'must be https');
+  });
+});
