@@ -4,7 +4,12 @@
  * it refuses to trust. Each test failed on main before its change.
  */
 import { describe, expect, it } from 'vitest';
-import { EPHEMERAL, str, useE2E, type E2E, type Injected } from './harness.js';
+import { ApplicationCommandOptionType } from 'discord.js';
+import { EPHEMERAL, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
+
+/** A subcommand option, e.g. /settings set. */
+const sub = (name: string, options: Option[] = []): Option =>
+  ({ type: ApplicationCommandOptionType.Subcommand, name, options }) as unknown as Option;
 
 const start = useE2E();
 
@@ -35,5 +40,18 @@ describe('reference image URLs', () => {
     const e = await start();
     const cmd = await e.slash('imagine', [str('prompt', prompt)]);
     await expectRefusedPrivately(e, cmd, 'must be https');
+  });
+});
+
+describe('banned words', () => {
+  it.each([
+    ['a zero-width space', 'a nu\u200Bde figure', 'nu<U+200B>de'],
+    ['a soft hyphen', 'a nu\u00ADde figure', 'nu<U+00AD>de'],
+    ['a Cyrillic у', 'a nudе figure', 'nudе'],
+  ])('are found through %s, shown as typed, and nothing reaches KIE', async (_what, prompt, shown) => {
+    const e = await start();
+    await e.slash('settings', [sub('set', [str('banned_words', 'nude, gore')])]);
+    const cmd = await e.slash('imagine', [str('prompt', prompt)]);
+    await expectRefusedPrivately(e, cmd, `“${shown}” (read as “nude”)`);
   });
 });
