@@ -55,3 +55,23 @@ describe('banned words', () => {
     await expectRefusedPrivately(e, cmd, `“${shown}” (read as “nude”)`);
   });
 });
+
+describe('echoed prompts', () => {
+  it('show masked links, headings and mentions as text, and ping nobody from user text', async () => {
+    const e = await start();
+    const OTHER = '1400000000000000009';
+    const cmd = await e.slash('imagine', [str('prompt', `# [Free Nitro](https://evil.example/x) for <@${OTHER}> @everyone <#123>`)]);
+    await e.runUntil(() => (e.fake.originalFor(cmd.token)?.attachments.length ?? 0) === 4);
+    const message = e.original(cmd.token);
+    expect(message.content).toContain('\\# \\[Free Nitro\\](https://evil.example/x) for \\<@');
+    expect(message.content).toContain('\\<#123\\>');
+    expect(message.content).not.toMatch(/(^|[^\\])\[Free Nitro\]/);
+    // Only the requester is pinged, whatever the prompt says.
+    expect(message.mentions.map((u) => u.id)).not.toContain(OTHER);
+    expect(message.mention_everyone ?? false).toBe(false);
+    for (const r of e.requestsFor(cmd.token)) {
+      const am = (r.body as { allowed_mentions?: { parse?: string[] } } | null)?.allowed_mentions;
+      if (am) expect(am.parse ?? []).toEqual([]);
+    }
+  });
+});
