@@ -75,3 +75,18 @@ describe('echoed prompts', () => {
     }
   });
 });
+
+describe('logs', () => {
+  it('never contain an interaction token, even from a discord.js error (url, requestBody)', async () => {
+    const e = await start();
+    e.fake.failNext({ route: 'interactionCallback', status: 500, code: 0, message: 'boom', times: 3 });
+    const cmd = await e.slash('credits', []);
+    await e.settle();
+    const logged = JSON.stringify(e.logs);
+    // The failure was logged, with the route it failed on, but not the token.
+    expect(logged).toContain('interactions/');
+    expect(logged).toContain('[redacted]');
+    expect(logged).not.toContain(cmd.token);
+    e.logs.length = 0;
+  });
+});
