@@ -6,6 +6,7 @@
  */
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
 import { UserError } from '../domain/errors.js';
+import { isAlreadyAcknowledged } from './ack.js';
 import type { SlashCommand } from './command.js';
 import type { AppContext } from './context.js';
 import { decodeCustomId, type ComponentAction } from './customId.js';
@@ -43,6 +44,11 @@ export class InteractionRouter {
         await this.onComponent(interaction, action, this.ctx);
       }
     } catch (error) {
+      if (isAlreadyAcknowledged(error)) {
+        // Another process answered first and owns the interaction: no reply, no provider call from here.
+        this.ctx.logger.warn({ interactionId: interaction.id }, 'interaction already acknowledged elsewhere; leaving it to that process');
+        return;
+      }
       if (!interaction.isRepliable()) return;
       if (error instanceof UserError) {
         await replyError(interaction, error.message).catch((e: unknown) => this.logFailure(interaction, e));

@@ -10,7 +10,7 @@ import type { JobDraft } from '../domain/actions.js';
 import type { JobOrigin } from '../domain/job.js';
 import { estimateCredits } from '../domain/pricing.js';
 import type { SubmitResult } from '../domain/service.js';
-import type { Ack } from './ack.js';
+import { acknowledging, type Ack } from './ack.js';
 import type { AppContext } from './context.js';
 
 /** Who and where, from the interaction. The token is kept to edit the reply for its 15 minutes. */
@@ -54,7 +54,7 @@ export async function submitDraft(
     },
     {
       onAdmitted: async () => {
-        const { messageId, replyTo } = await acknowledge();
+        const { messageId, replyTo } = await acknowledging(acknowledge);
         return { messageId, replyToMessageId: replyTo ?? null };
       },
     },

@@ -19,7 +19,7 @@
  */
 import { isKieError } from '../kie/errors.js';
 import type { KieTaskRequest } from '../kie/schemas.js';
-import { UserError } from './errors.js';
+import { InteractionTakenError, UserError } from './errors.js';
 import { InvalidTransitionError, isTerminal, newJob, newJobId, transition, type JobDraftFields, type Job, type JobError, type JobOrigin } from './job.js';
 import { JobNotFoundError, type JobRepository } from './jobs.js';
 import { openAdmission, type Admission, type Clock, type JobPresenter, type KieApi } from './ports.js';
@@ -160,6 +160,12 @@ export class JobService {
       const origin = await hooks.onAdmitted(job);
       return origin ? { ...job, origin: { ...job.origin, ...origin } } : job;
     } catch (error) {
+      if (error instanceof InteractionTakenError) {
+        // Another process owns this interaction and sends the job itself: give back what admission reserved, send nothing.
+        this.logger.warn({ jobId: job.id }, 'service: the interaction was acknowledged elsewhere; not sending the job');
+        await this.afterTerminal(transition({ ...job, state: 'queued' }, 'cancelled', { finishedAt: this.clock.now() }));
+        throw error;
+      }
       this.logger.warn({ jobId: job.id, err: describeError(error) }, 'service: acknowledging the job failed; going on');
       return job;
     }

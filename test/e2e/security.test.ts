@@ -90,3 +90,22 @@ describe('logs', () => {
     e.logs.length = 0;
   });
 });
+
+describe('an interaction another process acknowledged (40060)', () => {
+  it('stops before any provider call and answers nothing', async () => {
+    const e = await start();
+    e.fake.failNext({ route: 'interactionCallback', status: 400, code: 40060, message: 'Interaction has already been acknowledged.' });
+    const cmd = await e.slash('imagine', [str('prompt', 'a red fox')]);
+    await e.settle();
+    expect(e.creates()).toEqual([]);
+    expect(e.sim.requests).toEqual([]);
+    expect(await e.jobs()).toEqual([]);
+    expect(e.requestsFor(cmd.token).filter((r) => r.status < 300)).toEqual([]);
+    expect(e.logs.some((l) => /acknowledged elsewhere/.test(l.msg))).toBe(true);
+
+    // What admission reserved was given back: the next command runs.
+    const next = await e.slash('imagine', [str('prompt', 'a blue fox')]);
+    expect(e.creates()).toHaveLength(1);
+    expect(e.original(next.token)).toBeTruthy();
+  });
+});
