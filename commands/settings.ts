@@ -8,6 +8,7 @@
  * Visible to members with Manage Channels (default_member_permissions);
  * server-wide changes also need Manage Server. Replies are ephemeral.
  */
+import { requirePermission } from '../src/discord/preconditions.js';
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
@@ -366,9 +367,9 @@ const reply = (interaction: ChatInputCommandInteraction, content: string) =>
 
 function scopeOf(interaction: ChatInputCommandInteraction): SettingsScope {
   const scope = (interaction.options.getString('scope') ?? 'channel') as SettingsScope;
-  if (scope === 'server' && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
-    throw new UserError('Changing the server-wide defaults needs the Manage Server permission.');
-  }
+  // Checked at run time: default_member_permissions can be overridden by server admins.
+  if (scope === 'server') requirePermission(interaction, 'ManageGuild', 'Changing the server-wide defaults');
+  else requirePermission(interaction, 'ManageChannels', "Changing this channel's settings");
   return scope;
 }
 

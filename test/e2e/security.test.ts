@@ -4,8 +4,8 @@
  * it refuses to trust. Each test failed on main before its change.
  */
 import { describe, expect, it } from 'vitest';
-import { ApplicationCommandOptionType } from 'discord.js';
-import { EPHEMERAL, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
+import { ApplicationCommandOptionType, PermissionFlagsBits } from 'discord.js';
+import { EPHEMERAL, int, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
 
 /** A subcommand option, e.g. /settings set. */
 const sub = (name: string, options: Option[] = []): Option =>
@@ -107,5 +107,31 @@ describe('an interaction another process acknowledged (40060)', () => {
     const next = await e.slash('imagine', [str('prompt', 'a blue fox')]);
     expect(e.creates()).toHaveLength(1);
     expect(e.original(next.token)).toBeTruthy();
+  });
+});
+
+describe('/settings checks permissions at run time', () => {
+  /** A plain member: may use commands, manages nothing (an admin overrode default_member_permissions). */
+  const MEMBER = String(PermissionFlagsBits.ViewChannel | PermissionFlagsBits.SendMessages | PermissionFlagsBits.UseApplicationCommands);
+
+  it.each([
+    ['set', [sub('set', [int('max_concurrent', 5)])], 'Manage Channels'],
+    ['reset', [sub('reset', [str('setting', 'all')])], 'Manage Channels'],
+    ['set at server scope', [sub('set', [str('scope', 'server'), int('max_concurrent', 5)])], 'Manage Server'],
+  ])('refuses %s to a member without the permission', async (_what, options, needs) => {
+    const e = await start();
+    const cmd = await e.slash('settings', options, { permissions: MEMBER });
+    const reply = e.original(cmd.token);
+    expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(reply.content).toContain(`needs the ${needs} permission`);
+    const view = await e.slash('settings', [sub('view')], { permissions: MEMBER });
+    expect(e.original(view.token).content).not.toMatch(/Max(imum)? concurrent[^\n]*5/i);
+  });
+
+  it('lets a member with Manage Channels change the channel', async () => {
+    const e = await start();
+    const perms = String(BigInt(MEMBER) | PermissionFlagsBits.ManageChannels);
+    const cmd = await e.slash('settings', [sub('set', [int('max_concurrent', 5)])], { permissions: perms });
+    expect(e.original(cmd.token).content).not.toContain('needs the');
   });
 });
