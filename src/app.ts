@@ -4,12 +4,13 @@
  * here; tests and the benchmark hand in their fakes' equivalents (a client
  * whose REST points at a fake Discord, a client for the local KIE server).
  */
-import { Events, type Client, type Interaction } from 'discord.js';
+import { Events, type Client, type Guild, type Interaction } from 'discord.js';
 import type { Logger } from 'pino';
 import { commands } from '../commands/index.js';
 import { AckPacer, DEFAULT_ACK_BUDGET_MS } from './discord/ack.js';
 import type { AppContext } from './discord/context.js';
 import { handleComponent } from './discord/components.js';
+import { GuildGate } from './discord/guilds.js';
 import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter.js';
 import { createChannelMessage } from './discord/rest.js';
 import { InteractionRouter } from './discord/router.js';
@@ -44,6 +45,8 @@ export interface AppDeps {
   balanceCheckMs?: number;
   /** The public URL of the KIE callback receiver, sent with every create; unset = polling only. */
   callBackUrl?: string;
+  /** The servers the bot serves (see src/discord/guilds.ts); null or unset = any. */
+  allowedGuildIds?: readonly string[] | null;
 }
 
 export interface App {
@@ -126,8 +129,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     limits: { maxInputImageBytes: deps.maxInputImageBytes ?? 25 * 1024 * 1024 },
     acks: new AckPacer(deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS),
   };
-  const router = new InteractionRouter(commands, handleComponent, ctx);
+  const guilds = new GuildGate(deps.allowedGuildIds ?? null);
+  const router = new InteractionRouter(commands, handleComponent, ctx, guilds);
   const onInteraction = (interaction: Interaction): void => void router.handle(interaction);
+  const guildLogger = logger.child({ module: 'guilds' });
+  const onGuildCreate = (guild: Guild): void => void guilds.leaveIfNotAllowed(guild, guildLogger);
+  const onReady = (ready: Client<true>): void => {
+    for (const guild of ready.guilds.cache.values()) void guilds.leaveIfNotAllowed(guild, guildLogger);
+  };
   let stopBalance: (() => void) | null = null;
 
   return {
@@ -144,6 +153,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     team,
     async start() {
       client.on(Events.InteractionCreate, onInteraction);
+      client.on(Events.GuildCreate, onGuildCreate);
+      client.once(Events.ClientReady, onReady);
+      if (!guilds.restricted) logger.warn('no ALLOWED_GUILD_IDS or DISCORD_GUILD_ID: any server the bot is added to can use it (turn "Public Bot" off)');
       // Ledger lines of jobs lost in a crash between admission and their first write would hold slots and credits forever.
       await team.policy.reconcile(async (id) => (await repo.get(id)) !== undefined);
       const resumed = await jobs.resume();
@@ -157,6 +169,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     async stop() {
       client.off(Events.InteractionCreate, onInteraction);
+      client.off(Events.GuildCreate, onGuildCreate);
+      client.off(Events.ClientReady, onReady);
       stopBalance?.();
       await tracker.stop();
     },

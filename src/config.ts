@@ -32,6 +32,7 @@ const HINTS: Record<string, string> = {
   DATABASE_URL: 'Use sqlite://path/to/file.sqlite (the default is sqlite://data/teamjourney.sqlite) or memory://.',
   LOG_LEVEL: `Use one of ${LOG_LEVELS.join(', ')}.`,
   KIE_CALLBACK_URL: 'Use the public https URL that reaches this bot\'s callback receiver, ending in /kie/callback, or leave it unset.',
+  ALLOWED_GUILD_IDS: 'Use a comma-separated list of server ids (right-click the server → Copy Server ID).',
   PRICE_TABLE: 'Use a JSON object such as {"grid":{"fast":8}} (see README, Configuration).',
 };
 
@@ -80,6 +81,19 @@ export const ConfigSchema = z
     CALLBACK_PORT: intInRange(1, 65535, 8787),
     /** The webhook HMAC key set in the KIE account; when set, unsigned callbacks are refused. */
     KIE_WEBHOOK_HMAC_KEY: optionalString,
+    /**
+     * The servers whose members may use the bot (comma-separated ids). Unset:
+     * DISCORD_GUILD_ID when that is set, else every server the bot is in.
+     */
+    ALLOWED_GUILD_IDS: optionalString.transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const ids = v.split(',').map((id) => id.trim()).filter((id) => id.length > 0);
+      if (ids.length === 0 || ids.some((id) => !SNOWFLAKE.test(id))) {
+        ctx.addIssue({ code: 'custom', message: 'must be numeric Discord ids separated by commas' });
+        return z.NEVER;
+      }
+      return ids;
+    }),
     /** JSON overrides of the credit price table. */
     PRICE_TABLE: optionalString.transform((v, ctx) => {
       if (v === undefined) return undefined;
@@ -127,6 +141,14 @@ function parseWith<S extends z.ZodType>(schema: S, env: Record<string, string | 
   // zod's default messages for a missing key mention the expected type; say "is missing" instead.
   const problem = env[variable] === undefined || env[variable] === '' ? 'is missing' : issue.message;
   throw new ConfigError(variable, problem);
+}
+
+/**
+ * The servers the bot serves: ALLOWED_GUILD_IDS, else DISCORD_GUILD_ID, else
+ * null (any server: the README tells owners to turn "Public Bot" off then).
+ */
+export function allowedGuildIds(c: Pick<Config, 'ALLOWED_GUILD_IDS' | 'DISCORD_GUILD_ID'>): readonly string[] | null {
+  return c.ALLOWED_GUILD_IDS ?? (c.DISCORD_GUILD_ID ? [c.DISCORD_GUILD_ID] : null);
 }
 
 /** True when the bot should run its own local KIE server instead of calling KIE. */

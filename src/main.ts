@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { Client, Events, GatewayIntentBits } from 'discord.js';
 import { randomBytes } from 'node:crypto';
 import { buildApp, type App } from './app.js';
-import { ConfigError, isSimulator, parseConfig, type Config } from './config.js';
+import { allowedGuildIds, ConfigError, isSimulator, parseConfig, type Config } from './config.js';
 import { deployCommands } from './discord/deploy.js';
 import { commandDefinitions } from '../commands/index.js';
 import { parsePriceTable } from './domain/pricing.js';
@@ -123,6 +123,7 @@ async function main(): Promise<void> {
     ...(endpoint.simulator ? { schedule: { timeScale: config.SIMULATOR_TIME_SCALE } } : {}),
     balanceCheckMs: BALANCE_CHECK_MS,
     ...(endpoint.callBackUrl ? { callBackUrl: endpoint.callBackUrl } : {}),
+    allowedGuildIds: allowedGuildIds(config),
   });
   const running = app;
 

@@ -4,8 +4,8 @@
  * it refuses to trust. Each test failed on main before its change.
  */
 import { describe, expect, it } from 'vitest';
-import { ApplicationCommandOptionType, PermissionFlagsBits } from 'discord.js';
-import { EPHEMERAL, int, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
+import { ApplicationCommandOptionType, Events, PermissionFlagsBits } from 'discord.js';
+import { EPHEMERAL, GUILD, int, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
 
 /** A subcommand option, e.g. /settings set. */
 const sub = (name: string, options: Option[] = []): Option =>
@@ -133,5 +133,64 @@ describe('/settings checks permissions at run time', () => {
     const perms = String(BigInt(MEMBER) | PermissionFlagsBits.ManageChannels);
     const cmd = await e.slash('settings', [sub('set', [int('max_concurrent', 5)])], { permissions: perms });
     expect(e.original(cmd.token).content).not.toContain('needs the');
+  });
+});
+
+describe('servers that may spend the team’s credits (ALLOWED_GUILD_IDS)', () => {
+  const STRANGER_GUILD = '1299999999999999999';
+
+  it.each([
+    ['/imagine', 'imagine', [str('prompt', 'a red fox --turbo')]],
+    ['/credits', 'credits', []],
+    ['/settings', 'settings', [sub('view')]],
+  ])('answers %s in any other server privately that it is not set up there, and sends nothing to KIE', async (_what, name, options) => {
+    const e = await start();
+    const cmd = await e.slash(name, options, { guildId: STRANGER_GUILD });
+    const reply = e.original(cmd.token);
+    expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(reply.content).toContain("isn't set up in this server");
+    expect(e.sim.requests).toEqual([]);
+    expect(await e.jobs()).toEqual([]);
+  });
+
+  it('refuses a button pressed in another server', async () => {
+    const e = await start();
+    const cmd = await e.slash('imagine', [str('prompt', 'a red fox')]);
+    await e.runUntil(() => (e.fake.originalFor(cmd.token)?.attachments.length ?? 0) === 4);
+    const press = await e.click(e.original(cmd.token), 'U1', { guildId: STRANGER_GUILD });
+    expect(e.requestsFor(press.token)[0]).toMatchObject({ body: { type: 4, data: { flags: EPHEMERAL } } });
+    expect(e.creates()).toHaveLength(1);
+  });
+
+  it('serves every server when no allowlist is configured', async () => {
+    const e = await start({ allowedGuildIds: null });
+    await e.slash('imagine', [str('prompt', 'a red fox')], { guildId: STRANGER_GUILD });
+    expect(e.creates()).toHaveLength(1);
+  });
+
+  it('leaves a server it is added to that is not allowed, and stays in an allowed one', async () => {
+    const e = await start();
+    const client = e.client as unknown as {
+      guilds: { _add(raw: unknown): unknown };
+      emit(event: string, ...args: unknown[]): boolean;
+    };
+    for (const id of [STRANGER_GUILD, GUILD]) {
+      const guild = client.guilds._add({ id, name: `guild ${id}`, unavailable: false, channels: [], members: [], roles: [] });
+      client.emit('guildCreate', guild);
+    }
+    await e.fake.waitFor((f) => f.requests.some((r) => r.route === 'guildLeave'));
+    await e.settle();
+    const leaves = e.fake.requests.filter((r) => r.route === 'guildLeave');
+    expect(leaves.map((r) => r.params.guildId)).toEqual([STRANGER_GUILD]);
+    expect(e.logs.some((l) => /left a server/.test(l.msg) && l.guildId === STRANGER_GUILD)).toBe(true);
+  });
+
+  it('leaves servers that are not allowed when it becomes ready', async () => {
+    const e = await start();
+    const client = e.client as unknown as { guilds: { _add(raw: unknown): unknown }; emit(event: string, ...args: unknown[]): boolean };
+    client.guilds._add({ id: STRANGER_GUILD, name: 'stranger', unavailable: false, channels: [], members: [], roles: [] });
+    client.emit(Events.ClientReady, e.client);
+    await e.fake.waitFor((f) => f.requests.some((r) => r.route === 'guildLeave'));
+    expect(e.fake.requests.filter((r) => r.route === 'guildLeave').map((r) => r.params.guildId)).toEqual([STRANGER_GUILD]);
   });
 });
