@@ -24,6 +24,9 @@ import { Team } from './domain/team/team.js';
 import { Tracker, type TrackerObserver } from './domain/tracker.js';
 import type { Store } from './store/store.js';
 
+/** How long after its create a job whose outcome is unknown may still be matched to a task KIE reports. */
+export const UNKNOWN_REVEAL_WINDOW_MS = 2 * 86_400_000;
+
 export interface AppDeps {
   client: Client;
   store: Store;
@@ -144,7 +147,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     taskMayBeDone(taskId) {
       void repo
         .findByTaskId(taskId)
-        .then((job) => job && tracker.pollSoon(job.id))
+        .then(async (job) => {
+          if (job) return tracker.pollSoon(job.id);
+          // No job has this task: it may belong to one whose create answer was lost.
+          const since = clock.now() - UNKNOWN_REVEAL_WINDOW_MS;
+          const unknown = team.ledger.query({ since }).filter((e) => e.state === 'unknown').map((e) => e.jobId);
+          const revealed = unknown.length > 0 ? await jobs!.revealTask(taskId, unknown) : null;
+          if (revealed) tracker.pollSoon(revealed.id);
+        })
         .catch((err: unknown) => logger.warn({ err, taskId }, 'could not look up a called-back task'));
     },
     router,

@@ -185,7 +185,8 @@ export class DiscordPresenter implements JobPresenter {
     switch (job.state) {
       case 'succeeded':
         return this.deliverResults(job, ctx);
-      case 'failed': {
+      case 'failed':
+      case 'unknown': {
         const { origin } = await this.sendFinal(job, this.render.renderFailure(job, ctx), []);
         return { origin, delivered: true };
       }

@@ -15,20 +15,27 @@ export type JobKind = (typeof JOB_KINDS)[number];
  * succeeded   KIE finished with results; `delivered` says whether Discord shows them
  * failed      KIE or we gave up; `error` says why
  * cancelled   removed from the queue by its author
+ * unknown     the create was sent but its answer was lost (timeout, reset,
+ *             5xx): KIE may have made (and charged for) the task, so it
+ *             counts like a run job, is final for the user (no free Retry),
+ *             and moves to running only if a later record-info or callback
+ *             reveals its task
  */
-export const JOB_STATES = ['queued', 'pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const JOB_STATES = ['queued', 'pending', 'running', 'succeeded', 'failed', 'cancelled', 'unknown'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 const TRANSITIONS: Record<JobState, readonly JobState[]> = {
   queued: ['pending', 'cancelled', 'failed'],
-  pending: ['running', 'failed'],
+  pending: ['running', 'failed', 'unknown'],
   running: ['succeeded', 'failed'],
   succeeded: [],
   failed: [],
   cancelled: [],
+  unknown: ['running'],
 };
 
-export const isTerminal = (s: JobState): boolean => TRANSITIONS[s].length === 0;
+/** Final as far as anyone waits for it: shown to the user, slot freed. `unknown` may still be revealed later. */
+export const isTerminal = (s: JobState): boolean => TRANSITIONS[s].length === 0 || s === 'unknown';
 export const canTransition = (from: JobState, to: JobState): boolean => TRANSITIONS[from].includes(to);
 
 export class InvalidTransitionError extends Error {

@@ -8,6 +8,7 @@ import { ApplicationCommandOptionType, Events, PermissionFlagsBits } from 'disco
 import { EPHEMERAL, GUILD, int, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
 
 /** A subcommand option, e.g. /settings set. */
+const num = (name: string, value: number): Option => ({ type: ApplicationCommandOptionType.Number, name, value });
 const sub = (name: string, options: Option[] = []): Option =>
   ({ type: ApplicationCommandOptionType.Subcommand, name, options }) as unknown as Option;
 
@@ -192,5 +193,53 @@ describe('servers that may spend the team’s credits (ALLOWED_GUILD_IDS)', () =
     client.emit(Events.ClientReady, e.client);
     await e.fake.waitFor((f) => f.requests.some((r) => r.route === 'guildLeave'));
     expect(e.fake.requests.filter((r) => r.route === 'guildLeave').map((r) => r.params.guildId)).toEqual([STRANGER_GUILD]);
+  });
+});
+
+describe('a create whose outcome is unknown', () => {
+  it('is its own state, counts against the budget whatever "failed jobs count" says, says so, and offers no Retry', async () => {
+    const e = await start();
+    await e.slash('settings', [sub('set', [num('daily_budget', 16)])]);
+    e.sim.inject({ kind: 'lostAnswer', endpoint: 'generate', times: 2 });
+    const first = await e.slash('imagine', [str('prompt', 'a red fox')]);
+    await e.slash('imagine', [str('prompt', 'a blue fox')]);
+    await e.settle();
+
+    // KIE made both tasks; the bot heard nothing back.
+    expect(e.sim.requests.filter((r) => r.endpoint === 'generate' && r.taskId)).toHaveLength(2);
+    const jobs = await e.jobs();
+    expect(jobs.map((j) => j.state)).toEqual(['unknown', 'unknown']);
+    const message = e.original(first.token);
+    expect(message.content).toContain('outcome unknown');
+    expect(message.content).toContain('may have made (and charged for) it');
+    expect(message.components).toEqual([]);
+
+    // 16 of 16 credits are taken by the two unknown outcomes: the third is refused before KIE.
+    const third = await e.slash('imagine', [str('prompt', 'a green fox')]);
+    expect(e.original(third.token).flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(e.creates('generate')).toHaveLength(2);
+  });
+
+  it('is delivered when a later callback reveals its task', async () => {
+    const e = await start({ callbacks: true });
+    e.sim.inject({ kind: 'lostAnswer', endpoint: 'generate' });
+    const cmd = await e.slash('imagine', [str('prompt', 'a red fox --ar 16:9')]);
+    await e.settle();
+    const [job] = await e.jobs();
+    expect(job!.state).toBe('unknown');
+
+    const taskId = e.sim.requests.find((r) => r.endpoint === 'generate')!.taskId!;
+    await e.clock.advance(e.sim.tasks.get(taskId)!.finishAt - e.clock.now());
+    await e.sim.fireCallbacks();
+    await expect
+      .poll(async () => {
+        await e.clock.advance(0);
+        return e.fake.originalFor(cmd.token)?.attachments.length ?? 0;
+      })
+      .toBe(4);
+    await e.settle();
+    const done = await e.job(job!.id);
+    expect(done).toMatchObject({ state: 'succeeded', delivered: true, taskId });
+    expect(e.creates('generate')).toHaveLength(1);
   });
 });
