@@ -14,7 +14,7 @@ import { GuildGate } from './discord/guilds.js';
 import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter.js';
 import { createChannelMessage } from './discord/rest.js';
 import { InteractionRouter } from './discord/router.js';
-import type { Job } from './domain/job.js';
+import { policyChannelOf, type Job } from './domain/job.js';
 import { JobRepository } from './domain/jobs.js';
 import { systemClock, type Clock, type KieApi } from './domain/ports.js';
 import { DEFAULT_PRICES, type PriceTable } from './domain/pricing.js';
@@ -97,7 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     rest: client.rest,
     clock,
     logger: logger.child({ module: 'presenter' }),
-    queuePosition: (job) => team.queue.position(job.origin.channelId, job.id),
+    queuePosition: (job) => team.queue.position(policyChannelOf(job.origin), job.id),
     ...deps.presenter,
   });
   const tracker = new Tracker({

@@ -5,7 +5,7 @@
  * The only file that reads process.env.
  */
 import { existsSync } from 'node:fs';
-import { Client, Events, GatewayIntentBits } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import { randomBytes } from 'node:crypto';
 import { buildApp, type App } from './app.js';
 import { allowedGuildIds, ConfigError, isSimulator, parseConfig, type Config } from './config.js';
@@ -110,6 +110,8 @@ async function main(): Promise<void> {
   });
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
+    // An interaction's channel is built from its payload even when not cached (a new forum post), so a thread's parent is always known.
+    partials: [Partials.Channel],
     ...(config.DISCORD_API_URL ? { rest: { api: config.DISCORD_API_URL } } : {}),
   });
 

@@ -52,7 +52,14 @@ export class InvalidTransitionError extends Error {
 /** Where a job came from in Discord, and where its result goes. Plain ids only. */
 export interface JobOrigin {
   guildId: string | null;
+  /** Where the job's messages go (a thread or forum post, when it was asked for there). */
   channelId: string;
+  /**
+   * The channel whose policy, budget, limits, queue and ledger the job
+   * belongs to: a thread's parent channel, else channelId. Absent on jobs
+   * stored before threads were mapped (policyChannelOf falls back).
+   */
+  policyChannelId?: string;
   userId: string;
   applicationId: string;
   /** The interaction token that lets us edit the reply for 15 minutes. Never logged. */
@@ -66,6 +73,9 @@ export interface JobOrigin {
   /** Discord's upload limit for this interaction (bytes), if it told us. */
   attachmentSizeLimit: number | null;
 }
+
+/** The channel a job counts in (see JobOrigin.policyChannelId). */
+export const policyChannelOf = (origin: Pick<JobOrigin, 'channelId' | 'policyChannelId'>): string => origin.policyChannelId ?? origin.channelId;
 
 export interface JobResult {
   /** KIE's URL (expires after ~14 days). */

@@ -4,8 +4,8 @@
  * it refuses to trust. Each test failed on main before its change.
  */
 import { describe, expect, it } from 'vitest';
-import { ApplicationCommandOptionType, Events, PermissionFlagsBits } from 'discord.js';
-import { EPHEMERAL, GUILD, int, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
+import { ApplicationCommandOptionType, Events, Partials, PermissionFlagsBits } from 'discord.js';
+import { bool, CHANNEL, EPHEMERAL, GUILD, int, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
 
 /** A subcommand option, e.g. /settings set. */
 const num = (name: string, value: number): Option => ({ type: ApplicationCommandOptionType.Number, name, value });
@@ -241,5 +241,49 @@ describe('a create whose outcome is unknown', () => {
     const done = await e.job(job!.id);
     expect(done).toMatchObject({ state: 'succeeded', delivered: true, taskId });
     expect(e.creates('generate')).toHaveLength(1);
+  });
+});
+
+describe('threads and forum posts follow their parent channel', () => {
+  const THREAD = '1300000000000000077';
+  const inThread = { channelId: THREAD, parentChannelId: CHANNEL };
+  /** As src/main.ts builds it: the server cached (Guilds intent), channels built from the interaction (Partials.Channel). */
+  const startInCachedGuild = async (): Promise<E2E> => {
+    const e = await start();
+    e.client.options.partials = [Partials.Channel];
+    (e.client as unknown as { guilds: { _add(raw: unknown): unknown } }).guilds._add({
+      id: GUILD, name: 'team', unavailable: false, channels: [], members: [], roles: [],
+    });
+    return e;
+  };
+
+  it("refuses in a thread of a disabled channel, with the parent's rule", async () => {
+    const e = await startInCachedGuild();
+    await e.slash('settings', [sub('set', [bool('enabled', false)])]);
+    const cmd = await e.slash('imagine', [str('prompt', 'a red fox')], inThread);
+    await expectRefusedPrivately(e, cmd, 'turned off');
+  });
+
+  it("counts a thread's job in the parent's budget and ledger, and delivers it in the thread", async () => {
+    const e = await startInCachedGuild();
+    await e.slash('settings', [sub('set', [num('daily_budget', 8)])]);
+    const cmd = await e.slash('imagine', [str('prompt', 'a red fox')], inThread);
+    await e.runUntil(() => (e.fake.originalFor(cmd.token)?.attachments.length ?? 0) === 4);
+    expect(e.original(cmd.token).channel_id).toBe(THREAD);
+    const [job] = await e.jobs();
+    expect(job!.origin).toMatchObject({ channelId: THREAD, policyChannelId: CHANNEL });
+    const team = e.app.team;
+    expect(team.ledger.get(job!.id)).toMatchObject({ channelId: CHANNEL });
+
+    // The parent's 8-credit budget is spent, from the parent and from another thread alike.
+    const parent = await e.slash('imagine', [str('prompt', 'a blue fox')]);
+    expect(e.original(parent.token).flags & EPHEMERAL).toBe(EPHEMERAL);
+    const other = await e.slash('imagine', [str('prompt', 'a green fox')], { channelId: '1300000000000000078', parentChannelId: CHANNEL });
+    expect(e.original(other.token).flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(e.creates()).toHaveLength(1);
+
+    // /usage in the thread reports the parent channel.
+    const usage = await e.slash('usage', [], inThread);
+    expect(e.original(usage.token).content).toContain(`<#${CHANNEL}>`);
   });
 });

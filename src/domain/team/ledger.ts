@@ -10,7 +10,7 @@
  * process owns the store, which is how the bot runs.
  */
 import type { Speed } from '../../kie/schemas.js';
-import { isTerminal, type Job, type JobKind, type JobState } from '../job.js';
+import { isTerminal, policyChannelOf, type Job, type JobKind, type JobState } from '../job.js';
 import type { Collection } from '../../store/store.js';
 
 export interface LedgerEntry {
@@ -51,7 +51,8 @@ export function entryFromJob(job: Job, now: number): LedgerEntry {
   return {
     jobId: job.id,
     guildId: job.origin.guildId,
-    channelId: job.origin.channelId,
+    // Threads and forum posts count in their parent channel.
+    channelId: policyChannelOf(job.origin),
     userId: job.origin.userId,
     kind: job.kind,
     speed: job.speed,

@@ -14,7 +14,7 @@
  * evaluateAdmission, checkPrompt, checkButtonPermission), tested without a
  * store.
  */
-import type { Job, JobKind } from '../job.js';
+import { policyChannelOf, type Job, type JobKind } from '../job.js';
 import type { Admission, AdmissionDecision, Clock } from '../ports.js';
 import { KeyedMutex } from '../mutex.js';
 import type { ChannelSettings, EffectiveSettings } from './settings.js';
@@ -253,7 +253,7 @@ export function evaluateAdmission(
   usage: ChannelUsage,
 ): AdmissionDecision {
   const reject = (reason: string): AdmissionDecision => ({ verdict: 'reject', reason });
-  const where = channelMention(job.origin.channelId);
+  const where = channelMention(policyChannelOf(job.origin));
   if (!s.enabled) {
     return reject(`Teamjourney is turned off in ${where}. Someone who can manage the channel can turn it on with \`/settings set enabled:True\`.`);
   }
@@ -331,7 +331,7 @@ export class TeamPolicy implements Admission {
    * queued) in the same locked step, reserving its credits and slot.
    */
   async admit(job: Job): Promise<AdmissionDecision> {
-    const channelId = job.origin.channelId;
+    const channelId = policyChannelOf(job.origin);
     let drained: Drained = { start: [], shrank: false };
     const decision = await this.locks.run(channelId, async () => {
       const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
@@ -363,7 +363,7 @@ export class TeamPolicy implements Admission {
 
   /** Bring the ledger line up to date with the job; a job that left the queue leaves the stored line. */
   async record(job: Job): Promise<void> {
-    const channelId = job.origin.channelId;
+    const channelId = policyChannelOf(job.origin);
     const shrank = await this.locks.run(channelId, () => this.recordLocked(job));
     await this.announce(channelId, shrank);
   }
@@ -375,7 +375,7 @@ export class TeamPolicy implements Admission {
    * moves them from 'queued' to 'pending' and submits them.
    */
   async release(job: Job): Promise<Job[]> {
-    const channelId = job.origin.channelId;
+    const channelId = policyChannelOf(job.origin);
     const drained = await this.locks.run(channelId, async () => {
       const left = await this.recordLocked(job);
       const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
@@ -449,7 +449,7 @@ export class TeamPolicy implements Admission {
 
   /** 1-based place of a job in its channel's queue, or null if it isn't waiting. */
   async position(job: Pick<Job, 'id' | 'origin'>): Promise<number | null> {
-    return this.locks.run(job.origin.channelId, () => this.deps.queue.position(job.origin.channelId, job.id));
+    return this.locks.run(policyChannelOf(job.origin), () => this.deps.queue.position(policyChannelOf(job.origin), job.id));
   }
 
   /** Returns whether the job left the queue. */
@@ -459,7 +459,7 @@ export class TeamPolicy implements Admission {
       await this.deps.queue.update(job);
       return false;
     }
-    return (await this.deps.queue.remove(job.origin.channelId, [job.id])) > 0;
+    return (await this.deps.queue.remove(policyChannelOf(job.origin), [job.id])) > 0;
   }
 
   /**
