@@ -48,6 +48,12 @@ export interface AppDeps {
   balanceCheckMs?: number;
   /** The public URL of the KIE callback receiver, sent with every create; unset = polling only. */
   callBackUrl?: string;
+  /**
+   * Result URL origins that may be http or on loopback: only the configured
+   * simulator or a KIE base URL on loopback. Everything else is https to a
+   * public address (src/media/download.ts).
+   */
+  trustedMediaOrigins?: readonly string[];
   /** The servers the bot serves (see src/discord/guilds.ts); null or unset = any. */
   allowedGuildIds?: readonly string[] | null;
 }
@@ -98,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     clock,
     logger: logger.child({ module: 'presenter' }),
     queuePosition: (job) => team.queue.position(policyChannelOf(job.origin), job.id),
+    ...(deps.trustedMediaOrigins ? { trustedMediaOrigins: deps.trustedMediaOrigins } : {}),
     ...deps.presenter,
   });
   const tracker = new Tracker({

@@ -33,6 +33,14 @@ function loadConfig(): Config {
   }
 }
 
+/** The origins of configured URLs on loopback (the simulator, a local KIE stand-in): their result files may be fetched over http. */
+function loopbackOrigins(urls: readonly string[]): string[] {
+  return urls
+    .map((u) => new URL(u))
+    .filter((u) => ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))
+    .map((u) => u.origin);
+}
+
 /** Like KIE, the simulator forgets tasks after about 15 days. */
 const SIMULATOR_RETENTION_MS = 15 * 24 * 60 * 60 * 1000;
 
@@ -126,6 +134,7 @@ async function main(): Promise<void> {
     balanceCheckMs: BALANCE_CHECK_MS,
     ...(endpoint.callBackUrl ? { callBackUrl: endpoint.callBackUrl } : {}),
     allowedGuildIds: allowedGuildIds(config),
+    trustedMediaOrigins: loopbackOrigins([endpoint.baseUrl]),
   });
   const running = app;
 

@@ -136,6 +136,8 @@ export interface E2EOptions {
   ackBudgetMs?: number;
   /** The servers the bot serves (ALLOWED_GUILD_IDS); default: the test guild only. */
   allowedGuildIds?: readonly string[] | null;
+  /** Result URL origins trusted over http/loopback; default: the KIE simulator's. */
+  trustedMediaOrigins?: readonly string[];
 }
 
 export interface E2E {
@@ -331,6 +333,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       clock,
       ackBudgetMs: options.ackBudgetMs ?? 2_000,
       allowedGuildIds: options.allowedGuildIds === undefined ? [GUILD_ID] : options.allowedGuildIds,
+      // As src/main.ts configures it: the simulator is the configured KIE base URL.
+      trustedMediaOrigins: options.trustedMediaOrigins ?? [new URL(sim.url).origin],
       ...(callbacks ? { callBackUrl: callbacks.url } : {}),
     });
     notify = (taskId) => app.taskMayBeDone(taskId);

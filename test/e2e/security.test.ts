@@ -287,3 +287,17 @@ describe('threads and forum posts follow their parent channel', () => {
     expect(e.original(usage.token).content).toContain(`<#${CHANNEL}>`);
   });
 });
+
+describe('result URLs from the provider', () => {
+  it('are linked, not fetched, when they are plain http to an origin nobody configured (reason logged)', async () => {
+    const e = await start({ trustedMediaOrigins: [] });
+    const cmd = await e.slash('imagine', [str('prompt', 'a red fox')]);
+    await e.runUntil(() => e.fake.originalFor(cmd.token)?.content.includes('Image #4') ?? false);
+    const message = e.original(cmd.token);
+    expect(message.attachments).toEqual([]);
+    expect(message.content).toContain('Image #1: http://127.0.0.1');
+    // The simulator served no file: nothing was fetched.
+    expect(e.sim.requests.filter((r) => r.endpoint === 'file')).toEqual([]);
+    expect(e.logs.some((l) => /not fetched/.test(l.msg) && /https only/.test(String(l.reason)))).toBe(true);
+  });
+});
