@@ -71,6 +71,8 @@ export const DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 60_000;
 export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
 export const DEFAULT_MAX_DOWNLOADS_IN_FLIGHT = 8;
+/** Discord's limit of attachments on one message. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
 
 /** At most `max` tasks at once; the rest wait in order. */
 class Semaphore {
@@ -227,7 +229,12 @@ export class DiscordPresenter implements JobPresenter {
 
   private async deliverResults(job: Job, ctx: RenderContext): Promise<Partial<Pick<Job, 'origin' | 'results' | 'delivered'>>> {
     const limit = job.origin.attachmentSizeLimit ?? this.maxAttachmentBytes;
-    const fetched = await mapLimited(job.results, this.downloadConcurrency, (result) => this.fetchResult(job, result, limit));
+    // Discord takes at most 10 attachments per message: files past the 10th are linked, never fetched.
+    const fetched = await mapLimited(job.results, this.downloadConcurrency, (result, position) =>
+      position < MAX_ATTACHMENTS_PER_MESSAGE
+        ? this.fetchResult(job, result, limit)
+        : Promise.resolve<Fetched>({ linkedBecause: `Discord allows ${MAX_ATTACHMENTS_PER_MESSAGE} files per message` }),
+    );
 
     const uploads: { position: number; raw: RawFile }[] = [];
     const results: JobResult[] = job.results.map((result, position) => {
