@@ -27,6 +27,17 @@ import type { Store } from './store/store.js';
 /** How long after its create a job whose outcome is unknown may still be matched to a task KIE reports. */
 export const UNKNOWN_REVEAL_WINDOW_MS = 2 * 86_400_000;
 
+/** How long stop() waits for commands and KIE creates already under way. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 15_000;
+
+/** Wait for `work` to settle, but no longer than `ms` (real time). */
+async function settleWithin(work: Promise<unknown>[], ms: number): Promise<void> {
+  if (work.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(work), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 export interface AppDeps {
   client: Client;
   store: Store;
@@ -54,6 +65,8 @@ export interface AppDeps {
    * public address (src/media/download.ts).
    */
   trustedMediaOrigins?: readonly string[];
+  /** How long stop() waits for commands and KIE creates already under way (default 15 s). */
+  shutdownGraceMs?: number;
   /** The servers the bot serves (see src/discord/guilds.ts); null or unset = any. */
   allowedGuildIds?: readonly string[] | null;
 }
@@ -141,7 +154,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
   const guilds = new GuildGate(deps.allowedGuildIds ?? null);
   const router = new InteractionRouter(commands, handleComponent, ctx, guilds);
-  const onInteraction = (interaction: Interaction): void => void router.handle(interaction);
+  // Handlers in flight: shutdown waits (bounded) for them, so a create already sent is recorded, not cut.
+  const inFlight = new Set<Promise<void>>();
+  const onInteraction = (interaction: Interaction): void => {
+    const p = router.handle(interaction).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
   const guildLogger = logger.child({ module: 'guilds' });
   const onGuildCreate = (guild: Guild): void => void guilds.leaveIfNotAllowed(guild, guildLogger);
   const onReady = (ready: Client<true>): void => {
@@ -185,7 +203,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       }
     },
     async stop() {
+      // First take no new commands, then let those already running (and their KIE creates) finish, within a bound.
       client.off(Events.InteractionCreate, onInteraction);
+      await settleWithin([...inFlight, jobs!.sendsInFlight()], deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
       client.off(Events.GuildCreate, onGuildCreate);
       client.off(Events.ClientReady, onReady);
       stopBalance?.();

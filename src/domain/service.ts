@@ -133,6 +133,8 @@ export class JobService {
   private readonly random: () => number;
   private readonly callBackUrl: string | undefined;
   private readonly unsubscribe: () => void;
+  /** KIE creates under way (sent, answer not yet recorded), for a graceful shutdown. */
+  private readonly sending = new Set<Promise<unknown>>();
 
   constructor(deps: JobServiceDeps) {
     this.repo = deps.repo;
@@ -282,8 +284,20 @@ export class JobService {
     }
   }
 
+  /** Resolves when every KIE create under way now has been answered and recorded. */
+  sendsInFlight(): Promise<void> {
+    return Promise.allSettled([...this.sending]).then(() => undefined);
+  }
+
   /** A persisted 'pending' job goes to KIE; see the module comment for the order. */
-  private async send(pending: Job): Promise<SubmitResult> {
+  private send(pending: Job): Promise<SubmitResult> {
+    const p = this.sendNow(pending);
+    this.sending.add(p);
+    void p.finally(() => this.sending.delete(p)).catch(() => {});
+    return p;
+  }
+
+  private async sendNow(pending: Job): Promise<SubmitResult> {
     let taskId: string;
     try {
       ({ taskId } = await createTask(this.kie, pending.request, this.callBackUrl));

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ApplicationCommandOptionType, Events, Partials, PermissionFlagsBits } from 'discord.js';
+import { rawSlashCommand, snowflake } from '../support/discordClient.js';
 import { bool, CHANNEL, EPHEMERAL, GUILD, int, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
 
 /** A subcommand option, e.g. /settings set. */
@@ -13,6 +14,9 @@ const sub = (name: string, options: Option[] = []): Option =>
   ({ type: ApplicationCommandOptionType.Subcommand, name, options }) as unknown as Option;
 
 const start = useE2E();
+
+/** A raw /command, not yet injected. */
+const rawSlashCommandFor = (name: string, options: Option[]) => rawSlashCommand({ id: snowflake(Date.now()), name, options });
 
 /** The interaction was refused with one private reply containing `text`, and nothing reached KIE. */
 async function expectRefusedPrivately(e: E2E, cmd: Injected, text: string): Promise<void> {
@@ -299,5 +303,26 @@ describe('result URLs from the provider', () => {
     // The simulator served no file: nothing was fetched.
     expect(e.sim.requests.filter((r) => r.endpoint === 'file')).toEqual([]);
     expect(e.logs.some((l) => /not fetched/.test(l.msg) && /https only/.test(String(l.reason)))).toBe(true);
+  });
+});
+
+describe('shutdown (SIGTERM)', () => {
+  it('stops taking commands first, then waits for a KIE create already sent before returning', async () => {
+    const e = await start();
+    e.sim.inject({ kind: 'slow', delayMs: 400, endpoint: 'generate' });
+    const cmd = e.inject(rawSlashCommandFor('imagine', [str('prompt', 'a red fox')]));
+    await e.fake.waitFor((f) => f.requests.some((r) => r.route === 'interactionCallback'));
+    await new Promise((r) => setTimeout(r, 50)); // the create is on the wire
+    let handled = false;
+    void cmd.handled.then(() => (handled = true));
+
+    await e.app.stop();
+    // stop() returned only once the create was answered and recorded.
+    expect(handled).toBe(true);
+    const [job] = await e.jobs();
+    expect(job).toMatchObject({ state: 'running' });
+    expect(job!.taskId).toBeTruthy();
+    // And no new command is taken any more.
+    expect(() => e.inject(rawSlashCommandFor('imagine', [str('prompt', 'another fox')]))).toThrow(/did not handle/);
   });
 });
