@@ -13,7 +13,7 @@ import { ANIMATE_OPTION_NAMES, buildVideoRequest, checkAttachment, PromptError }
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { Ack } from '../src/discord/ack.js';
-import { submitFromInteraction } from '../src/discord/submit.js';
+import { policyChannelIdOf, submitFromInteraction } from '../src/discord/submit.js';
 
 export const data = {
   name: 'animate',
@@ -58,7 +58,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
       throw error;
     }
   }
-  const view = await ctx.team.channel(interaction.guildId, interaction.channelId);
+  const view = await ctx.team.channel(interaction.guildId, policyChannelIdOf(interaction));
   const hd = o.getBoolean('hd') ?? view.videoHd;
   const prompt = o.getString('prompt') ?? undefined;
   const built = buildVideoRequest({

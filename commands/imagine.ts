@@ -14,7 +14,7 @@ import { parseImagine, type ImagineOptions } from '../src/domain/prompt.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { Ack } from '../src/discord/ack.js';
-import { submitFromInteraction } from '../src/discord/submit.js';
+import { policyChannelIdOf, submitFromInteraction } from '../src/discord/submit.js';
 
 const IMAGE_MODES = [
   { name: 'image prompt (img2img)', value: 'image_prompt' },
@@ -120,7 +120,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   const ack = new Ack(interaction, ctx.acks, ctx.clock.now);
   ack.armDeadline();
   const { prompt, options } = readOptions(interaction);
-  const settings = await ctx.team.channel(interaction.guildId, interaction.channelId);
+  const settings = await ctx.team.channel(interaction.guildId, policyChannelIdOf(interaction));
   const parsed = parseImagine({
     prompt,
     options,

@@ -8,6 +8,8 @@
  * Visible to members with Manage Channels (default_member_permissions);
  * server-wide changes also need Manage Server. Replies are ephemeral.
  */
+import { policyChannelIdOf } from '../src/discord/submit.js';
+import { requirePermission } from '../src/discord/preconditions.js';
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
@@ -366,9 +368,9 @@ const reply = (interaction: ChatInputCommandInteraction, content: string) =>
 
 function scopeOf(interaction: ChatInputCommandInteraction): SettingsScope {
   const scope = (interaction.options.getString('scope') ?? 'channel') as SettingsScope;
-  if (scope === 'server' && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
-    throw new UserError('Changing the server-wide defaults needs the Manage Server permission.');
-  }
+  // Checked at run time: default_member_permissions can be overridden by server admins.
+  if (scope === 'server') requirePermission(interaction, 'ManageGuild', 'Changing the server-wide defaults');
+  else requirePermission(interaction, 'ManageChannels', "Changing this channel's settings");
   return scope;
 }
 
@@ -378,8 +380,8 @@ function guildOf(interaction: ChatInputCommandInteraction): string {
 }
 
 async function view(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
-  const resolved = await teamOf(ctx).settings.resolve(guildOf(interaction), interaction.channelId);
-  await reply(interaction, formatSettingsView(interaction.channelId, resolved));
+  const resolved = await teamOf(ctx).settings.resolve(guildOf(interaction), policyChannelIdOf(interaction));
+  await reply(interaction, formatSettingsView(policyChannelIdOf(interaction), resolved));
 }
 
 async function set(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
@@ -393,26 +395,26 @@ async function set(interaction: ChatInputCommandInteraction, ctx: AppContext): P
     throw new UserError(`${names} can only be set for the whole server: add \`scope:whole server\`.`);
   }
   const team = teamOf(ctx);
-  const id = scope === 'server' ? guildId : interaction.channelId;
+  const id = scope === 'server' ? guildId : policyChannelIdOf(interaction);
   try {
     await team.settings.set(scope, id, patch);
   } catch (error) {
     if (error instanceof InvalidSettingError) throw new UserError(`That value doesn't work: ${error.message}.`);
     throw error;
   }
-  if (patch.maxConcurrent !== undefined) await team.policy.refresh(scope === 'channel' ? interaction.channelId : undefined);
+  if (patch.maxConcurrent !== undefined) await team.policy.refresh(scope === 'channel' ? policyChannelIdOf(interaction) : undefined);
 
-  const where = scope === 'server' ? 'the server defaults' : `<#${interaction.channelId}>`;
+  const where = scope === 'server' ? 'the server defaults' : `<#${policyChannelIdOf(interaction)}>`;
   const lines = [`Updated ${where}:`, describeChanges(patch)];
   if (scope === 'server') {
-    const here = await team.settings.explicit('channel', interaction.channelId);
+    const here = await team.settings.explicit('channel', policyChannelIdOf(interaction));
     const shadowed = Object.keys(patch).filter((k) => k in here && !SERVER_ONLY_KEYS.includes(k as SettingKey));
     if (shadowed.length > 0) {
       const labels = shadowed.map((k) => uiOf(k as SettingKey).label.toLowerCase()).join(', ');
-      lines.push('', `Note: <#${interaction.channelId}> has its own ${labels}, which still wins here.`);
+      lines.push('', `Note: <#${policyChannelIdOf(interaction)}> has its own ${labels}, which still wins here.`);
     }
   }
-  const effective = await team.settings.resolve(guildId, interaction.channelId);
+  const effective = await team.settings.resolve(guildId, policyChannelIdOf(interaction));
   if (patch.speed !== undefined && effective.values.speed !== patch.speed && scope === 'channel') {
     lines.push('', `Note: ${patch.speed} isn't an allowed speed here, so the default is ${effective.values.speed}.`);
   }
@@ -424,7 +426,7 @@ async function reset(interaction: ChatInputCommandInteraction, ctx: AppContext):
   const scope = scopeOf(interaction);
   const which = interaction.options.getString('setting', true);
   const team = teamOf(ctx);
-  const id = scope === 'server' ? guildId : interaction.channelId;
+  const id = scope === 'server' ? guildId : policyChannelIdOf(interaction);
   if (which === 'all') {
     await team.settings.reset(scope, id, 'all');
   } else if ((SETTING_KEYS as string[]).includes(which)) {
@@ -432,10 +434,10 @@ async function reset(interaction: ChatInputCommandInteraction, ctx: AppContext):
   } else {
     throw new UserError(`There is no setting called ${which}.`);
   }
-  await team.policy.refresh(scope === 'channel' ? interaction.channelId : undefined);
-  const resolved = await team.settings.resolve(guildId, interaction.channelId);
+  await team.policy.refresh(scope === 'channel' ? policyChannelIdOf(interaction) : undefined);
+  const resolved = await team.settings.resolve(guildId, policyChannelIdOf(interaction));
   const what = which === 'all' ? 'Every setting' : uiOf(which as SettingKey).label;
-  const from = scope === 'server' ? 'the server defaults' : `<#${interaction.channelId}>`;
+  const from = scope === 'server' ? 'the server defaults' : `<#${policyChannelIdOf(interaction)}>`;
   const lines = [`${what} reset for ${from}.`];
   if (which !== 'all') {
     const key = which as SettingKey;

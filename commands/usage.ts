@@ -4,6 +4,7 @@
  * the ledger lines behind the report; that is for server managers only
  * (Manage Server), since it lists everyone's jobs. Replies are ephemeral.
  */
+import { policyChannelIdOf } from '../src/discord/submit.js';
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
@@ -92,7 +93,8 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     period,
     scope,
     guildId: interaction.guildId,
-    channelId: interaction.channelId,
+    // Threads and forum posts report (and count) under their parent channel.
+    channelId: policyChannelIdOf(interaction),
     userId: interaction.user.id,
     now: ctx.clock.now(),
   };

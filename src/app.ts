@@ -4,16 +4,17 @@
  * here; tests and the benchmark hand in their fakes' equivalents (a client
  * whose REST points at a fake Discord, a client for the local KIE server).
  */
-import { Events, type Client, type Interaction } from 'discord.js';
+import { Events, type Client, type Guild, type Interaction } from 'discord.js';
 import type { Logger } from 'pino';
 import { commands } from '../commands/index.js';
 import { AckPacer, DEFAULT_ACK_BUDGET_MS } from './discord/ack.js';
 import type { AppContext } from './discord/context.js';
 import { handleComponent } from './discord/components.js';
+import { GuildGate } from './discord/guilds.js';
 import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter.js';
 import { createChannelMessage } from './discord/rest.js';
 import { InteractionRouter } from './discord/router.js';
-import type { Job } from './domain/job.js';
+import { policyChannelOf, type Job } from './domain/job.js';
 import { JobRepository } from './domain/jobs.js';
 import { systemClock, type Clock, type KieApi } from './domain/ports.js';
 import { DEFAULT_PRICES, type PriceTable } from './domain/pricing.js';
@@ -22,6 +23,20 @@ import { JobService } from './domain/service.js';
 import { Team } from './domain/team/team.js';
 import { Tracker, type TrackerObserver } from './domain/tracker.js';
 import type { Store } from './store/store.js';
+
+/** How long after its create a job whose outcome is unknown may still be matched to a task KIE reports. */
+export const UNKNOWN_REVEAL_WINDOW_MS = 2 * 86_400_000;
+
+/** How long stop() waits for commands and KIE creates already under way. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 15_000;
+
+/** Wait for `work` to settle, but no longer than `ms` (real time). */
+async function settleWithin(work: Promise<unknown>[], ms: number): Promise<void> {
+  if (work.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(work), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 export interface AppDeps {
   client: Client;
@@ -44,6 +59,16 @@ export interface AppDeps {
   balanceCheckMs?: number;
   /** The public URL of the KIE callback receiver, sent with every create; unset = polling only. */
   callBackUrl?: string;
+  /**
+   * Result URL origins that may be http or on loopback: only the configured
+   * simulator or a KIE base URL on loopback. Everything else is https to a
+   * public address (src/media/download.ts).
+   */
+  trustedMediaOrigins?: readonly string[];
+  /** How long stop() waits for commands and KIE creates already under way (default 15 s). */
+  shutdownGraceMs?: number;
+  /** The servers the bot serves (see src/discord/guilds.ts); null or unset = any. */
+  allowedGuildIds?: readonly string[] | null;
 }
 
 export interface App {
@@ -91,7 +116,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     rest: client.rest,
     clock,
     logger: logger.child({ module: 'presenter' }),
-    queuePosition: (job) => team.queue.position(job.origin.channelId, job.id),
+    queuePosition: (job) => team.queue.position(policyChannelOf(job.origin), job.id),
+    ...(deps.trustedMediaOrigins ? { trustedMediaOrigins: deps.trustedMediaOrigins } : {}),
     ...deps.presenter,
   });
   const tracker = new Tracker({
@@ -126,8 +152,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     limits: { maxInputImageBytes: deps.maxInputImageBytes ?? 25 * 1024 * 1024 },
     acks: new AckPacer(deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS),
   };
-  const router = new InteractionRouter(commands, handleComponent, ctx);
-  const onInteraction = (interaction: Interaction): void => void router.handle(interaction);
+  const guilds = new GuildGate(deps.allowedGuildIds ?? null);
+  const router = new InteractionRouter(commands, handleComponent, ctx, guilds);
+  // Handlers in flight: shutdown waits (bounded) for them, so a create already sent is recorded, not cut.
+  const inFlight = new Set<Promise<void>>();
+  const onInteraction = (interaction: Interaction): void => {
+    const p = router.handle(interaction).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  const guildLogger = logger.child({ module: 'guilds' });
+  const onGuildCreate = (guild: Guild): void => void guilds.leaveIfNotAllowed(guild, guildLogger);
+  const onReady = (ready: Client<true>): void => {
+    for (const guild of ready.guilds.cache.values()) void guilds.leaveIfNotAllowed(guild, guildLogger);
+  };
   let stopBalance: (() => void) | null = null;
 
   return {
@@ -135,7 +172,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     taskMayBeDone(taskId) {
       void repo
         .findByTaskId(taskId)
-        .then((job) => job && tracker.pollSoon(job.id))
+        .then(async (job) => {
+          if (job) return tracker.pollSoon(job.id);
+          // No job has this task: it may belong to one whose create answer was lost.
+          const since = clock.now() - UNKNOWN_REVEAL_WINDOW_MS;
+          const unknown = team.ledger.query({ since }).filter((e) => e.state === 'unknown').map((e) => e.jobId);
+          const revealed = unknown.length > 0 ? await jobs!.revealTask(taskId, unknown) : null;
+          if (revealed) tracker.pollSoon(revealed.id);
+        })
         .catch((err: unknown) => logger.warn({ err, taskId }, 'could not look up a called-back task'));
     },
     router,
@@ -144,6 +188,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     team,
     async start() {
       client.on(Events.InteractionCreate, onInteraction);
+      client.on(Events.GuildCreate, onGuildCreate);
+      client.once(Events.ClientReady, onReady);
+      if (!guilds.restricted) logger.warn('no ALLOWED_GUILD_IDS or DISCORD_GUILD_ID: any server the bot is added to can use it (turn "Public Bot" off)');
       // Ledger lines of jobs lost in a crash between admission and their first write would hold slots and credits forever.
       await team.policy.reconcile(async (id) => (await repo.get(id)) !== undefined);
       const resumed = await jobs.resume();
@@ -156,7 +203,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       }
     },
     async stop() {
+      // First take no new commands, then let those already running (and their KIE creates) finish, within a bound.
       client.off(Events.InteractionCreate, onInteraction);
+      await settleWithin([...inFlight, jobs!.sendsInFlight()], deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+      client.off(Events.GuildCreate, onGuildCreate);
+      client.off(Events.ClientReady, onReady);
       stopBalance?.();
       await tracker.stop();
     },

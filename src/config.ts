@@ -43,6 +43,7 @@ const HINTS: Record<string, string> = {
   HTTP_PORT: 'Use a port number (default 8080); 0 picks a free one.',
   HTTP_HOST: 'Use an interface address such as 0.0.0.0 (all; right in Docker) or 127.0.0.1 (this machine only).',
   CALLBACK_PORT: 'It is the old name of HTTP_PORT; use HTTP_PORT instead.',
+  ALLOWED_GUILD_IDS: 'Use a comma-separated list of server ids (right-click the server → Copy Server ID).',
 };
 
 const discordShape = {
@@ -97,6 +98,19 @@ export const ConfigSchema = z
     CALLBACK_PORT: optionalPort,
     /** The webhook HMAC key set in the KIE account; when set, unsigned callbacks are refused. */
     KIE_WEBHOOK_HMAC_KEY: optionalString,
+    /**
+     * The servers whose members may use the bot (comma-separated ids). Unset:
+     * DISCORD_GUILD_ID when that is set, else every server the bot is in.
+     */
+    ALLOWED_GUILD_IDS: optionalString.transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const ids = v.split(',').map((id) => id.trim()).filter((id) => id.length > 0);
+      if (ids.length === 0 || ids.some((id) => !SNOWFLAKE.test(id))) {
+        ctx.addIssue({ code: 'custom', message: 'must be numeric Discord ids separated by commas' });
+        return z.NEVER;
+      }
+      return ids;
+    }),
     /** JSON overrides of the credit price table. */
     PRICE_TABLE: optionalString.transform((v, ctx): PriceTable | undefined => {
       if (v === undefined) return undefined;
@@ -180,6 +194,14 @@ const schemaShape = (schema: z.ZodType): Record<string, unknown> => ('shape' in 
 export function httpListen(c: Config): { host: string; port: number; deprecatedCallbackPort: boolean } {
   const deprecatedCallbackPort = c.HTTP_PORT === undefined && c.CALLBACK_PORT !== undefined;
   return { host: c.HTTP_HOST, port: c.HTTP_PORT ?? c.CALLBACK_PORT ?? DEFAULT_HTTP_PORT, deprecatedCallbackPort };
+}
+
+/**
+ * The servers the bot serves: ALLOWED_GUILD_IDS, else DISCORD_GUILD_ID, else
+ * null (any server: the README tells owners to turn "Public Bot" off then).
+ */
+export function allowedGuildIds(c: Pick<Config, 'ALLOWED_GUILD_IDS' | 'DISCORD_GUILD_ID'>): readonly string[] | null {
+  return c.ALLOWED_GUILD_IDS ?? (c.DISCORD_GUILD_ID ? [c.DISCORD_GUILD_ID] : null);
 }
 
 /** True when the bot should run its own local KIE server instead of calling KIE. */

@@ -5,10 +5,10 @@
  * The only file that reads process.env.
  */
 import { existsSync } from 'node:fs';
-import { Client, Events, GatewayIntentBits, Status } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Partials, Status } from 'discord.js';
 import { randomBytes } from 'node:crypto';
 import { buildApp, type App } from './app.js';
-import { ConfigError, httpListen, isSimulator, parseConfig, type Config } from './config.js';
+import { allowedGuildIds, ConfigError, httpListen, isSimulator, parseConfig, type Config } from './config.js';
 import { deployCommands } from './discord/deploy.js';
 import { inviteUrl } from './discord/invite.js';
 import { DISCORD_DEFAULT_API, DiscordTokenRejectedError, DiscordUnreachableError, probeDiscord, withinGatewayTimeout } from './discord/preflight.js';
@@ -36,6 +36,14 @@ function loadConfig(): Config {
     }
     throw error;
   }
+}
+
+/** The origins of configured URLs on loopback (the simulator, a local KIE stand-in): their result files may be fetched over http. */
+function loopbackOrigins(urls: readonly string[]): string[] {
+  return urls
+    .map((u) => new URL(u))
+    .filter((u) => ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))
+    .map((u) => u.origin);
 }
 
 /** Like KIE, the simulator forgets tasks after about 15 days. */
@@ -187,6 +195,8 @@ async function main(): Promise<void> {
   });
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
+    // An interaction's channel is built from its payload even when not cached (a new forum post), so a thread's parent is always known.
+    partials: [Partials.Channel],
     ...(config.DISCORD_API_URL ? { rest: { api: config.DISCORD_API_URL } } : {}),
   });
   readiness.client = client;
@@ -201,6 +211,8 @@ async function main(): Promise<void> {
     ...(endpoint.simulator ? { schedule: { timeScale: config.SIMULATOR_TIME_SCALE } } : {}),
     balanceCheckMs: BALANCE_CHECK_MS,
     ...(endpoint.callBackUrl ? { callBackUrl: endpoint.callBackUrl } : {}),
+    allowedGuildIds: allowedGuildIds(config),
+    trustedMediaOrigins: loopbackOrigins([endpoint.baseUrl]),
   });
   const running = app;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, httpListen, isSimulator, parseConfig, parseDeployConfig, SIMULATOR_DATABASE_URL } from '../src/config.js';
+import { allowedGuildIds, ConfigError, httpListen, isSimulator, parseConfig, parseDeployConfig, SIMULATOR_DATABASE_URL } from '../src/config.js';
 
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nw.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB';
 const KEY = 'kie-secret-key-1234567890';
@@ -113,5 +113,19 @@ describe('parseConfig', () => {
     expect(parseConfig({ DISCORD_TOKEN: TOKEN, KIE_BASE_URL: 'simulator' }).DATABASE_URL).toBe(SIMULATOR_DATABASE_URL);
     expect(SIMULATOR_DATABASE_URL).not.toBe(parseConfig(base).DATABASE_URL);
     expect(parseConfig({ DISCORD_TOKEN: TOKEN, KIE_BASE_URL: 'simulator', DATABASE_URL: 'memory://' }).DATABASE_URL).toBe('memory://');
+  });
+});
+
+describe('ALLOWED_GUILD_IDS', () => {
+  const G1 = '123456789012345678';
+  const G2 = '223456789012345678';
+  it('is a comma-separated list of ids, defaulting to DISCORD_GUILD_ID, else any server', () => {
+    expect(allowedGuildIds(parseConfig({ ...base, ALLOWED_GUILD_IDS: `${G1}, ${G2}` }))).toEqual([G1, G2]);
+    expect(allowedGuildIds(parseConfig({ ...base, DISCORD_GUILD_ID: G1 }))).toEqual([G1]);
+    expect(allowedGuildIds(parseConfig({ ...base, DISCORD_GUILD_ID: G1, ALLOWED_GUILD_IDS: G2 }))).toEqual([G2]);
+    expect(allowedGuildIds(parseConfig(base))).toBeNull();
+  });
+  it('names a bad id in one line', () => {
+    expect(errorOf({ ...base, ALLOWED_GUILD_IDS: `${G1},my-server` }).message).toMatch(/^Configuration error: ALLOWED_GUILD_IDS must be numeric Discord ids/);
   });
 });

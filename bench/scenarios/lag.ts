@@ -196,7 +196,7 @@ export async function runLagScenario(opts: LagScenarioOptions): Promise<LagRun> 
     // The naive pollers are measured as written: no read budget of ours in their way.
     readsPerSecond: adaptive ? DEFAULT_READS_PER_SECOND / s : 1e6,
   });
-  const presenter = new DiscordPresenter({ rest: client.rest, clock: systemClock });
+  const presenter = new DiscordPresenter({ rest: client.rest, clock: systemClock, trustedMediaOrigins: [new URL(services.kieUrl).origin] });
 
   const delivered = new Map<string, Job>();
   let notify: () => void = () => {};

@@ -110,7 +110,7 @@ export async function runScaleChild(input: ScaleChildInput): Promise<ScaleChildR
   const logger = benchLogger();
   let polls = 0;
   let progressEdits = 0;
-  const presenter = new DiscordPresenter({ rest: client.rest, clock: systemClock });
+  const presenter = new DiscordPresenter({ rest: client.rest, clock: systemClock, trustedMediaOrigins: [new URL(endpoints.kieUrl).origin] });
   const counting = {
     progress: async (...args: Parameters<DiscordPresenter['progress']>) => {
       progressEdits++;

@@ -15,13 +15,32 @@
  *   a refusal that comes later replaces the public placeholder with a
  *   private message.
  */
-import type { RepliableInteraction } from 'discord.js';
+import { DiscordAPIError, RESTJSONErrorCodes, type RepliableInteraction } from 'discord.js';
+import { InteractionTakenError } from '../domain/errors.js';
 import { replyError } from './router.js';
 
 /** Defer by this age (ms since the interaction was created) at the latest. */
 export const ACK_DEADLINE_MS = 2_200;
 /** How long a lone command may check after receiving an interaction before it must show it is working. */
 export const DEFAULT_ACK_BUDGET_MS = 25;
+
+/** Discord's "Interaction has already been acknowledged": someone else answered it first. */
+export function isAlreadyAcknowledged(error: unknown): boolean {
+  return (
+    error instanceof InteractionTakenError ||
+    (error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged)
+  );
+}
+
+/** Run an acknowledgement; a 40060 becomes InteractionTakenError, which stops the job before any provider call. */
+export async function acknowledging<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    if (isAlreadyAcknowledged(error)) throw new InteractionTakenError();
+    throw error;
+  }
+}
 
 export type AckState = 'none' | 'deferred-public' | 'replied';
 

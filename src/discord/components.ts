@@ -20,7 +20,7 @@ import type { AppContext, ChannelView } from './context.js';
 import { EXTEND_PROMPT_INPUT_ID, pressedKey, type ComponentAction } from './customId.js';
 import { messageLink, renderExtendModal, renderPressedGrid } from './render.js';
 import { replyError } from './router.js';
-import { submitDraft } from './submit.js';
+import { policyChannelIdOf, submitDraft } from './submit.js';
 
 /** KIE deletes results after ~14 days (NOTES.md); past that a follow-up cannot work. */
 export const KIE_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
@@ -57,7 +57,7 @@ export async function handleComponent(interaction: RepliableInteraction, action:
 async function checkedParent(interaction: RepliableInteraction, ctx: AppContext, jobId: string): Promise<{ parent: Job; view: ChannelView }> {
   const parent = await ctx.repo.get(jobId);
   if (!parent) throw new UserError('The bot no longer knows that result, so its buttons cannot be used.');
-  const view = await ctx.team.channel(interaction.guildId, interaction.channelId!);
+  const view = await ctx.team.channel(interaction.guildId, policyChannelIdOf(interaction));
   if (!view.enabled) throw new UserError('Teamjourney is turned off in this channel.');
   const allowed = checkButtonPermission(view, parent, interaction.user.id);
   if (!allowed.ok) throw new UserError(allowed.reason);

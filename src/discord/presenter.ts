@@ -21,7 +21,7 @@ import type { APIMessage } from 'discord-api-types/v10';
 import type { Logger } from 'pino';
 import type { Job, JobOrigin, JobResult } from '../domain/job.js';
 import type { Clock, JobPresenter } from '../domain/ports.js';
-import { DownloadError, TooLargeError, downloadResult, formatBytes, type Download, type Downloaded } from '../media/download.js';
+import { DownloadError, TooLargeError, UnsafeUrlError, downloadResult, formatBytes, type Download, type Downloaded } from '../media/download.js';
 import * as defaultRenderers from './render.js';
 import type { MessagePayload, RenderContext, UploadedFile } from './render.js';
 import {
@@ -56,8 +56,12 @@ export interface DiscordPresenterDeps {
   maxAttachmentBytes?: number;
   /** Per-file download deadline. Default 60 s. */
   downloadTimeoutMs?: number;
-  /** Files downloaded at once. Default 4. */
+  /** Files downloaded at once for one job. Default 4. */
   downloadConcurrency?: number;
+  /** Files downloaded at once across all jobs (a global cap). Default 8. */
+  maxDownloadsInFlight?: number;
+  /** Result URL origins trusted over http / on loopback (the configured simulator or KIE base URL). */
+  trustedMediaOrigins?: readonly string[];
   /** A queued job's place in its channel's queue (1 = next), for "Queued · position 3". */
   queuePosition?: (job: Job) => Promise<number | null>;
 }
@@ -66,6 +70,26 @@ export const DEFAULT_TOKEN_MAX_AGE_MS = 14 * 60 * 1000;
 export const DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 60_000;
 export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
+export const DEFAULT_MAX_DOWNLOADS_IN_FLIGHT = 8;
+/** Discord's limit of attachments on one message. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
+
+/** At most `max` tasks at once; the rest wait in order. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly max: number) {}
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
 
 /** Where an edit landed: the message Discord returned, and the origin that now points at it. */
 interface Sent {
@@ -139,6 +163,8 @@ export class DiscordPresenter implements JobPresenter {
   private readonly maxAttachmentBytes: number;
   private readonly downloadTimeoutMs: number;
   private readonly downloadConcurrency: number;
+  private readonly downloadSlots: Semaphore;
+  private readonly trustedMediaOrigins: readonly string[];
   private readonly queuePosition: DiscordPresenterDeps['queuePosition'];
 
   constructor(deps: DiscordPresenterDeps) {
@@ -151,6 +177,8 @@ export class DiscordPresenter implements JobPresenter {
     this.maxAttachmentBytes = deps.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES;
     this.downloadTimeoutMs = deps.downloadTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
     this.downloadConcurrency = deps.downloadConcurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY;
+    this.downloadSlots = new Semaphore(deps.maxDownloadsInFlight ?? DEFAULT_MAX_DOWNLOADS_IN_FLIGHT);
+    this.trustedMediaOrigins = deps.trustedMediaOrigins ?? [];
     this.queuePosition = deps.queuePosition;
   }
 
@@ -185,7 +213,8 @@ export class DiscordPresenter implements JobPresenter {
     switch (job.state) {
       case 'succeeded':
         return this.deliverResults(job, ctx);
-      case 'failed': {
+      case 'failed':
+      case 'unknown': {
         const { origin } = await this.sendFinal(job, this.render.renderFailure(job, ctx), []);
         return { origin, delivered: true };
       }
@@ -200,7 +229,12 @@ export class DiscordPresenter implements JobPresenter {
 
   private async deliverResults(job: Job, ctx: RenderContext): Promise<Partial<Pick<Job, 'origin' | 'results' | 'delivered'>>> {
     const limit = job.origin.attachmentSizeLimit ?? this.maxAttachmentBytes;
-    const fetched = await mapLimited(job.results, this.downloadConcurrency, (result) => this.fetchResult(job, result, limit));
+    // Discord takes at most 10 attachments per message: files past the 10th are linked, never fetched.
+    const fetched = await mapLimited(job.results, this.downloadConcurrency, (result, position) =>
+      position < MAX_ATTACHMENTS_PER_MESSAGE
+        ? this.fetchResult(job, result, limit)
+        : Promise.resolve<Fetched>({ linkedBecause: `Discord allows ${MAX_ATTACHMENTS_PER_MESSAGE} files per message` }),
+    );
 
     const uploads: { position: number; raw: RawFile }[] = [];
     const results: JobResult[] = job.results.map((result, position) => {
@@ -249,10 +283,12 @@ export class DiscordPresenter implements JobPresenter {
   /** Download one result; size and network problems become a link reason, bugs still throw. */
   private async fetchResult(job: Job, result: JobResult, maxBytes: number): Promise<Fetched> {
     try {
-      return { file: await this.download(result.url, { maxBytes, timeoutMs: this.downloadTimeoutMs }) };
+      const opts = { maxBytes, timeoutMs: this.downloadTimeoutMs, trustedOrigins: this.trustedMediaOrigins };
+      return { file: await this.downloadSlots.run(() => this.download(result.url, opts)) };
     } catch (error) {
       if (!(error instanceof DownloadError)) throw error;
-      this.logger?.debug({ jobId: job.id, url: error.url, reason: error.message }, 'result linked instead of attached');
+      if (error instanceof UnsafeUrlError) this.logger?.warn({ jobId: job.id, url: error.url, reason: error.message }, 'result URL not fetched; linked instead');
+      else this.logger?.debug({ jobId: job.id, url: error.url, reason: error.message }, 'result linked instead of attached');
       return { linkedBecause: linkReason(error) };
     }
   }

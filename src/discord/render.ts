@@ -167,6 +167,8 @@ export function statusLabel(job: Job, ctx: RenderContext): string {
       return 'Done';
     case 'failed':
       return 'Failed';
+    case 'unknown':
+      return 'Outcome unknown';
     case 'cancelled':
       return 'Cancelled';
   }
@@ -239,8 +241,22 @@ export function renderResult(job: Job, files: readonly UploadedFile[], _ctx?: Re
   };
 }
 
-/** A failed job: what failed and why (KIE's reason), and 🔄 Retry. */
+/**
+ * A failed job: what failed and why (KIE's reason), and 🔄 Retry. A job whose
+ * outcome is unknown (KIE may have it) says so and offers no Retry: pressing
+ * it could pay twice for one image.
+ */
 export function renderFailure(job: Job, _ctx?: RenderContext): MessagePayload {
+  if (job.state === 'unknown') {
+    return {
+      content: headline(job, 'outcome unknown', [
+        `⚠️ ${failedWhat(job)} was sent to KIE but its answer was lost, so KIE may have made (and charged for) it. ` +
+          "It counts against this channel's budget and limits; if KIE reports the task later, the result appears here.",
+      ]),
+      components: [],
+      allowed_mentions: pingRequester(job),
+    };
+  }
   const reason = job.error ? truncate(escapeMarkdown(oneLine(job.error.message)), MAX_REASON_LENGTH) : 'unknown error';
   return {
     content: headline(job, 'failed', [`❌ ${failedWhat(job)} failed: ${reason}`]),

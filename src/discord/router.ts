@@ -6,9 +6,11 @@
  */
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
 import { UserError } from '../domain/errors.js';
+import { isAlreadyAcknowledged } from './ack.js';
 import type { SlashCommand } from './command.js';
 import type { AppContext } from './context.js';
 import { decodeCustomId, type ComponentAction } from './customId.js';
+import { GuildGate, NOT_SET_UP_MESSAGE } from './guilds.js';
 
 /** Handles a decoded button or modal submit. Owns its own acknowledgement (a modal must come first). */
 export type ComponentHandler = (interaction: RepliableInteraction, action: ComponentAction, ctx: AppContext) => Promise<void>;
@@ -23,12 +25,19 @@ export class InteractionRouter {
     commands: readonly SlashCommand[],
     private readonly onComponent: ComponentHandler,
     private readonly ctx: AppContext,
+    private readonly guilds: GuildGate = new GuildGate(null),
   ) {
     this.commands = new Map(commands.map((c) => [c.data.name, c]));
   }
 
   async handle(interaction: Interaction): Promise<void> {
     try {
+      if (!this.guilds.allows(interaction.guildId)) {
+        // Another server's members must not spend the team's credits or read its balance.
+        if (interaction.isAutocomplete()) await interaction.respond([]);
+        else if (interaction.isRepliable()) await replyError(interaction, NOT_SET_UP_MESSAGE);
+        return;
+      }
       if (interaction.isChatInputCommand()) {
         const command = this.commands.get(interaction.commandName);
         if (!command) return void (await replyError(interaction, 'This command is not available any more.'));
@@ -43,6 +52,11 @@ export class InteractionRouter {
         await this.onComponent(interaction, action, this.ctx);
       }
     } catch (error) {
+      if (isAlreadyAcknowledged(error)) {
+        // Another process answered first and owns the interaction: no reply, no provider call from here.
+        this.ctx.logger.warn({ interactionId: interaction.id }, 'interaction already acknowledged elsewhere; leaving it to that process');
+        return;
+      }
       if (!interaction.isRepliable()) return;
       if (error instanceof UserError) {
         await replyError(interaction, error.message).catch((e: unknown) => this.logFailure(interaction, e));

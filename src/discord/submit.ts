@@ -4,20 +4,32 @@
  * then the job service — acknowledging publicly only once team policy has
  * admitted the job, so a refusal stays ephemeral.
  */
-import type { RepliableInteraction } from 'discord.js';
+import type { BaseInteraction, RepliableInteraction } from 'discord.js';
 import type { VideoBatchSize } from '../kie/schemas.js';
 import type { JobDraft } from '../domain/actions.js';
 import type { JobOrigin } from '../domain/job.js';
 import { estimateCredits } from '../domain/pricing.js';
 import type { SubmitResult } from '../domain/service.js';
-import type { Ack } from './ack.js';
+import { acknowledging, type Ack } from './ack.js';
 import type { AppContext } from './context.js';
+
+/**
+ * The channel whose team policy applies to an interaction: a thread's (or
+ * forum post's) parent, so a thread of a disabled or budgeted channel gets
+ * that channel's rules, not the built-in defaults; else the channel itself.
+ */
+export function policyChannelIdOf(interaction: BaseInteraction): string {
+  const channel = interaction.channel;
+  if (channel?.isThread() && channel.parentId) return channel.parentId;
+  return interaction.channelId!;
+}
 
 /** Who and where, from the interaction. The token is kept to edit the reply for its 15 minutes. */
 export function originOf(interaction: RepliableInteraction, messageId: string | null, replyTo: string | null = null): JobOrigin {
   return {
     guildId: interaction.guildId,
     channelId: interaction.channelId!,
+    policyChannelId: policyChannelIdOf(interaction),
     userId: interaction.user.id,
     applicationId: interaction.applicationId,
     interactionToken: interaction.token,
@@ -54,7 +66,7 @@ export async function submitDraft(
     },
     {
       onAdmitted: async () => {
-        const { messageId, replyTo } = await acknowledge();
+        const { messageId, replyTo } = await acknowledging(acknowledge);
         return { messageId, replyToMessageId: replyTo ?? null };
       },
     },

@@ -9,3 +9,16 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/**
+ * Discord refused our acknowledgement because the interaction was already
+ * acknowledged (40060): another process (a rolling deploy, a second
+ * `npm start`) owns it. Nothing may be sent to a provider for it, and the
+ * user must not get a second answer.
+ */
+export class InteractionTakenError extends Error {
+  constructor() {
+    super('the interaction was already acknowledged by another process');
+    this.name = 'InteractionTakenError';
+  }
+}

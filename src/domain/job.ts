@@ -15,20 +15,27 @@ export type JobKind = (typeof JOB_KINDS)[number];
  * succeeded   KIE finished with results; `delivered` says whether Discord shows them
  * failed      KIE or we gave up; `error` says why
  * cancelled   removed from the queue by its author
+ * unknown     the create was sent but its answer was lost (timeout, reset,
+ *             5xx): KIE may have made (and charged for) the task, so it
+ *             counts like a run job, is final for the user (no free Retry),
+ *             and moves to running only if a later record-info or callback
+ *             reveals its task
  */
-export const JOB_STATES = ['queued', 'pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const JOB_STATES = ['queued', 'pending', 'running', 'succeeded', 'failed', 'cancelled', 'unknown'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 const TRANSITIONS: Record<JobState, readonly JobState[]> = {
   queued: ['pending', 'cancelled', 'failed'],
-  pending: ['running', 'failed'],
+  pending: ['running', 'failed', 'unknown'],
   running: ['succeeded', 'failed'],
   succeeded: [],
   failed: [],
   cancelled: [],
+  unknown: ['running'],
 };
 
-export const isTerminal = (s: JobState): boolean => TRANSITIONS[s].length === 0;
+/** Final as far as anyone waits for it: shown to the user, slot freed. `unknown` may still be revealed later. */
+export const isTerminal = (s: JobState): boolean => TRANSITIONS[s].length === 0 || s === 'unknown';
 export const canTransition = (from: JobState, to: JobState): boolean => TRANSITIONS[from].includes(to);
 
 export class InvalidTransitionError extends Error {
@@ -45,7 +52,14 @@ export class InvalidTransitionError extends Error {
 /** Where a job came from in Discord, and where its result goes. Plain ids only. */
 export interface JobOrigin {
   guildId: string | null;
+  /** Where the job's messages go (a thread or forum post, when it was asked for there). */
   channelId: string;
+  /**
+   * The channel whose policy, budget, limits, queue and ledger the job
+   * belongs to: a thread's parent channel, else channelId. Absent on jobs
+   * stored before threads were mapped (policyChannelOf falls back).
+   */
+  policyChannelId?: string;
   userId: string;
   applicationId: string;
   /** The interaction token that lets us edit the reply for 15 minutes. Never logged. */
@@ -59,6 +73,9 @@ export interface JobOrigin {
   /** Discord's upload limit for this interaction (bytes), if it told us. */
   attachmentSizeLimit: number | null;
 }
+
+/** The channel a job counts in (see JobOrigin.policyChannelId). */
+export const policyChannelOf = (origin: Pick<JobOrigin, 'channelId' | 'policyChannelId'>): string => origin.policyChannelId ?? origin.channelId;
 
 export interface JobResult {
   /** KIE's URL (expires after ~14 days). */

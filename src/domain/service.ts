@@ -17,9 +17,9 @@
  * service tells admission, which may hand back queued jobs of that channel
  * to start now.
  */
-import { isKieError } from '../kie/errors.js';
+import { createOutcomeUnknown, isKieError } from '../kie/errors.js';
 import type { KieTaskRequest } from '../kie/schemas.js';
-import { UserError } from './errors.js';
+import { InteractionTakenError, UserError } from './errors.js';
 import { InvalidTransitionError, isTerminal, newJob, newJobId, transition, type JobDraftFields, type Job, type JobError, type JobOrigin } from './job.js';
 import { JobNotFoundError, type JobRepository } from './jobs.js';
 import { openAdmission, type Admission, type Clock, type JobPresenter, type KieApi } from './ports.js';
@@ -36,7 +36,9 @@ export type SubmitResult =
   /** KIE accepted it; the tracker follows it from here. */
   | { kind: 'running'; job: Job }
   /** KIE refused it; the failure has been delivered (or will be, with retries). */
-  | { kind: 'failed'; job: Job };
+  | { kind: 'failed'; job: Job }
+  /** Sent, but the answer was lost: KIE may have it (and charge for it); counted, shown, no free retry. */
+  | { kind: 'unknown'; job: Job };
 
 export interface SubmitHooks {
   onAdmitted?: (job: Job) => Promise<Partial<JobOrigin> | void>;
@@ -100,6 +102,26 @@ export function submitErrorOf(error: unknown): JobError {
     : { code: 'error', message: GENERIC_SUBMIT_ERROR };
 }
 
+/**
+ * Whether KIE's echo of a task's parameters (record-info `paramJson`) is the
+ * request we sent: every plain field of ours that KIE echoes is equal (speed
+ * is spelled differently by KIE and skipped), and the prompt or parent task
+ * is among them.
+ */
+export function requestMatches(request: KieTaskRequest, taskType: string | null, params: Record<string, unknown> | null): boolean {
+  if (!params) return false;
+  const body = request.body as unknown as Record<string, unknown>;
+  if (taskType && typeof body.taskType === 'string' && body.taskType !== taskType) return false;
+  let anchored = false;
+  for (const [key, ours] of Object.entries(body)) {
+    if (key === 'speed' || key === 'callBackUrl' || !(key in params)) continue;
+    if (ours === null || typeof ours === 'object') continue;
+    if (String(params[key]) !== String(ours)) return false;
+    if (key === 'prompt' || key === 'taskId') anchored = true;
+  }
+  return anchored;
+}
+
 export class JobService {
   private readonly repo: JobRepository;
   private readonly kie: KieApi;
@@ -111,6 +133,8 @@ export class JobService {
   private readonly random: () => number;
   private readonly callBackUrl: string | undefined;
   private readonly unsubscribe: () => void;
+  /** KIE creates under way (sent, answer not yet recorded), for a graceful shutdown. */
+  private readonly sending = new Set<Promise<unknown>>();
 
   constructor(deps: JobServiceDeps) {
     this.repo = deps.repo;
@@ -160,6 +184,12 @@ export class JobService {
       const origin = await hooks.onAdmitted(job);
       return origin ? { ...job, origin: { ...job.origin, ...origin } } : job;
     } catch (error) {
+      if (error instanceof InteractionTakenError) {
+        // Another process owns this interaction and sends the job itself: give back what admission reserved, send nothing.
+        this.logger.warn({ jobId: job.id }, 'service: the interaction was acknowledged elsewhere; not sending the job');
+        await this.afterTerminal(transition({ ...job, state: 'queued' }, 'cancelled', { finishedAt: this.clock.now() }));
+        throw error;
+      }
       this.logger.warn({ jobId: job.id, err: describeError(error) }, 'service: acknowledging the job failed; going on');
       return job;
     }
@@ -254,12 +284,25 @@ export class JobService {
     }
   }
 
+  /** Resolves when every KIE create under way now has been answered and recorded. */
+  sendsInFlight(): Promise<void> {
+    return Promise.allSettled([...this.sending]).then(() => undefined);
+  }
+
   /** A persisted 'pending' job goes to KIE; see the module comment for the order. */
-  private async send(pending: Job): Promise<SubmitResult> {
+  private send(pending: Job): Promise<SubmitResult> {
+    const p = this.sendNow(pending);
+    this.sending.add(p);
+    void p.finally(() => this.sending.delete(p)).catch(() => {});
+    return p;
+  }
+
+  private async sendNow(pending: Job): Promise<SubmitResult> {
     let taskId: string;
     try {
       ({ taskId } = await createTask(this.kie, pending.request, this.callBackUrl));
     } catch (error) {
+      if (createOutcomeUnknown(error)) return { kind: 'unknown', job: await this.markOutcomeUnknown(pending, error) };
       return { kind: 'failed', job: await this.failSubmission(pending, error) };
     }
     let running: Job;
@@ -285,6 +328,50 @@ export class JobService {
     );
     await this.afterTerminal(failed);
     return (await this.tracker.deliver(failed.id)) ?? failed;
+  }
+
+  /**
+   * The create went out but its answer did not come back. KIE may have made
+   * the task, so the job is not failed (failed jobs may not count, and carry
+   * a free Retry) but 'unknown': counted, shown, and revealed later if KIE
+   * reports a task that matches it (revealTask).
+   */
+  private async markOutcomeUnknown(pending: Job, error: unknown): Promise<Job> {
+    const jobError: JobError = { code: 'outcome_unknown', message: submitErrorOf(error).message };
+    this.logger.warn({ jobId: pending.id, err: describeError(error) }, 'service: KIE may have the task but its answer was lost');
+    const unknown = await this.repo.update(pending.id, (j) => transition(j, 'unknown', { error: jobError, finishedAt: this.clock.now() }));
+    await this.afterTerminal(unknown);
+    return (await this.tracker.deliver(unknown.id)) ?? unknown;
+  }
+
+  /**
+   * KIE told us about `taskId` (a callback) and no job has it: it may be the
+   * task of a job whose create answer was lost. Its record (read from KIE,
+   * never from the callback body) is matched against those jobs' requests;
+   * exactly one match becomes 'running' with that task and is tracked to
+   * delivery. Returns the revealed job, if any.
+   */
+  async revealTask(taskId: string, candidateIds: readonly string[]): Promise<Job | null> {
+    const candidates: Job[] = [];
+    for (const id of candidateIds) {
+      const job = await this.repo.get(id);
+      if (job?.state === 'unknown' && job.taskId === null) candidates.push(job);
+    }
+    if (candidates.length === 0) return null;
+    const record = await this.kie.recordInfo(taskId);
+    const matching = candidates.filter((job) => requestMatches(job.request, record.taskType, record.params));
+    if (matching.length !== 1) {
+      if (matching.length > 1) this.logger.warn({ taskId, jobs: matching.map((j) => j.id) }, 'service: a revealed task matches several jobs; leaving them');
+      return null;
+    }
+    const job = matching[0]!;
+    const running = await this.repo.update(job.id, (j) =>
+      transition(j, 'running', { taskId, error: null, delivered: false, finishedAt: null, submittedAt: j.submittedAt ?? j.createdAt }),
+    );
+    this.logger.info({ jobId: job.id, taskId }, 'service: found the task of a job whose outcome was unknown');
+    await this.recordSafely(running);
+    this.tracker.track(running);
+    return running;
   }
 
   /** A job ended: book it, free its slot, and start whatever admission releases. */

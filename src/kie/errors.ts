@@ -288,6 +288,23 @@ export class KieRequestValidationError extends KieError {
   }
 }
 
+/**
+ * Whether a failed create may nevertheless have made (and charged for) a
+ * task at KIE: no answer in time, a connection cut after the request went
+ * out, a 5xx, or a success we could not read. A refusal KIE spelled out
+ * (4xx codes, 429, maintenance) or a connection that never opened did not.
+ */
+export function createOutcomeUnknown(error: unknown): boolean {
+  if (error instanceof KieTimeoutError) return true;
+  if (error instanceof KieNetworkError) return error.sent;
+  if (error instanceof KieServerError) return true;
+  if (error instanceof KieInvalidResponseError) {
+    const status = error.httpStatus;
+    return status === null || status >= 500 || (status >= 200 && status < 300);
+  }
+  return false;
+}
+
 // ---------------------------------------------------------------------------
 // Picking the class
 // ---------------------------------------------------------------------------

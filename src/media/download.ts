@@ -7,7 +7,9 @@
  * caller links it instead. A Content-Length over the limit is refused before
  * any byte of the body is read.
  */
-import { fetch, type Dispatcher } from 'undici';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
+import { Agent, fetch, type Dispatcher } from 'undici';
 
 export interface DownloadOptions {
   /** Largest body accepted, in bytes (Discord's attachment limit). */
@@ -16,8 +18,100 @@ export interface DownloadOptions {
   timeoutMs: number;
   /** Lets the caller give up early (shutdown). */
   signal?: AbortSignal;
-  /** undici dispatcher (tests, proxies). */
+  /** undici dispatcher (tests, proxies). Default: one that refuses private addresses (see safeDispatcher). */
   dispatcher?: Dispatcher;
+  /**
+   * Origins (`http://127.0.0.1:4010`) trusted as configured by the operator:
+   * the simulator or a KIE base URL on loopback. Only these may be http or
+   * resolve to a loopback/private address; every other URL must be https to
+   * a public address.
+   */
+  trustedOrigins?: readonly string[];
+}
+
+/** Redirects followed at most; each target is checked like the first URL. */
+export const MAX_REDIRECTS = 3;
+
+/** Addresses a result URL must never reach (unless its origin is trusted): loopback, private, link-local, CGNAT, unspecified. */
+const BLOCKED = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) BLOCKED.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) BLOCKED.addSubnet(net, prefix, 'ipv6');
+
+/** Whether an IP address is one a result URL may not reach. IPv4-mapped IPv6 is checked as IPv4. */
+export function isBlockedAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return BLOCKED.check(mapped[1]!, 'ipv4');
+  const family = isIP(address);
+  if (family === 0) return true;
+  return BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * A dispatcher whose DNS lookups refuse private, loopback and link-local
+ * addresses: the check happens on the address actually connected to, so a
+ * name that resolves differently a second time (DNS rebinding) gains nothing.
+ */
+export function safeDispatcher(): Dispatcher {
+  return new Agent({
+    connect: {
+      lookup: (hostname, options, callback) => {
+        dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+          if (err) return callback(err, '', 0);
+          const list = (Array.isArray(addresses) ? addresses : [addresses]) as LookupAddress[];
+          const bad = list.find((a) => isBlockedAddress(a.address));
+          if (bad || list.length === 0) {
+            return callback(Object.assign(new Error(`${hostname} resolves to a private or loopback address`), { code: 'EBLOCKEDADDRESS' }), '', 0);
+          }
+          if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+          callback(null, list[0]!.address, list[0]!.family);
+        });
+      },
+    },
+  });
+}
+
+let sharedSafeDispatcher: Dispatcher | null = null;
+/** One connection pool for all result downloads (created on first use). */
+function defaultDispatcher(): Dispatcher {
+  return (sharedSafeDispatcher ??= safeDispatcher());
+}
+
+/**
+ * Why `raw` may not be fetched, or null when it may: https only (http only
+ * for a trusted origin), and a literal IP host must be public unless trusted.
+ * Host names are checked after resolution by the dispatcher.
+ */
+export function urlRefusal(raw: string, trustedOrigins: readonly string[] = []): string | null {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'not a URL';
+  }
+  const trusted = trustedOrigins.includes(url.origin);
+  if (trusted) return null;
+  if (url.protocol !== 'https:') return `${url.protocol.replace(':', '')} URLs are not fetched (https only)`;
+  if (url.username || url.password) return 'URLs with credentials are not fetched';
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(host) !== 0 && isBlockedAddress(host)) return 'private or loopback address';
+  if (/^localhost$|\.localhost$/i.test(host)) return 'private or loopback address';
+  return null;
 }
 
 export interface Downloaded {
@@ -74,6 +168,14 @@ export class DownloadFailedError extends DownloadError {
   ) {
     super(detail, url);
     this.name = 'DownloadFailedError';
+  }
+}
+
+/** The URL refused before any request (scheme, address, redirect). */
+export class UnsafeUrlError extends DownloadError {
+  constructor(url: string, reason: string) {
+    super(reason, url);
+    this.name = 'UnsafeUrlError';
   }
 }
 
@@ -159,14 +261,34 @@ export async function downloadResult(url: string, opts: DownloadOptions): Promis
     return new DownloadFailedError(shown, null, networkDetail(error));
   };
   try {
-    const res = await fetch(url, {
-      signal,
-      redirect: 'follow',
-      ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
-    });
+    const trusted = opts.trustedOrigins ?? [];
+    let current = url;
+    let res: Awaited<ReturnType<typeof fetch>>;
+    for (let hop = 0; ; hop++) {
+      const refusal = urlRefusal(current, trusted);
+      if (refusal) throw new UnsafeUrlError(redactUrl(current), refusal);
+      const isTrusted = trusted.includes(new URL(current).origin);
+      const dispatcher = opts.dispatcher ?? (isTrusted ? undefined : defaultDispatcher());
+      res = await fetch(current, {
+        signal,
+        redirect: 'manual',
+        ...(dispatcher ? { dispatcher } : {}),
+      });
+      if (res.status < 300 || res.status >= 400 || res.status === 304) break;
+      const location = res.headers.get('location');
+      await res.body?.cancel().catch(() => {});
+      if (!location) throw new DownloadFailedError(shown, res.status, `HTTP ${res.status} without a Location`);
+      if (hop >= MAX_REDIRECTS) throw new UnsafeUrlError(shown, `more than ${MAX_REDIRECTS} redirects`);
+      current = new URL(location, current).toString();
+    }
     if (!res.ok) {
       await res.body?.cancel().catch(() => {});
       throw new DownloadFailedError(shown, res.status, `HTTP ${res.status}`);
+    }
+    const mediaType = mediaTypeOf(res.headers.get('content-type'));
+    if (!mediaType || !/^(image|video)\//.test(mediaType)) {
+      await res.body?.cancel().catch(() => {});
+      throw new UnsafeUrlError(shown, `not an image or video (${mediaType ?? 'no content type'})`);
     }
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (Number.isFinite(declared) && declared > opts.maxBytes) {
@@ -174,8 +296,7 @@ export async function downloadResult(url: string, opts: DownloadOptions): Promis
       throw new TooLargeError(shown, declared, opts.maxBytes, true);
     }
     const data = await readCapped(res.body, opts.maxBytes, shown);
-    const contentType = mediaTypeOf(res.headers.get('content-type')) ?? 'application/octet-stream';
-    return { data, contentType, filename: filenameFor(url, contentType) };
+    return { data, contentType: mediaType, filename: filenameFor(url, mediaType) };
   } catch (error) {
     throw failure(error);
   } finally {
@@ -206,6 +327,7 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: num
 function networkDetail(error: unknown): string {
   if (!(error instanceof Error)) return 'network error';
   const cause = error.cause;
+  if (cause instanceof Error && cause.message.includes('private or loopback')) return cause.message;
   const code = cause && typeof cause === 'object' && 'code' in cause ? String(cause.code) : null;
   return code ? `network error (${code})` : error.message || 'network error';
 }

@@ -139,7 +139,7 @@ const grid = (origin: JobOrigin, paths = ['/r/t1_0.png', '/r/t1_1.png', '/r/t1_2
   });
 
 const presenter = (extra: Partial<ConstructorParameters<typeof DiscordPresenter>[0]> = {}) =>
-  new DiscordPresenter({ rest, clock, ...extra });
+  new DiscordPresenter({ rest, clock, trustedMediaOrigins: [filesUrl], ...extra });
 
 const routesHit = () => fake.requests.map((r) => `${r.route} ${r.status}`);
 
@@ -369,5 +369,19 @@ describe('helpers', () => {
       allowed_mentions: { parse: [], users: ['u'] },
       message_reference: { message_id: 'm', channel_id: 'c', fail_if_not_exists: false },
     });
+  });
+});
+
+describe('DiscordPresenter.deliver with more than 10 result files', () => {
+  it('never attaches more than 10 files to one message; the rest are linked', async () => {
+    const origin = await deferredInteraction();
+    const paths = Array.from({ length: 12 }, (_, i) => `/r/t1_${i}.png`);
+    const out = await presenter().deliver(grid(origin, paths));
+    const edit = fake.requests.filter((r) => r.route === 'webhookEdit').at(-1)!;
+    expect(edit.status).toBe(200);
+    expect(edit.files.length).toBeLessThanOrEqual(10);
+    expect(out.delivered).toBe(true);
+    expect(out.results?.slice(10).every((r) => r.linkedBecause?.includes('10 files per message'))).toBe(true);
+    expect(fake.message(origin.messageId ?? '')?.content).toContain('Image #12: ');
   });
 });

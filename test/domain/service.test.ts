@@ -98,7 +98,6 @@ describe('JobService.submit', () => {
   it.each([
     [{ kind: 'code', code: 402, endpoint: 'create' } as const, '402', /out of credits/],
     [{ kind: 'code', code: 422, msg: 'prompt contains banned words', endpoint: 'create' } as const, '422', /banned words/],
-    [{ kind: 'html', status: 502, endpoint: 'create' } as const, 'invalid_response', /could not read/],
   ])('fails, books and delivers a job KIE refuses (%o)', async (fault, code, message) => {
     const admission = new FakeAdmission();
     const hh = await harness({ admission });
@@ -114,6 +113,25 @@ describe('JobService.submit', () => {
     expect(hh.presenter.deliveriesOf('j1')).toHaveLength(1);
     expect(hh.presenter.deliveriesOf('j1')[0]?.state).toBe('failed');
     expect(await hh.repo.listActive()).toEqual([]);
+  });
+
+  it.each([
+    [{ kind: 'html', status: 502, endpoint: 'create' } as const, /could not read/],
+    [{ kind: 'reset', endpoint: 'create' } as const, /broke off/],
+    [{ kind: 'lostAnswer', endpoint: 'create' } as const, /broke off/],
+    [{ kind: 'http', status: 500, endpoint: 'create' } as const, /./],
+  ])('marks a create whose answer was lost (%o) as outcome unknown: booked, delivered, not failed', async (fault, message) => {
+    const admission = new FakeAdmission();
+    const hh = await harness({ admission });
+    hh.sim.inject(fault);
+    const result = await hh.service.submit(newGridJob({ id: 'j1' }));
+
+    expect(result.kind).toBe('unknown');
+    const job = await hh.repo.require('j1');
+    expect(job).toMatchObject({ state: 'unknown', taskId: null, delivered: true, error: { code: 'outcome_unknown' } });
+    expect(job.error?.message).toMatch(message);
+    expect(admission.log).toEqual(['admit:j1', 'record:j1:unknown', 'release:j1:unknown']);
+    expect(hh.presenter.deliveriesOf('j1')[0]?.state).toBe('unknown');
   });
 
   it('retries delivering a refused job’s failure when Discord fails', async () => {

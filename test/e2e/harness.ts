@@ -66,6 +66,7 @@ import {
   type RecordedRequest,
 } from '../support/fakeDiscord.js';
 import { ManualClock } from '../support/manualClock.js';
+import { DEFAULT_GUILD_ID as GUILD_ID } from '../support/discordClient.js';
 
 export { DEFAULT_CHANNEL_ID as CHANNEL, DEFAULT_GUILD_ID as GUILD, DEFAULT_USER_ID as USER } from '../support/discordClient.js';
 /** A teammate who did not make the job. */
@@ -133,6 +134,10 @@ export interface E2EOptions {
    * checks are done, so tests see the same first response on a slow CI box.
    */
   ackBudgetMs?: number;
+  /** The servers the bot serves (ALLOWED_GUILD_IDS); default: the test guild only. */
+  allowedGuildIds?: readonly string[] | null;
+  /** Result URL origins trusted over http/loopback; default: the KIE simulator's. */
+  trustedMediaOrigins?: readonly string[];
 }
 
 export interface E2E {
@@ -327,6 +332,9 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       logger,
       clock,
       ackBudgetMs: options.ackBudgetMs ?? 2_000,
+      allowedGuildIds: options.allowedGuildIds === undefined ? [GUILD_ID] : options.allowedGuildIds,
+      // As src/main.ts configures it: the simulator is the configured KIE base URL.
+      trustedMediaOrigins: options.trustedMediaOrigins ?? [new URL(sim.url).origin],
       ...(callbacks ? { callBackUrl: callbacks.url } : {}),
     });
     notify = (taskId) => app.taskMayBeDone(taskId);

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  isBlockedAddress,
+  UnsafeUrlError,
   DownloadFailedError,
   DownloadTimeoutError,
   TooLargeError,
@@ -52,6 +54,10 @@ const routes: Record<string, Handler> = {
   '/hang': () => {
     // never answers
   },
+  '/redirect-private': (_req, res) => {
+    res.writeHead(302, { location: 'https://10.0.0.1/x.png' });
+    res.end();
+  },
   '/redirect': (_req, res) => {
     res.writeHead(302, { location: '/img/abc_0.png' });
     res.end();
@@ -79,42 +85,44 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-const opts = { maxBytes: 1000, timeoutMs: 5000 };
+/** The test server is on loopback over http: trusted as a configured simulator would be. */
+const trusted = () => ({ trustedOrigins: [base] });
+const optsOf = () => ({ maxBytes: 1000, timeoutMs: 5000, ...trusted() });
 
 describe('downloadResult', () => {
   it('returns the bytes, the media type and a file name from the URL', async () => {
-    const got = await downloadResult(`${base}/img/abc_0.png?sig=secret`, opts);
+    const got = await downloadResult(`${base}/img/abc_0.png?sig=secret`, optsOf());
     expect(got.data.equals(PNG)).toBe(true);
     expect(got.contentType).toBe('image/png');
     expect(got.filename).toBe('abc_0.png');
   });
 
   it('adds the extension of the content type when the URL has none', async () => {
-    const got = await downloadResult(`${base}/noext`, opts);
+    const got = await downloadResult(`${base}/noext`, optsOf());
     expect(got.contentType).toBe('video/mp4');
     expect(got.filename).toBe('noext.mp4');
   });
 
-  it('falls back to application/octet-stream without a content type', async () => {
-    const got = await downloadResult(`${base}/notype.bin`, opts);
-    expect(got.contentType).toBe('application/octet-stream');
-    expect(got.filename).toBe('notype.bin');
+  it('refuses a body that is not an image or video (no content type)', async () => {
+    const err = await downloadResult(`${base}/notype.bin`, optsOf()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsafeUrlError);
+    expect((err as Error).message).toContain('not an image or video');
   });
 
   it('follows redirects', async () => {
-    const got = await downloadResult(`${base}/redirect`, opts);
+    const got = await downloadResult(`${base}/redirect`, optsOf());
     expect(got.filename).toBe('redirect.png');
     expect(got.data.length).toBe(PNG.length);
   });
 
   it('refuses a declared Content-Length over the limit with the exact size', async () => {
-    const err = await downloadResult(`${base}/declared-big.png`, opts).catch((e: unknown) => e);
+    const err = await downloadResult(`${base}/declared-big.png`, optsOf()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TooLargeError);
     expect(err).toMatchObject({ size: 5000, limit: 1000, exact: true });
   });
 
   it('stops a streamed body as soon as it passes the limit', async () => {
-    const err = await downloadResult(`${base}/stream-big.png`, opts).catch((e: unknown) => e);
+    const err = await downloadResult(`${base}/stream-big.png`, optsOf()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TooLargeError);
     const tooLarge = err as TooLargeError;
     expect(tooLarge.exact).toBe(false);
@@ -123,14 +131,14 @@ describe('downloadResult', () => {
   });
 
   it('reports non-2xx answers with their status', async () => {
-    const err = await downloadResult(`${base}/missing.png`, opts).catch((e: unknown) => e);
+    const err = await downloadResult(`${base}/missing.png`, optsOf()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DownloadFailedError);
     expect(err).toMatchObject({ status: 404, message: 'HTTP 404' });
-    await expect(downloadResult(`${base}/broken`, opts)).rejects.toMatchObject({ status: 502 });
+    await expect(downloadResult(`${base}/broken`, optsOf())).rejects.toMatchObject({ status: 502 });
   });
 
   it('times out a server that never answers', async () => {
-    const err = await downloadResult(`${base}/hang`, { maxBytes: 1000, timeoutMs: 50 }).catch((e: unknown) => e);
+    const err = await downloadResult(`${base}/hang`, { maxBytes: 1000, timeoutMs: 50, ...trusted() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DownloadTimeoutError);
     expect(err).toMatchObject({ timeoutMs: 50 });
   });
@@ -140,20 +148,20 @@ describe('downloadResult', () => {
     await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
     const port = (dead.address() as AddressInfo).port;
     await new Promise<void>((resolve) => dead.close(() => resolve()));
-    const err = await downloadResult(`http://127.0.0.1:${port}/x.png`, opts).catch((e: unknown) => e);
+    const err = await downloadResult(`http://127.0.0.1:${port}/x.png`, { ...optsOf(), trustedOrigins: [`http://127.0.0.1:${port}`] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DownloadFailedError);
     expect(err).toMatchObject({ status: null, message: 'network error (ECONNREFUSED)' });
   });
 
   it('honours the caller’s abort signal', async () => {
     const controller = new AbortController();
-    const pending = downloadResult(`${base}/hang`, { ...opts, signal: controller.signal });
+    const pending = downloadResult(`${base}/hang`, { ...optsOf(), signal: controller.signal });
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'DownloadFailedError', message: 'aborted' });
   });
 
   it('never puts the query string in an error', async () => {
-    const err = (await downloadResult(`${base}/missing.png?token=s3cret`, opts).catch((e: unknown) => e)) as Error & {
+    const err = (await downloadResult(`${base}/missing.png?token=s3cret`, optsOf()).catch((e: unknown) => e)) as Error & {
       url: string;
     };
     expect(err.url).toBe(`${base}/missing.png`);
@@ -184,5 +192,32 @@ describe('helpers', () => {
     expect(mediaTypeOf('')).toBeNull();
     expect(mediaTypeOf(null)).toBeNull();
     expect(redactUrl('https://a.b/c/d.png?x=1#y')).toBe('https://a.b/c/d.png');
+  });
+});
+
+describe('result URLs that are not fetched', () => {
+  it.each([
+    ['plain http to a public host', 'http://example.com/a.png', 'https only'],
+    ['a loopback IP', 'https://127.0.0.1/a.png', 'private or loopback'],
+    ['a private IP', 'https://10.1.2.3/a.png', 'private or loopback'],
+    ['a link-local IP (cloud metadata)', 'https://169.254.169.254/latest/meta-data', 'private or loopback'],
+    ['IPv6 loopback', 'https://[::1]/a.png', 'private or loopback'],
+    ['localhost', 'https://localhost/a.png', 'private or loopback'],
+    ['an untrusted loopback port over http', 'http://127.0.0.1:1/a.png', 'https only'],
+  ])('refuses %s before any request', async (_what, url, reason) => {
+    const err = await downloadResult(url, { maxBytes: 1000, timeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsafeUrlError);
+    expect((err as Error).message).toContain(reason);
+  });
+
+  it('refuses a redirect to a private address, checking every hop', async () => {
+    const err = await downloadResult(`${base}/redirect-private`, optsOf()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsafeUrlError);
+  });
+
+  it('classifies addresses as the DNS check does', () => {
+    expect(isBlockedAddress('127.0.0.1')).toBe(true);
+    expect(isBlockedAddress('::ffff:10.0.0.1')).toBe(true);
+    expect(isBlockedAddress('93.184.216.34')).toBe(false);
   });
 });

@@ -116,6 +116,8 @@ export interface CommonInit {
   /** null for a DM. */
   guildId?: string | null;
   channelId?: string;
+  /** When set, the channel is a thread (public thread, or a forum post) of this parent channel. */
+  parentChannelId?: string;
   user?: RawUserInit;
   attachmentSizeLimit?: number;
   /** Permissions of the member (and of the app) as a bit-string; all by default. */
@@ -165,7 +167,9 @@ function common(type: InteractionType, init: CommonInit): Record<string, unknown
     raw.guild_id = guildId;
     raw.guild_locale = 'en-US';
     raw.guild = { id: guildId, locale: 'en-US', features: [] };
-    json.channel = { id: channelId, type: ChannelType.GuildText, guild_id: guildId, name: 'general', permissions };
+    json.channel = init.parentChannelId
+      ? { id: channelId, type: ChannelType.PublicThread, guild_id: guildId, name: 'a thread', parent_id: init.parentChannelId, permissions, thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date(0).toISOString(), locked: false } }
+      : { id: channelId, type: ChannelType.GuildText, guild_id: guildId, name: 'general', permissions };
     json.member = {
       user,
       roles: [],

@@ -33,6 +33,7 @@ export type FakeRoute =
   | 'commandsGuild'
   | 'commandsGuildGet'
   | 'usersMe'
+  | 'guildLeave'
   | 'applicationMe'
   | 'gatewayBot'
   | 'gateway'
@@ -300,6 +301,7 @@ const ROUTES: readonly RouteDef[] = [
   def('PUT', 'commandsGlobal', '/applications/:applicationId/commands'),
   def('GET', 'commandsGlobalGet', '/applications/:applicationId/commands'),
   def('GET', 'usersMe', '/users/@me'),
+  def('DELETE', 'guildLeave', '/users/@me/guilds/:guildId'),
   def('GET', 'gatewayBot', '/gateway/bot'),
   def('GET', 'gateway', '/gateway'),
 ];
@@ -315,6 +317,7 @@ const BOT_ROUTES: ReadonlySet<FakeRoute> = new Set([
   'commandsGuild',
   'commandsGuildGet',
   'usersMe',
+  'guildLeave',
   'applicationMe',
   'gatewayBot',
 ]);
@@ -813,6 +816,8 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         return ok(commands.get(params.guildId ?? '') ?? []);
       case 'usersMe':
         return ok(botUser);
+      case 'guildLeave':
+        return { status: 204, json: undefined };
       case 'applicationMe':
         return ok({ id: applicationId, name: botUser.username, description: '', bot_public: true, bot_require_code_grant: false, verify_key: '0', flags: 0 });
       case 'gatewayBot':

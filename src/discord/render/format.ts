@@ -38,12 +38,17 @@ export function truncate(text: string, max: number): string {
 export const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
 /**
- * Escape what would break the `**prompt**` frame or start a code span: `\`,
- * `*` and backquotes. Underscores and other markdown are left alone on
- * purpose: they only restyle text, and escaping them would break URLs
- * (image prompts start with one).
+ * Escape user text echoed in the bot's own (public) messages: `\`, `*` and
+ * backquotes (they would break the `**prompt**` frame or start a code span),
+ * `[` and `]` (a masked link `[Free Nitro](https://…)` would render live in
+ * the bot's message), `<` and `>` (mentions, channel links, `<https://…>`,
+ * block quotes) and a `#` that starts a word (a heading or `-#` subtext).
+ * Underscores and other markdown are left alone on purpose: they only
+ * restyle text, and escaping them would break URLs (image prompts start
+ * with one). Pings are prevented by allowed_mentions, not here.
  */
-export const escapeMarkdown = (text: string): string => text.replace(/[\\*`]/g, (c) => `\\${c}`);
+export const escapeMarkdown = (text: string): string =>
+  text.replace(/[\\*`[\]<>]|(?<=^|\s)#/g, (c) => `\\${c}`);
 
 /**
  * A prompt for display in at most `budget` characters: one line, escaped,
@@ -51,7 +56,14 @@ export const escapeMarkdown = (text: string): string => text.replace(/[\\*`]/g, 
  * so a cut never leaves a dangling backslash.
  */
 export function fitPrompt(prompt: string, budget: number): string {
-  const pieces = Array.from(oneLine(prompt), (ch) => escapeMarkdown(ch));
+  const line = oneLine(prompt);
+  // Per code point, so a cut never splits an escape; `#` is escaped only where it starts a word.
+  const pieces: string[] = [];
+  let previous = ' ';
+  for (const ch of line) {
+    pieces.push(ch === '#' && previous !== ' ' ? '#' : escapeMarkdown(ch));
+    previous = ch;
+  }
   const full = pieces.join('');
   if (full.length <= budget) return full;
   let out = '';

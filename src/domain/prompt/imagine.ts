@@ -405,6 +405,31 @@ function collectReferences(
   return refs;
 }
 
+/**
+ * KIE's documents give no maximum number of reference images, so the bot
+ * takes at most this many per task (issue 10: never an unbounded list).
+ */
+export const MAX_REFERENCE_IMAGES = 5;
+
+/**
+ * Reference images go to KIE, which fetches them: only https URLs, and no
+ * more than MAX_REFERENCE_IMAGES, or the prompt is refused before KIE hears of it.
+ */
+function checkReferenceUrls(refs: readonly Reference[]): void {
+  if (refs.length > MAX_REFERENCE_IMAGES) {
+    const extra = refs[MAX_REFERENCE_IMAGES]!;
+    throw new PromptError(
+      extra.parameter,
+      `At most ${MAX_REFERENCE_IMAGES} reference images can be used per prompt, but there are ${refs.length}; remove ${refs.length - MAX_REFERENCE_IMAGES}.`,
+    );
+  }
+  for (const ref of refs) {
+    if (new URL(ref.url.replace(/^<(.*)>$/, '$1')).protocol !== 'https:') {
+      throw new PromptError(ref.parameter, `Reference images must be https URLs (${ref.where} is "${shorten(ref.url)}"); use https://.`);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Resolution
 // ---------------------------------------------------------------------------
@@ -502,6 +527,7 @@ function buildImagine(input: ImagineInput): ParsedImagine {
   const leading = splitLeadingUrls(lexed.words);
   const attachment = attachmentReference(options, input.maxAttachmentBytes);
   const refs = collectReferences(leading.urls, inline, attachment);
+  checkReferenceUrls(refs);
   const taskType = chooseTaskType(refs);
 
   const ow = resolve(inline.ow, typed.ow);

@@ -10,7 +10,7 @@
  * process owns the store, which is how the bot runs.
  */
 import type { Speed } from '../../kie/schemas.js';
-import { isTerminal, type Job, type JobKind, type JobState } from '../job.js';
+import { isTerminal, policyChannelOf, type Job, type JobKind, type JobState } from '../job.js';
 import type { Collection } from '../../store/store.js';
 
 export interface LedgerEntry {
@@ -51,7 +51,8 @@ export function entryFromJob(job: Job, now: number): LedgerEntry {
   return {
     jobId: job.id,
     guildId: job.origin.guildId,
-    channelId: job.origin.channelId,
+    // Threads and forum posts count in their parent channel.
+    channelId: policyChannelOf(job.origin),
     userId: job.origin.userId,
     kind: job.kind,
     speed: job.speed,
@@ -67,6 +68,8 @@ export function entryFromJob(job: Job, now: number): LedgerEntry {
 const STATE_RANK: Record<JobState, number> = {
   queued: 0,
   pending: 1,
+  // Sent, answer lost: ahead of pending, behind running (its task may still be revealed).
+  unknown: 1.5,
   running: 2,
   succeeded: 3,
   failed: 3,
@@ -97,13 +100,22 @@ export function mergeEntry(previous: LedgerEntry | undefined, update: LedgerEntr
 export const isActive = (e: Pick<LedgerEntry, 'state'>): boolean => e.state === 'pending' || e.state === 'running';
 
 /**
- * Whether a line counts against budgets and daily limits: cancelled jobs never
- * do (they never reached KIE); failed jobs only when `countFailed` is set.
- * Queued jobs do: their credits are reserved when they are admitted.
+ * THE counting rule (port it as is to any store): which states count against
+ * budgets and daily limits. `never`: cancelled jobs never reached KIE.
+ * `ifCountFailed`: failed jobs count only when the channel's `countFailed`
+ * is set. Every other state always counts: queued and pending (credits
+ * reserved at admission), running, succeeded, and unknown — a create whose
+ * answer was lost may have been charged, so it counts whatever
+ * `countFailed` says.
  */
+export const COUNTING_RULE = {
+  never: ['cancelled'],
+  ifCountFailed: ['failed'],
+} as const satisfies Record<string, readonly JobState[]>;
+
 export function counts(e: Pick<LedgerEntry, 'state'>, countFailed: boolean): boolean {
-  if (e.state === 'cancelled') return false;
-  if (e.state === 'failed') return countFailed;
+  if ((COUNTING_RULE.never as readonly JobState[]).includes(e.state)) return false;
+  if ((COUNTING_RULE.ifCountFailed as readonly JobState[]).includes(e.state)) return countFailed;
   return true;
 }
 

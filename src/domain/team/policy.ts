@@ -14,7 +14,7 @@
  * evaluateAdmission, checkPrompt, checkButtonPermission), tested without a
  * store.
  */
-import type { Job, JobKind } from '../job.js';
+import { policyChannelOf, type Job, type JobKind } from '../job.js';
 import type { Admission, AdmissionDecision, Clock } from '../ports.js';
 import { KeyedMutex } from '../mutex.js';
 import type { ChannelSettings, EffectiveSettings } from './settings.js';
@@ -46,28 +46,107 @@ const channelMention = (channelId: string): string => `<#${channelId}>`;
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
+ * Letters from other scripts that look like Latin ones, folded before
+ * matching so `nudе` with a Cyrillic `е` is still "nude". Not Unicode's whole
+ * confusables table: the Cyrillic and Greek look-alikes people actually use.
+ */
+const CONFUSABLES: Readonly<Record<string, string>> = Object.fromEntries(
+  [
+    // Cyrillic
+    'аa', 'вb', 'еe', 'ёe', 'іi', 'їi', 'јj', 'кk', 'мm', 'нh', 'оo', 'рp', 'сc', 'ѕs', 'тt', 'уy', 'хx', 'ԁd', 'ԛq', 'ԝw', 'һh', 'ӏl',
+    'АA', 'ВB', 'ЕE', 'ЁE', 'ІI', 'ЇI', 'ЈJ', 'КK', 'МM', 'НH', 'ОO', 'РP', 'СC', 'ЅS', 'ТT', 'УY', 'ХX', 'ԚQ', 'ԜW', 'ҺH', 'ӀI',
+    // Greek
+    'αa', 'βb', 'εe', 'ιi', 'κk', 'νv', 'οo', 'ρp', 'τt', 'υu', 'χx', 'γy',
+    'ΑA', 'ΒB', 'ΕE', 'ΖZ', 'ΗH', 'ΙI', 'ΚK', 'ΜM', 'ΝN', 'ΟO', 'ΡP', 'ΤT', 'ΥY', 'ΧX',
+    // Latin look-alikes outside ASCII
+    'ɡg', 'ıi', 'ℓl',
+  ].map((pair) => [pair.slice(0, 1), pair.slice(1)]),
+);
+
+/** Invisible format characters (zero-width space/joiners, soft hyphen, bidi marks …). */
+const FORMAT_CHAR = /^\p{Cf}$/u;
+
+/**
+ * Text as the banned-word matcher reads it: NFKC (full-width and stylised
+ * letters become plain ones), format characters removed, look-alikes
+ * folded. `from[i]`/`to[i]` give the span of the original text that
+ * produced normalised code unit i, so a match can be shown as typed.
+ */
+export function normalizeForMatching(text: string): { text: string; from: number[]; to: number[] } {
+  let out = '';
+  const from: number[] = [];
+  const to: number[] = [];
+  let i = 0;
+  for (const ch of text) {
+    const start = i;
+    i += ch.length;
+    if (FORMAT_CHAR.test(ch)) continue;
+    for (const c of ch.normalize('NFKC')) {
+      if (FORMAT_CHAR.test(c)) continue;
+      const folded = CONFUSABLES[c] ?? c;
+      out += folded;
+      for (let k = 0; k < folded.length; k++) {
+        from.push(start);
+        to.push(i);
+      }
+    }
+  }
+  return { text: out, from, to };
+}
+
+export interface BannedMatch {
+  /** The banned word or phrase as configured. */
+  word: string;
+  /** The text that matched, exactly as it appears in the prompt. */
+  found: string;
+}
+
+/**
  * The first banned word or phrase in `text`, or null. Whole words only and
  * case-insensitive: "ass" does not match "class". A word boundary is anything
  * that is not a letter, digit or underscore, in any script; spaces inside a
- * banned phrase match any run of whitespace.
+ * banned phrase match any run of whitespace. Both sides are normalised
+ * first (normalizeForMatching), so zero-width characters, soft hyphens and
+ * look-alike letters do not hide a word.
  */
-export function findBannedWord(bannedWords: readonly string[], text: string): string | null {
+export function findBannedMatch(bannedWords: readonly string[], text: string): BannedMatch | null {
+  const norm = normalizeForMatching(text);
   for (const word of bannedWords) {
     const trimmed = word.trim();
     if (!trimmed) continue;
-    const body = trimmed.split(/\s+/).map(escapeRegExp).join('\\s+');
+    const body = normalizeForMatching(trimmed).text.split(/\s+/).filter(Boolean).map(escapeRegExp).join('\\s+');
+    if (!body) continue;
     const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])${body}(?![\\p{L}\\p{N}_])`, 'iu');
-    if (pattern.test(text)) return trimmed;
+    const m = pattern.exec(norm.text);
+    if (m) {
+      const end = m.index + m[0].length - 1;
+      return { word: trimmed, found: text.slice(norm.from[m.index], norm.to[end]) };
+    }
   }
   return null;
 }
 
+/** The first banned word or phrase (as configured) in `text`, or null. */
+export function findBannedWord(bannedWords: readonly string[], text: string): string | null {
+  return findBannedMatch(bannedWords, text)?.word ?? null;
+}
+
+/**
+ * How a match is named to the user: as it was typed, with invisible
+ * characters shown as code points, plus the banned word when they differ
+ * (`“nu<U+200B>de” (read as “nude”)`).
+ */
+export function describeBannedMatch(match: BannedMatch): string {
+  const shown = match.found.replace(/\p{Cf}/gu, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
+  return shown.toLowerCase() === match.word.toLowerCase() ? `“${shown}”` : `“${shown}” (read as “${match.word}”)`;
+}
+
 /** Whether a prompt may be sent from a channel with these settings. */
 export function checkPrompt(settings: Pick<EffectiveSettings, 'bannedWords'>, text: string): PolicyCheck {
-  const word = findBannedWord(settings.bannedWords, text);
-  return word === null
+  const match = findBannedMatch(settings.bannedWords, text);
+  return match === null
     ? OK
-    : { ok: false, reason: `Your prompt contains “${word}”, which isn't allowed in this channel. Rephrase it and try again.` };
+    : { ok: false, reason: `Your prompt contains ${describeBannedMatch(match)}, which isn't allowed in this channel. Rephrase it and try again.` };
 }
 
 /** Whether `userId` may press the buttons on `job`'s message. */
@@ -174,15 +253,15 @@ export function evaluateAdmission(
   usage: ChannelUsage,
 ): AdmissionDecision {
   const reject = (reason: string): AdmissionDecision => ({ verdict: 'reject', reason });
-  const where = channelMention(job.origin.channelId);
+  const where = channelMention(policyChannelOf(job.origin));
   if (!s.enabled) {
     return reject(`Teamjourney is turned off in ${where}. Someone who can manage the channel can turn it on with \`/settings set enabled:True\`.`);
   }
   const feature = featureRefusal(job, s, where);
   if (feature) return reject(feature);
   for (const text of promptsOf(job)) {
-    const word = findBannedWord(s.bannedWords, text);
-    if (word !== null) return reject(`Your prompt contains “${word}”, which isn't allowed in ${where}. Rephrase it and try again.`);
+    const match = findBannedMatch(s.bannedWords, text);
+    if (match !== null) return reject(`Your prompt contains ${describeBannedMatch(match)}, which isn't allowed in ${where}. Rephrase it and try again.`);
   }
   if (s.userDailyJobs !== null && usage.userJobsToday >= s.userDailyJobs) {
     return reject(
@@ -252,7 +331,7 @@ export class TeamPolicy implements Admission {
    * queued) in the same locked step, reserving its credits and slot.
    */
   async admit(job: Job): Promise<AdmissionDecision> {
-    const channelId = job.origin.channelId;
+    const channelId = policyChannelOf(job.origin);
     let drained: Drained = { start: [], shrank: false };
     const decision = await this.locks.run(channelId, async () => {
       const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
@@ -284,7 +363,7 @@ export class TeamPolicy implements Admission {
 
   /** Bring the ledger line up to date with the job; a job that left the queue leaves the stored line. */
   async record(job: Job): Promise<void> {
-    const channelId = job.origin.channelId;
+    const channelId = policyChannelOf(job.origin);
     const shrank = await this.locks.run(channelId, () => this.recordLocked(job));
     await this.announce(channelId, shrank);
   }
@@ -296,7 +375,7 @@ export class TeamPolicy implements Admission {
    * moves them from 'queued' to 'pending' and submits them.
    */
   async release(job: Job): Promise<Job[]> {
-    const channelId = job.origin.channelId;
+    const channelId = policyChannelOf(job.origin);
     const drained = await this.locks.run(channelId, async () => {
       const left = await this.recordLocked(job);
       const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
@@ -370,7 +449,7 @@ export class TeamPolicy implements Admission {
 
   /** 1-based place of a job in its channel's queue, or null if it isn't waiting. */
   async position(job: Pick<Job, 'id' | 'origin'>): Promise<number | null> {
-    return this.locks.run(job.origin.channelId, () => this.deps.queue.position(job.origin.channelId, job.id));
+    return this.locks.run(policyChannelOf(job.origin), () => this.deps.queue.position(policyChannelOf(job.origin), job.id));
   }
 
   /** Returns whether the job left the queue. */
@@ -380,7 +459,7 @@ export class TeamPolicy implements Admission {
       await this.deps.queue.update(job);
       return false;
     }
-    return (await this.deps.queue.remove(job.origin.channelId, [job.id])) > 0;
+    return (await this.deps.queue.remove(policyChannelOf(job.origin), [job.id])) > 0;
   }
 
   /**

@@ -10,7 +10,7 @@
  * callers must serialise per channel (TeamPolicy does, under its channel
  * lock); this class adds no locking of its own.
  */
-import type { Job } from '../job.js';
+import { policyChannelOf, type Job } from '../job.js';
 import type { Collection } from '../../store/store.js';
 
 export type StoredQueue = Job[];
@@ -25,7 +25,7 @@ export class JobQueue {
 
   /** Append a job (or keep its place if already waiting); returns its 1-based position. */
   async enqueue(job: Job): Promise<number> {
-    const channelId = job.origin.channelId;
+    const channelId = policyChannelOf(job.origin);
     const list = await this.list(channelId);
     const at = list.findIndex((j) => j.id === job.id);
     if (at >= 0) {
@@ -40,7 +40,7 @@ export class JobQueue {
 
   /** Replace the stored copy of a waiting job; false if it isn't waiting. */
   async update(job: Job): Promise<boolean> {
-    const channelId = job.origin.channelId;
+    const channelId = policyChannelOf(job.origin);
     const list = await this.list(channelId);
     const at = list.findIndex((j) => j.id === job.id);
     if (at < 0) return false;

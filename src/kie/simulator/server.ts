@@ -273,6 +273,15 @@ class SimulatorServer implements KieSimulator {
     this.log.push(entry);
 
     const fault = this.faults.takeForRequest(route.endpoint);
+    if (fault?.kind === 'lostAnswer') {
+      if (route.endpoint !== 'file') {
+        const reply = this.dispatch(route, entry, raw, bearer);
+        entry.responseCode = reply.body.code;
+        if (reply.taskId) entry.taskId = reply.taskId;
+      }
+      req.socket.destroy();
+      return;
+    }
     if (fault && (await this.applyFault(fault, req, res, entry))) return;
 
     if (route.endpoint === 'file') {
@@ -329,6 +338,7 @@ class SimulatorServer implements KieSimulator {
         return true;
       }
       case 'reset':
+      case 'lostAnswer':
         req.socket.destroy();
         return true;
       case 'slow':

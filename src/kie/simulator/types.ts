@@ -126,6 +126,8 @@ export type Fault =
   | { kind: 'html'; status?: number; endpoint?: Endpoint; times?: number }
   /** Destroy the socket without answering. */
   | { kind: 'reset'; endpoint?: Endpoint; times?: number }
+  /** Do the work (a create makes its task) but destroy the socket instead of answering: the answer is lost. */
+  | { kind: 'lostAnswer'; endpoint?: Endpoint; times?: number }
   /** Answer normally after a delay (real timers). */
   | { kind: 'slow'; delayMs: number; endpoint?: Endpoint; times?: number }
   /** The next created task(s) end failed with this outcome (defaults: errorCode 501, a generic message). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Ledger,
   counts,
+  COUNTING_RULE,
   entryFromJob,
   formatCredits,
   mergeEntry,
@@ -110,5 +111,15 @@ describe('Ledger', () => {
     } finally {
       db.cleanup();
     }
+  });
+});
+
+describe('the counting rule', () => {
+  it('always counts a job whose create outcome is unknown, whatever countFailed says', () => {
+    expect(counts({ state: 'unknown' }, false)).toBe(true);
+    expect(counts({ state: 'unknown' }, true)).toBe(true);
+    expect(counts({ state: 'failed' }, false)).toBe(false);
+    expect(counts({ state: 'cancelled' }, true)).toBe(false);
+    expect(COUNTING_RULE).toEqual({ never: ['cancelled'], ifCountFailed: ['failed'] });
   });
 });

@@ -9,6 +9,7 @@ import {
   describeJob,
   evaluateAdmission,
   findBannedWord,
+  findBannedMatch,
   type ChannelUsage,
 } from '../../../src/domain/team/policy.js';
 import { DEFAULT_SETTINGS, mergeSettings, type EffectiveSettings } from '../../../src/domain/team/settings.js';
@@ -50,7 +51,7 @@ describe('findBannedWord / checkPrompt', () => {
   });
 
   it('says which word and does not match in an empty list', () => {
-    expect(checkPrompt({ bannedWords: ['gore'] }, 'some Gore')).toEqual({ ok: false, reason: expect.stringContaining('“gore”') });
+    expect(checkPrompt({ bannedWords: ['gore'] }, 'some Gore')).toEqual({ ok: false, reason: expect.stringContaining('“Gore”') });
     expect(checkPrompt({ bannedWords: [] }, 'gore')).toEqual({ ok: true });
     expect(findBannedWord(['  '], 'anything')).toBeNull();
   });
@@ -139,7 +140,7 @@ describe('evaluateAdmission', () => {
     const s = settings({ bannedWords: ['gore'] });
     expect(evaluateAdmission(makeJob({ prompt: 'Gore fest' }), s, idle)).toEqual({
       verdict: 'reject',
-      reason: expect.stringContaining('“gore”'),
+      reason: expect.stringContaining('“Gore”'),
     });
     expect(evaluateAdmission(makeJob({ kind: 'extend', prompt: 'more gore' }), s, idle).verdict).toBe('reject');
     expect(evaluateAdmission(makeJob({ kind: 'upscale', prompt: 'gore' }), s, idle).verdict).toBe('run');
@@ -476,5 +477,30 @@ describe('TeamPolicy', () => {
     const t = await team();
     for (let i = 0; i < DEFAULT_SETTINGS.maxConcurrent; i++) expect((await t.policy.admit(makeJob())).verdict).toBe('run');
     expect((await t.policy.admit(makeJob())).verdict).toBe('queue');
+  });
+});
+
+describe('findBannedMatch: hidden and look-alike characters', () => {
+  it.each([
+    ['a zero-width space', 'a nu\u200Bde figure', 'nu\u200Bde'],
+    ['a soft hyphen', 'a nu\u00ADde figure', 'nu\u00ADde'],
+    ['a Cyrillic у and е', 'gоrе', 'gоrе'],
+    ['Greek omicron', 'gοre', 'gοre'],
+    ['full-width letters', 'ｇｏｒｅ', 'ｇｏｒｅ'],
+    ['a word joiner inside a phrase', 'blood\u2060 bath', 'blood\u2060 bath'],
+  ])('sees through %s and reports the text as found', (_what, text, found) => {
+    expect(findBannedMatch(['gore', 'nude', 'blood bath'], text)).toMatchObject({ found });
+  });
+
+  it('still matches whole words only after normalising', () => {
+    expect(findBannedMatch(['gore'], 'folklоre')).toBeNull();
+    expect(findBannedMatch(['gore'], 'ångore')).toBeNull();
+  });
+
+  it('names the invisible character to the user', () => {
+    expect(checkPrompt({ bannedWords: ['nude'] }, 'nu\u200Bde')).toEqual({
+      ok: false,
+      reason: expect.stringContaining('“nu<U+200B>de” (read as “nude”)'),
+    });
   });
 });
