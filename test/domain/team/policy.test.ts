@@ -234,7 +234,7 @@ describe('TeamPolicy', () => {
     const t = await team();
     const job = makeJob({ credits: 8 });
     expect(await t.policy.admit(job)).toEqual({ verdict: 'run' });
-    expect(t.ledger.get(job.id)).toMatchObject({ state: 'pending', credits: 8, createdAt: NOON, channelId: CHANNEL });
+    expect(await t.ledger.get(job.id)).toMatchObject({ state: 'pending', credits: 8, createdAt: NOON, channelId: CHANNEL });
   });
 
   it('does not write anything for a refused job', async () => {
