@@ -37,16 +37,20 @@ function loadConfig(): Config {
 /** Like KIE, the simulator forgets tasks after about 15 days. */
 const SIMULATOR_RETENTION_MS = 15 * 24 * 60 * 60 * 1000;
 
-/** Simulator mode keeps its tasks with the bot's data, so a restart finds them as it would at KIE. */
+/**
+ * Simulator mode keeps its tasks with the bot's data, so a restart finds them
+ * as it would at KIE. They are read by id when a request names one, never
+ * listed whole at start; an expired one is dropped when it is read.
+ */
 function simulatorPersistence(tasks: Collection<SimTask>, now: () => number = Date.now): SimPersistence {
   return {
-    load: async () => {
-      const kept: SimTask[] = [];
-      for await (const [taskId, task] of tasks.entries()) {
-        if (now() - task.createdAt > SIMULATOR_RETENTION_MS) await tasks.delete(taskId);
-        else kept.push(task);
+    get: async (taskId) => {
+      const task = await tasks.get(taskId);
+      if (task && now() - task.createdAt > SIMULATOR_RETENTION_MS) {
+        await tasks.delete(taskId);
+        return undefined;
       }
-      return kept;
+      return task;
     },
     save: (task) => tasks.set(task.taskId, task),
     remove: async (taskId) => void (await tasks.delete(taskId)),
