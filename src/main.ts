@@ -15,8 +15,7 @@ import { parsePriceTable } from './domain/pricing.js';
 import { KieClient } from './kie/client.js';
 import { startCallbackServer, type CallbackServer } from './kie/callbackServer.js';
 import { createLogger, type Logger } from './log.js';
-import { openStore, type Collection, type Store } from './store/store.js';
-import { DatabaseError } from './store/sql/database.js';
+import type { Collection, Store } from './store/store.js';
 import { startKieSimulator, type KieSimulator, type SimPersistence, type SimTask } from './kie/simulator/index.js';
 
 const BALANCE_CHECK_MS = 10 * 60 * 1000;
@@ -103,6 +102,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  // Loaded only now, so a configuration error is reported without loading the database drivers.
+  const { openStore } = await import('./store/store.js');
+  const { DatabaseError } = await import('./store/sql/database.js');
   let store: Store;
   try {
     store = await openStore(config.DATABASE_URL);
