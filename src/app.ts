@@ -15,14 +15,14 @@ import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter
 import { createChannelMessage } from './discord/rest.js';
 import { InteractionRouter } from './discord/router.js';
 import { policyChannelOf, type Job } from './domain/job.js';
-import { JobRepository } from './domain/jobs.js';
+import type { JobRepository } from './domain/jobs.js';
 import { systemClock, type Clock, type KieApi } from './domain/ports.js';
 import { DEFAULT_PRICES, type PriceTable } from './domain/pricing.js';
 import type { ScheduleTuning } from './domain/schedule.js';
 import { JobService } from './domain/service.js';
 import { Team } from './domain/team/team.js';
 import { Tracker, type TrackerObserver } from './domain/tracker.js';
-import type { Store } from './store/store.js';
+import type { Store } from './domain/storage.js';
 
 /** How long after its create a job whose outcome is unknown may still be matched to a task KIE reports. */
 export const UNKNOWN_REVEAL_WINDOW_MS = 2 * 86_400_000;
@@ -88,7 +88,7 @@ export interface App {
 export async function buildApp(deps: AppDeps): Promise<App> {
   const clock = deps.clock ?? systemClock;
   const { client, kie, logger } = deps;
-  const repo = new JobRepository(deps.store);
+  const repo: JobRepository = deps.store.jobs;
   // The team's queue hands back jobs to start; the service starts them. The
   // service exists only after the team, hence the late binding.
   let jobs: JobService | undefined;
@@ -176,7 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
           if (job) return tracker.pollSoon(job.id);
           // No job has this task: it may belong to one whose create answer was lost.
           const since = clock.now() - UNKNOWN_REVEAL_WINDOW_MS;
-          const unknown = team.ledger.query({ since }).filter((e) => e.state === 'unknown').map((e) => e.jobId);
+          const unknown = (await team.ledger.query({ since, state: 'unknown' })).map((e) => e.jobId);
           const revealed = unknown.length > 0 ? await jobs!.revealTask(taskId, unknown) : null;
           if (revealed) tracker.pollSoon(revealed.id);
         })
