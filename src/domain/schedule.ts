@@ -157,6 +157,11 @@ export interface PollState {
   polls: number;
   /** Failed checks in a row (network, 5xx, 429…). */
   consecutiveErrors: number;
+  /**
+   * The window to use instead of the notes' (real-equivalent ms, unscaled):
+   * the learned one, from ./durations.ts. Omitted: `expectedWindow()`.
+   */
+  window?: ExpectedWindow;
 }
 
 /** How long to wait before the next check of a task. See the module comment. */
@@ -166,7 +171,9 @@ export function pollDelay(
   tuning: ScheduleTuning = DEFAULT_TUNING,
 ): number {
   const scale = tuning.timeScale;
-  const { earliestMs, latestMs } = expectedWindow(state.kind, state.speed, scale);
+  const base = state.window ?? expectedWindow(state.kind, state.speed);
+  const earliestMs = base.earliestMs * scale;
+  const latestMs = base.latestMs * scale;
   const dense = tuning.denseIntervalMs * scale;
   const elapsed = Math.max(0, state.elapsedMs);
   let delay: number;
