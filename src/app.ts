@@ -13,6 +13,7 @@ import { handleComponent } from './discord/components.js';
 import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter.js';
 import { createChannelMessage } from './discord/rest.js';
 import { InteractionRouter } from './discord/router.js';
+import { InMemoryDurationStore, LearnedTimings, type DurationStore } from './domain/durations.js';
 import type { Job } from './domain/job.js';
 import { JobRepository } from './domain/jobs.js';
 import { systemClock, type Clock, type KieApi } from './domain/ports.js';
@@ -44,6 +45,14 @@ export interface AppDeps {
   balanceCheckMs?: number;
   /** The public URL of the KIE callback receiver, sent with every create; unset = polling only. */
   callBackUrl?: string;
+  /**
+   * Where learned task durations are kept (see DurationStore in
+   * src/domain/durations.ts). Default: in memory, so timings are learned
+   * afresh by each process. PLACEHOLDER until the SQL store's
+   * `task_durations` table is wired here, which makes them survive restarts
+   * and be shared by every process on the database.
+   */
+  durations?: DurationStore;
 }
 
 export interface App {
@@ -94,7 +103,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     queuePosition: (job) => team.queue.position(job.origin.channelId, job.id),
     ...deps.presenter,
   });
+  const timingsLog = logger.child({ module: 'timings' });
+  const timings = new LearnedTimings({
+    clock,
+    store: deps.durations ?? new InMemoryDurationStore(),
+    onError: (err, what) => timingsLog.warn({ err, what }, 'task duration store failed; keeping the timings learned so far'),
+  });
   const tracker = new Tracker({
+    timings,
     repo,
     kie,
     presenter,
@@ -146,6 +162,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       client.on(Events.InteractionCreate, onInteraction);
       // Ledger lines of jobs lost in a crash between admission and their first write would hold slots and credits forever.
       await team.policy.reconcile(async (id) => (await repo.get(id)) !== undefined);
+      // The newest few dozen durations per kind and speed, never the whole history.
+      await timings.load();
+      for (const line of timings.describe()) timingsLog.debug({}, `tracker believes: ${line}`);
       const resumed = await jobs.resume();
       logger.info(resumed, 'resumed unfinished jobs');
       tracker.start();
