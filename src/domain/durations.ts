@@ -93,7 +93,8 @@ export class DurationModel {
     this.median = this.bodyQuantile(0.5);
     const lo = this.bodyQuantile(tuning.earliestQuantile);
     const hi = this.bodyQuantile(tuning.latestQuantile);
-    this.window = { earliestMs: Math.round(lo), latestMs: Math.round(Math.max(lo, hi)) };
+    // Nothing seen yet: exactly the notes' window, so an untaught tracker polls as it always did.
+    this.window = kept.length === 0 ? { ...prior } : { earliestMs: Math.round(lo), latestMs: Math.round(Math.max(lo, hi)) };
     this.tailMeanMs = Math.max(1, this.window.latestMs);
   }
 
