@@ -10,9 +10,11 @@
  * where finishes are likely:
  *
  * 1. **Silence until the earliest plausible finish.** Each job kind and speed
- *    has an expected window [earliest, latest] (table below, from the timings
- *    in docs/NOTES.md). No task finishes before `earliest`, so the first
- *    check is exactly then.
+ *    has an expected window [earliest, latest]: the learned one when the
+ *    tracker has timings (`PollState.window`: the 3 % and 97 % quantiles of
+ *    the durations it has seen, ./durations.ts), else the table below, from
+ *    the timings in docs/NOTES.md (also the learner's prior). Hardly any task
+ *    finishes before `earliest`, so the first check is exactly then.
  * 2. **Dense polling across the window.** Every `denseIntervalMs` (2.8 s) from
  *    `earliest` to `latest`. A finish lands uniformly between two checks, so
  *    the delivery lag is ~U(0, 2.8 s): p50 ≈ 1.4 s, p95 ≈ 2.7 s — inside the
