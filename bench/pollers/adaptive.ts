@@ -13,7 +13,6 @@
  * second, so its shape (never more than 8 in any second) holds too, not
  * only its average rate.
  */
-import { InMemoryDurationStore, LearnedTimings } from '../../src/domain/durations.js';
 import { JobRepository } from '../../src/domain/jobs.js';
 import { JobService, type NewJob } from '../../src/domain/service.js';
 import { Tracker } from '../../src/domain/tracker.js';
@@ -58,8 +57,6 @@ export async function createAdaptivePoller(deps: PollerDeps, options: AdaptivePo
     kie,
     presenter,
     clock,
-    // As src/app.ts: learned timings (the durations it records are real-equivalent; the schedule scales them).
-    timings: new LearnedTimings({ clock, store: new InMemoryDurationStore() }),
     observer: { onFinished: (job) => deps.onDelivered(job) },
     schedule: { timeScale },
     maxPollsPerSecond: TRACKER_LIMITS.maxPollsPerSecond,
@@ -75,7 +72,7 @@ export async function createAdaptivePoller(deps: PollerDeps, options: AdaptivePo
     name: callbacks ? CALLBACKS_NAME : ADAPTIVE_NAME,
     description: callbacks
       ? 'the same schedule, plus KIE callbacks: a signed callback makes the tracker read that task at once'
-      : 'the bot: silent until the earliest likely finish (learned), every 2.8 s across the learned window, back-off after',
+      : 'the bot: silent until the earliest plausible finish, every 2.8 s across the expected window, back-off after',
     tracker,
     repo,
     async taskMayBeDone(taskId: string): Promise<void> {

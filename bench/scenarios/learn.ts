@@ -14,7 +14,7 @@
  * these figures.
  *
  * Pollers, all on the same load:
- * - learned:        the bot (Tracker + LearnedTimings, in-memory DurationStore);
+ * - learned:        the bot (Tracker + LearnedTimings, in-memory DurationStore, default poll order);
  * - fixed schedule: the Tracker with the notes' windows (the schedule before issue 11);
  * - fixed 3 s:      the naive poller of ../pollers/fixed.ts, every 3 s.
  *
@@ -78,6 +78,8 @@ export interface PressureRun {
   /** Durations uniform over the notes' windows, or peaked (log-normal, σ 0.3) inside them. */
   shape: 'uniform' | 'peaked';
   order: PollOrder;
+  /** Timings learned during the run (else the notes' windows, for the schedule and the ranking). */
+  learn: boolean;
   jobs: number;
   peakInFlight: number;
   lagP50: number;
@@ -196,7 +198,7 @@ interface Outcome {
 /** Run one load through one poller in virtual time. */
 async function runOne(
   jobs: readonly LearnJob[],
-  poller: LearnPoller | { order: PollOrder },
+  poller: LearnPoller | { order: PollOrder; learn: boolean },
   opts: { maxPollsPerSecond?: number } = {},
 ): Promise<{ outcomes: Outcome[]; beliefs: string[]; peakInFlight: number; meanInFlight: number; longestGapMs: number }> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
@@ -218,7 +220,7 @@ async function runOne(
   } else {
     const store = await openStore('memory://');
     const repo = new JobRepository(store);
-    const learning = poller !== 'fixed schedule';
+    const learning = typeof poller === 'object' ? poller.learn : poller !== 'fixed schedule';
     const timings = learning ? new LearnedTimings({ clock, store: new InMemoryDurationStore() }) : undefined;
     const tracker = new Tracker({
       repo,
@@ -227,7 +229,7 @@ async function runOne(
       clock,
       ...(timings ? { timings } : {}),
       // The fixed schedule is the tracker as it was: notes' windows, first-come budget.
-      pollOrder: typeof poller === 'object' ? poller.order : poller === 'fixed schedule' ? 'due' : 'likely-done',
+      ...(typeof poller === 'object' ? { pollOrder: poller.order } : {}),
       maxPollsPerSecond: poller === 'learned, 20 polls/s' ? 20 : (opts.maxPollsPerSecond ?? 8),
       observer: {
         onPoll: (job) => {
@@ -356,13 +358,19 @@ export function pressureLoad(shape: 'uniform' | 'peaked' = 'uniform', count = 1_
 
 export async function runPressureScenario(log: (line: string) => void = () => {}): Promise<PressureRun[]> {
   const out: PressureRun[] = [];
-  for (const shape of ['uniform', 'peaked'] as const) for (const order of ['likely-done', 'due'] as const) {
+  const variants = [
+    { order: 'due', learn: true },
+    { order: 'likely-done', learn: true },
+    { order: 'likely-done', learn: false },
+  ] as const;
+  for (const shape of ['uniform', 'peaked'] as const) for (const { order, learn } of variants) {
     const jobs = pressureLoad(shape);
-    const { outcomes, peakInFlight, longestGapMs } = await runOne(jobs, { order });
+    const { outcomes, peakInFlight, longestGapMs } = await runOne(jobs, { order, learn });
     const lags = summarize(outcomes.map((o) => (o.seenAt - o.finishAt) / 1000));
     const run: PressureRun = {
       shape,
       order,
+      learn,
       jobs: outcomes.length,
       peakInFlight,
       lagP50: lags.p50,
@@ -371,7 +379,7 @@ export async function runPressureScenario(log: (line: string) => void = () => {}
       polls: outcomes.reduce((s, o) => s + o.polls, 0),
       longestGapS: longestGapMs / 1000,
     };
-    log(`pressure: ${shape} / ${order}: ${run.jobs} seen, peak ${run.peakInFlight}, polls ${run.polls}, mean ${lags.mean.toFixed(1)}, lag p50 ${run.lagP50.toFixed(1)} s, p95 ${run.lagP95.toFixed(1)} s, longest gap ${run.longestGapS.toFixed(0)} s`);
+    log(`pressure: ${shape} / ${order}${learn ? '' : ' (notes’ windows)'}: ${run.jobs} seen, peak ${run.peakInFlight}, polls ${run.polls}, mean ${lags.mean.toFixed(1)}, lag p50 ${run.lagP50.toFixed(1)} s, p95 ${run.lagP95.toFixed(1)} s, longest gap ${run.longestGapS.toFixed(0)} s`);
     out.push(run);
   }
   return out;

@@ -76,7 +76,7 @@ describe('Tracker poll order under pressure', () => {
   }
 
   it('gives the budget to the jobs likeliest to have finished, not to the first scheduled', async () => {
-    const hh = await harness({ durationMs: () => 600_000, tracker: { maxPollsPerSecond: 1 } });
+    const hh = await harness({ durationMs: () => 600_000, tracker: { maxPollsPerSecond: 1, pollOrder: 'likely-done' } });
     const young = await agedJobs(hh, 5, 31); // just into the 30–100 s window: ~1 % done
     const old = await agedJobs(hh, 5, 95); // near its end: ~93 % done
     for (const job of [...young, ...old]) hh.tracker.track(job); // the young ones are first in line
@@ -86,8 +86,8 @@ describe('Tracker poll order under pressure', () => {
     expect(firstFive).toEqual(old.map((j) => j.taskId));
   });
 
-  it("with pollOrder 'due' keeps first-come order", async () => {
-    const hh = await harness({ durationMs: () => 600_000, tracker: { maxPollsPerSecond: 1, pollOrder: 'due' } });
+  it("with pollOrder 'due' (the default) keeps first-come order", async () => {
+    const hh = await harness({ durationMs: () => 600_000, tracker: { maxPollsPerSecond: 1 } });
     const young = await agedJobs(hh, 5, 31);
     const old = await agedJobs(hh, 5, 95);
     for (const job of [...young, ...old]) hh.tracker.track(job);
@@ -98,7 +98,7 @@ describe('Tracker poll order under pressure', () => {
   });
 
   it('never starves a job: each is checked at least every starveAfterMs (plus a budget slot)', async () => {
-    const hh = await harness({ durationMs: () => 3_600_000, tracker: { maxPollsPerSecond: 1, starveAfterMs: 20_000 } });
+    const hh = await harness({ durationMs: () => 3_600_000, tracker: { maxPollsPerSecond: 1, starveAfterMs: 20_000, pollOrder: 'likely-done' } });
     // 20 turbo jobs past their window keep the budget busy with better odds than…
     const hot = await agedJobs(hh, 20, 45, 'turbo');
     // …one relaxed job early in its long window.
@@ -115,7 +115,7 @@ describe('Tracker poll order under pressure', () => {
   });
 
   it('a callback (pollSoon) goes before every ranked job', async () => {
-    const hh = await harness({ durationMs: () => 600_000, tracker: { maxPollsPerSecond: 1 } });
+    const hh = await harness({ durationMs: () => 600_000, tracker: { maxPollsPerSecond: 1, pollOrder: 'likely-done' } });
     const old = await agedJobs(hh, 5, 95);
     const [young] = await agedJobs(hh, 1, 5);
     for (const job of [...old, young!]) hh.tracker.track(job);
