@@ -26,7 +26,7 @@ export function renderLearnSection(runs: readonly LearnRun[], pressure: readonly
     '',
     'Method: the real Tracker, JobService and JobRepository (in-memory store) on a **virtual clock** (test/support/manualClock.ts), with KIE and Discord as in-process fakes that answer at once. Time is skipped rather than compressed, so the runs use the production settings (time scale 1, 8 polls/s, 2.8 s dense interval) and are exactly repeatable. Lag = when the tracker saw the task done − when KIE finished it; delivery work after that (~25 ms p50 in the lag scenario above) is not included. Load: the lag scenario\'s generator over 40 minutes instead of 12 (15 /imagine per minute, 20 % turbo / 60 % fast / 20 % relaxed, plus a burst of 30 at once halfway), durations transformed per load. A job counts as **after 20** once 20 jobs of its speed (of the new regime, for the mid-run change) had finished when it was submitted.',
     '',
-    'Pollers: **learned** — the bot now (LearnedTimings + likely-done poll order); **fixed schedule** — the tracker before this change (the notes\' windows, first-come budget); **fixed 3 s** — the naive poller (every 3 s, no budget).',
+    'Pollers: **learned** — the bot now (LearnedTimings, default first-come poll order); **fixed schedule** — the tracker before this change (the notes\' windows, first-come budget); **fixed 3 s** — the naive poller (every 3 s, no budget).',
     '',
     `Each cell: lag p50 / p95 (s) · task seconds per poll (jobs). Targets after 20 jobs: p50 ≤ ${TARGET.p50} s, p95 ≤ ${TARGET.p95} s, ≥ ${TARGET.secondsPerPoll} task s per poll.`,
     '',
