@@ -14,6 +14,7 @@ import { GuildGate } from './discord/guilds.js';
 import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter.js';
 import { createChannelMessage } from './discord/rest.js';
 import { InteractionRouter } from './discord/router.js';
+import { LearnedTimings, type DurationStore } from './domain/durations.js';
 import { policyChannelOf, type Job } from './domain/job.js';
 import type { JobRepository } from './domain/jobs.js';
 import { systemClock, type Clock, type KieApi } from './domain/ports.js';
@@ -69,6 +70,8 @@ export interface AppDeps {
   shutdownGraceMs?: number;
   /** The servers the bot serves (see src/discord/guilds.ts); null or unset = any. */
   allowedGuildIds?: readonly string[] | null;
+  /** Where learned task durations are kept; default: the store's (shared by every process on the database). */
+  durations?: DurationStore;
 }
 
 export interface App {
@@ -120,7 +123,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...(deps.trustedMediaOrigins ? { trustedMediaOrigins: deps.trustedMediaOrigins } : {}),
     ...deps.presenter,
   });
+  const timingsLog = logger.child({ module: 'timings' });
+  const timings = new LearnedTimings({
+    clock,
+    store: deps.durations ?? deps.store.durations,
+    onError: (err, what) => timingsLog.warn({ err, what }, 'task duration store failed; keeping the timings learned so far'),
+  });
   const tracker = new Tracker({
+    timings,
     repo,
     kie,
     presenter,
@@ -193,6 +203,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       if (!guilds.restricted) logger.warn('no ALLOWED_GUILD_IDS or DISCORD_GUILD_ID: any server the bot is added to can use it (turn "Public Bot" off)');
       // Ledger lines of jobs lost in a crash between admission and their first write would hold slots and credits forever.
       await team.policy.reconcile(async (id) => (await repo.get(id)) !== undefined);
+      // The newest few dozen durations per kind and speed, never the whole history.
+      await timings.load();
+      for (const line of timings.describe()) timingsLog.debug({}, `tracker believes: ${line}`);
       const resumed = await jobs.resume();
       logger.info(resumed, 'resumed unfinished jobs');
       tracker.start();

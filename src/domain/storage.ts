@@ -3,6 +3,7 @@
  * (src/store/) implements them: SQL (Kysely) for what is queried or decides
  * money, keyv for what is truly key-value. The domain never imports it.
  */
+import type { DurationStore } from './durations.js';
 import type { JobRepository } from './jobs.js';
 import type { TeamStore } from './team/ledger.js';
 
@@ -24,5 +25,7 @@ export interface Store {
   collection<T>(ns: Namespace): Collection<T>;
   readonly jobs: JobRepository;
   readonly team: TeamStore;
+  /** Finished tasks' durations, from which the tracker learns its schedule. */
+  readonly durations: DurationStore;
   close(): Promise<void>;
 }

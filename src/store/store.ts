@@ -10,6 +10,7 @@ import KeyvPostgres from '@keyv/postgres';
 import pg from 'pg';
 import type { Collection, Namespace, Store } from '../domain/storage.js';
 import { DatabaseError, describeFailure, openDatabase, parseDatabaseUrl, type DatabaseTarget, type OpenDatabaseOptions, type SqlDatabase } from './sql/database.js';
+import { SqlDurationStore } from './sql/durations.js';
 import { SqlJobRepository } from './sql/jobs.js';
 import { SqlTeamStore } from './sql/team.js';
 
@@ -133,6 +134,7 @@ export async function openStore(databaseUrl: string, options: OpenDatabaseOption
     sql: sqlDb,
     jobs: new SqlJobRepository(sqlDb),
     team: new SqlTeamStore(sqlDb),
+    durations: new SqlDurationStore(sqlDb),
     collection<T>(ns: Namespace): Collection<T> {
       return new KeyvCollection<T>(keyvFor(ns) as Keyv<T>, ns, () => lastErrors.get(ns));
     },

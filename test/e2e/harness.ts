@@ -266,6 +266,7 @@ function observedStore(store: OpenedStore, onJobWrite: (job: Job) => void): Open
     sql: store.sql,
     jobs,
     team: store.team,
+    durations: store.durations,
     collection: <T>(ns: Namespace): Collection<T> => store.collection<T>(ns),
     close: () => store.close(),
   };
