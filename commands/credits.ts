@@ -35,7 +35,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     if (isKieError(error)) throw new UserError(`Couldn't read the KIE balance: ${error.userMessage}`);
     throw error;
   }
-  const burn = burnRate(team.ledger.query(), ctx.clock.now(), BURN_WINDOW_DAYS);
+  const burn = await burnRate(team.ledger, ctx.clock.now(), BURN_WINDOW_DAYS);
   await interaction.editReply({ content: formatCreditsReport(balance, burn), allowedMentions: { parse: [] } });
   // The alert is a side effect of a fresh balance; it must not spoil the answer.
   try {

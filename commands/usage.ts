@@ -16,7 +16,7 @@ import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { UserError } from '../src/domain/errors.js';
 import { teamOf, type Team } from '../src/domain/team/team.js';
-import { counts, utcDayStart } from '../src/domain/team/ledger.js';
+import { utcDayStart } from '../src/domain/team/ledger.js';
 import {
   TOP_ROWS,
   USAGE_PERIODS,
@@ -73,7 +73,7 @@ async function budgetsFor(team: Team, q: UsageQuery, report: UsageReport): Promi
   const out: BudgetStatus[] = [];
   for (const channelId of new Set(channels)) {
     const { values } = await team.settings.resolve(q.guildId, channelId);
-    const status = budgetStatus(channelId, values, team.ledger.channel(channelId), q.now);
+    const status = await budgetStatus(team.ledger, channelId, values, q.now);
     if (status.daily || status.monthly) out.push(status);
   }
   return out;
@@ -97,15 +97,13 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     now: ctx.clock.now(),
   };
   const here = (await team.settings.resolve(q.guildId, q.channelId)).values;
-  const entries = team.ledger.query(usageFilter(q));
-  const report = buildUsageReport(entries, here.countFailed);
+  const filter = usageFilter(q);
+  const report = await team.ledger.report(filter, here.countFailed);
 
   let userDaily: { used: number; limit: number } | null = null;
   if (scope === 'me' && here.userDailyJobs !== null) {
     const today = utcDayStart(q.now);
-    const used = team.ledger
-      .query({ channelId: q.channelId, userId: q.userId, since: today })
-      .filter((e) => counts(e, here.countFailed)).length;
+    const { jobs: used } = await team.ledger.spent({ channelId: q.channelId, userId: q.userId, since: today }, here.countFailed);
     userDaily = { used, limit: here.userDailyJobs };
   }
 
@@ -124,7 +122,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     content,
     allowedMentions: { parse: [] },
     files: wantsCsv
-      ? [{ attachment: Buffer.from(usageCsv(entries, here.countFailed), 'utf8'), name: `usage-${scope}-${period}-${date}.csv` }]
+      ? [{ attachment: Buffer.from(usageCsv(await team.ledger.query(filter), here.countFailed), 'utf8'), name: `usage-${scope}-${period}-${date}.csv` }]
       : [],
   });
 }

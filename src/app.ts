@@ -14,14 +14,14 @@ import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter
 import { createChannelMessage } from './discord/rest.js';
 import { InteractionRouter } from './discord/router.js';
 import type { Job } from './domain/job.js';
-import { JobRepository } from './domain/jobs.js';
+import type { JobRepository } from './domain/jobs.js';
 import { systemClock, type Clock, type KieApi } from './domain/ports.js';
 import { DEFAULT_PRICES, type PriceTable } from './domain/pricing.js';
 import type { ScheduleTuning } from './domain/schedule.js';
 import { JobService } from './domain/service.js';
 import { Team } from './domain/team/team.js';
 import { Tracker, type TrackerObserver } from './domain/tracker.js';
-import type { Store } from './store/store.js';
+import type { Store } from './domain/storage.js';
 
 export interface AppDeps {
   client: Client;
@@ -63,7 +63,7 @@ export interface App {
 export async function buildApp(deps: AppDeps): Promise<App> {
   const clock = deps.clock ?? systemClock;
   const { client, kie, logger } = deps;
-  const repo = new JobRepository(deps.store);
+  const repo: JobRepository = deps.store.jobs;
   // The team's queue hands back jobs to start; the service starts them. The
   // service exists only after the team, hence the late binding.
   let jobs: JobService | undefined;

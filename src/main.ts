@@ -16,6 +16,7 @@ import { KieClient } from './kie/client.js';
 import { startCallbackServer, type CallbackServer } from './kie/callbackServer.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore, type Collection, type Store } from './store/store.js';
+import { DatabaseError } from './store/sql/database.js';
 import { startKieSimulator, type KieSimulator, type SimPersistence, type SimTask } from './kie/simulator/index.js';
 
 const BALANCE_CHECK_MS = 10 * 60 * 1000;
@@ -98,7 +99,17 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const store = await openStore(config.DATABASE_URL);
+  let store: Store;
+  try {
+    store = await openStore(config.DATABASE_URL);
+  } catch (error) {
+    // One line naming DATABASE_URL and the reason (password masked), not a driver stack.
+    if (error instanceof DatabaseError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
   let app: App | null = null;
   const endpoint = await kieEndpoint(config, store, logger, (taskId) => app?.taskMayBeDone(taskId));
   const kie = new KieClient({
