@@ -16,6 +16,7 @@ import { KieClient } from './kie/client.js';
 import { startCallbackServer, type CallbackServer } from './kie/callbackServer.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore, type Collection, type Store } from './store/store.js';
+import { legacyLogFields } from './store/legacyMigration.js';
 import { DatabaseError } from './store/sql/database.js';
 import { startKieSimulator, type KieSimulator, type SimPersistence, type SimTask } from './kie/simulator/index.js';
 
@@ -101,7 +102,9 @@ async function main(): Promise<void> {
 
   let store: Store;
   try {
-    store = await openStore(config.DATABASE_URL);
+    store = await openStore(config.DATABASE_URL, {
+      onLegacyMigration: (report) => logger.info(legacyLogFields(report), 'moved the round-1 records (keyv layout) into the SQL tables'),
+    });
   } catch (error) {
     // One line naming DATABASE_URL and the reason (password masked), not a driver stack.
     if (error instanceof DatabaseError) {

@@ -25,7 +25,6 @@
  */
 import type { Kysely } from 'kysely';
 import type { Job } from '../domain/job.js';
-import { needsWork } from '../domain/jobs.js';
 import type { LedgerEntry } from '../domain/team/ledger.js';
 import {
   asLegacyJob,
@@ -36,6 +35,7 @@ import {
   parseLegacyIndexKey,
   type LegacyRow,
 } from './legacyKeyv.js';
+import { jobRow } from './sql/jobs.js';
 import type { Schema } from './sql/schema.js';
 
 /** The store_info key that says the move is done (its value: the counts, as JSON). */
@@ -77,25 +77,9 @@ export interface LegacyMigrationOptions {
 
 const zero = (): KindCount => ({ moved: 0, skipped: 0, existing: 0 });
 
-/** The `jobs` row for a Job, as the SQL repository keeps it. */
+/** The `jobs` row for a legacy Job: the SQL repository's own mapping, stamped with the job's last own time. */
 export function legacyJobRow(job: Job): Schema['jobs'] {
-  return {
-    id: job.id,
-    state: job.state,
-    guild_id: job.origin.guildId ?? null,
-    channel_id: job.origin.channelId,
-    user_id: job.origin.userId,
-    kind: job.kind,
-    speed: job.speed ?? null,
-    task_id: job.taskId ?? null,
-    parent_job_id: job.parent?.jobId ?? null,
-    created_at: job.createdAt,
-    updated_at: job.finishedAt ?? job.submittedAt ?? job.createdAt,
-    finished_at: job.finishedAt ?? null,
-    delivered: job.delivered ? 1 : 0,
-    needs_work: needsWork(job) ? 1 : 0,
-    data: JSON.stringify(job),
-  };
+  return jobRow(job, job.finishedAt ?? job.submittedAt ?? job.createdAt);
 }
 
 function ledgerRow(e: LedgerEntry): Schema['ledger'] {
