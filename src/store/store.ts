@@ -7,6 +7,7 @@
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
 import KeyvPostgres from '@keyv/postgres';
+import pg from 'pg';
 import type { Collection, Namespace, Store } from '../domain/storage.js';
 import { DatabaseError, describeFailure, openDatabase, parseDatabaseUrl, type DatabaseTarget, type OpenDatabaseOptions, type SqlDatabase } from './sql/database.js';
 import { SqlJobRepository } from './sql/jobs.js';
@@ -60,17 +61,47 @@ export class KeyvCollection<T> implements Collection<T> {
   }
 }
 
-function adapterFor(target: DatabaseTarget, url: string): KeyvStoreAdapter | Map<unknown, unknown> {
+type Query = (sqlText: string, values?: unknown[]) => Promise<unknown[]>;
+
+/**
+ * @keyv/postgres over a pool this store owns. The stock adapter keeps one
+ * module-wide pool per process and ends it on any disconnect, so two stores
+ * in one process (tests, tools) would close each other's connections.
+ */
+function keyvPostgresOn(pool: pg.Pool, schema: string): KeyvStoreAdapter {
+  class OwnPoolKeyvPostgres extends KeyvPostgres {
+    override async connect(): Promise<Query> {
+      return async (sqlText, values) => (await pool.query(sqlText, values)).rows as unknown[];
+    }
+    override async disconnect(): Promise<void> {
+      /* the store ends the pool */
+    }
+  }
+  return new OwnPoolKeyvPostgres({ uri: 'postgres://unused', schema }) as unknown as KeyvStoreAdapter;
+}
+
+function adapterFactory(target: DatabaseTarget, url: string): { adapter: () => KeyvStoreAdapter | Map<unknown, unknown>; close: () => Promise<void> } {
   switch (target.kind) {
     case 'memory':
-      return new Map();
+      return { adapter: () => new Map(), close: async () => undefined };
     case 'sqlite':
-      return new KeyvSqlite({ uri: `sqlite://${target.file}`, busyTimeout: 5000 }) as unknown as KeyvStoreAdapter;
-    case 'postgres':
-      return new KeyvPostgres({
-        uri: target.connectionString,
-        ...(target.schema ? { schema: target.schema } : {}),
-      }) as unknown as KeyvStoreAdapter;
+      return {
+        adapter: () => new KeyvSqlite({ uri: `sqlite://${target.file}`, busyTimeout: 5000 }) as unknown as KeyvStoreAdapter,
+        close: async () => undefined,
+      };
+    case 'postgres': {
+      let pool: pg.Pool | null = null;
+      return {
+        adapter: () => {
+          pool ??= new pg.Pool({ connectionString: target.connectionString, max: 4 });
+          pool.on('error', () => undefined);
+          return keyvPostgresOn(pool, target.schema ?? 'public');
+        },
+        close: async () => {
+          await pool?.end();
+        },
+      };
+    }
   }
   throw new DatabaseError(url, 'has an unsupported scheme');
 }
@@ -100,12 +131,13 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     await sqlDb.close().catch(() => undefined);
     throw new DatabaseError(databaseUrl, `could not move the round-1 records into the new tables: ${describeFailure(error)}`);
   }
+  const adapters = adapterFactory(target, databaseUrl);
   const opened = new Map<Namespace, Keyv<unknown>>();
   const keyvFor = (ns: Namespace): Keyv<unknown> => {
     let keyv = opened.get(ns);
     if (!keyv) {
       // Each namespace gets its own adapter: keyv adapters hold a single namespace.
-      const created = new Keyv<unknown>({ store: adapterFor(target, databaseUrl), namespace: ns });
+      const created = new Keyv<unknown>({ store: adapters.adapter(), namespace: ns });
       created.on('error', (error: unknown) => KeyvCollection.errors.set(created, error));
       opened.set(ns, created);
       keyv = created;
@@ -121,6 +153,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     },
     async close() {
       await Promise.all([...opened.values()].map((k) => k.disconnect()));
+      await adapters.close();
       await sqlDb.close();
     },
   };

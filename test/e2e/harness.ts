@@ -39,7 +39,8 @@ import type { KieApi } from '../../src/domain/ports.js';
 import { KieClient } from '../../src/kie/client.js';
 import { startKieSimulator, type KieSimulator, type RecordedRequest as SimRequest, type SimTaskInfo } from '../../src/kie/simulator/index.js';
 import { createLogger } from '../../src/log.js';
-import { openStore, type Collection, type Namespace, type Store } from '../../src/store/store.js';
+import { openStore, type Collection, type Namespace, type OpenedStore } from '../../src/store/store.js';
+import type { JobRepository } from '../../src/domain/jobs.js';
 import {
   createTestClient,
   injectInteraction,
@@ -231,21 +232,36 @@ export function withoutDiscordJsDefaults(route: FakeRoute, body: unknown): unkno
 }
 
 /** A store whose job writes are also told to `onJobWrite` (same data, same backend). */
-function observedStore(store: Store, onJobWrite: (job: Job) => void): Store {
-  return {
-    collection<T>(ns: Namespace): Collection<T> {
-      const inner = store.collection<T>(ns);
-      if (ns !== 'jobs') return inner;
-      return {
-        get: (key) => inner.get(key),
-        delete: (key) => inner.delete(key),
-        entries: () => inner.entries(),
-        set: async (key, value) => {
-          onJobWrite(value as unknown as Job);
-          await inner.set(key, value);
-        },
-      };
+function observedStore(store: OpenedStore, onJobWrite: (job: Job) => void): OpenedStore {
+  const inner = store.jobs;
+  const jobs: JobRepository = {
+    get: (id) => inner.get(id),
+    require: (id) => inner.require(id),
+    create: async (job) => {
+      const out = await inner.create(job);
+      onJobWrite(out);
+      return out;
     },
+    save: async (job) => {
+      const out = await inner.save(job);
+      onJobWrite(out);
+      return out;
+    },
+    update: async (id, change) => {
+      const out = await inner.update(id, change);
+      onJobWrite(out);
+      return out;
+    },
+    listActive: () => inner.listActive(),
+    findByTaskId: (taskId) => inner.findByTaskId(taskId),
+    claimAction: (...a) => inner.claimAction(...a),
+    releaseAction: (...a) => inner.releaseAction(...a),
+  };
+  return {
+    sql: store.sql,
+    jobs,
+    team: store.team,
+    collection: <T>(ns: Namespace): Collection<T> => store.collection<T>(ns),
     close: () => store.close(),
   };
 }
@@ -314,7 +330,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
 
   interface Parts {
     client: Client<true>;
-    store: Store;
+    store: OpenedStore;
     app: App;
   }
   const build = async (): Promise<Parts> => {
@@ -371,7 +387,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
 
   const allJobs = async (): Promise<Job[]> => {
     const out: Job[] = [];
-    for await (const [, job] of parts.store.collection<Job>('jobs').entries()) out.push(job);
+    const rows = await parts.store.sql.db.selectFrom('jobs').select('data').execute();
+    for (const row of rows) out.push(JSON.parse(row.data) as Job);
     return out.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   };
 

@@ -101,7 +101,12 @@ function openSqlite(url: string, target: { kind: 'sqlite'; file: string } | { ki
     connection = new BetterSqlite3(':memory:');
   } else {
     const file = resolve(target.file);
-    const stat = statSync(file, { throwIfNoEntry: false });
+    let stat: ReturnType<typeof statSync>;
+    try {
+      stat = statSync(file, { throwIfNoEntry: false });
+    } catch (error) {
+      throw new DatabaseError(url, `cannot create the folder ${dirname(file)}: ${describeFailure(error)}`);
+    }
     if (stat?.isDirectory()) throw new DatabaseError(url, `points at a folder (${file}), not a database file`);
     try {
       mkdirSync(dirname(file), { recursive: true });
@@ -170,13 +175,32 @@ function openPostgres(url: string, target: { kind: 'postgres'; connectionString:
 }
 
 async function migrate(database: SqlDatabase): Promise<void> {
-  const migrator = new Migrator({ db: database.db, provider: migrationProvider });
-  const { error, results } = await migrator.migrateToLatest();
+  // On PostgreSQL the migrator must look for its own tables in the schema we use, not in any schema.
+  let migrationTableSchema: string | undefined;
+  if (database.dialect === 'postgres') {
+    const row = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(database.db);
+    migrationTableSchema = row.rows[0]?.schema ?? undefined;
+    if (!migrationTableSchema) throw new DatabaseError(database.url, 'has no usable schema (check the search_path and the schema= parameter)');
+  }
+  const migrator = new Migrator({
+    db: database.db,
+    provider: migrationProvider,
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
+  });
+  // Several processes starting at once may race to create the migration tables: the loser retries.
+  let outcome = await migrator.migrateToLatest();
+  for (let attempt = 1; outcome.error && attempt < 3 && database.dialect === 'postgres' && isCreateRace(outcome.error); attempt++) {
+    await new Promise((r) => setTimeout(r, 100 * attempt));
+    outcome = await migrator.migrateToLatest();
+  }
+  const { error, results } = outcome;
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new DatabaseError(database.url, `${describeFailure(error)}${failed ? ` (while running migration ${failed})` : ''}`);
   }
 }
+
+const isCreateRace = (error: unknown): boolean => ['23505', '42P07', '42P06'].includes((error as { code?: string })?.code ?? '');
 
 /** Writing one row proves the database accepts writes (a read-only file or role fails here, at start). */
 async function probeWrite(database: SqlDatabase): Promise<void> {
