@@ -15,9 +15,7 @@ import { parsePriceTable } from './domain/pricing.js';
 import { KieClient } from './kie/client.js';
 import { startCallbackServer, type CallbackServer } from './kie/callbackServer.js';
 import { createLogger, type Logger } from './log.js';
-import { openStore, type Collection, type Store } from './store/store.js';
-import { legacyLogFields } from './store/legacyMigration.js';
-import { DatabaseError } from './store/sql/database.js';
+import type { Collection, Store } from './store/store.js';
 import { startKieSimulator, type KieSimulator, type SimPersistence, type SimTask } from './kie/simulator/index.js';
 
 const BALANCE_CHECK_MS = 10 * 60 * 1000;
@@ -38,16 +36,20 @@ function loadConfig(): Config {
 /** Like KIE, the simulator forgets tasks after about 15 days. */
 const SIMULATOR_RETENTION_MS = 15 * 24 * 60 * 60 * 1000;
 
-/** Simulator mode keeps its tasks with the bot's data, so a restart finds them as it would at KIE. */
+/**
+ * Simulator mode keeps its tasks with the bot's data, so a restart finds them
+ * as it would at KIE. They are read by id when a request names one, never
+ * listed whole at start; an expired one is dropped when it is read.
+ */
 function simulatorPersistence(tasks: Collection<SimTask>, now: () => number = Date.now): SimPersistence {
   return {
-    load: async () => {
-      const kept: SimTask[] = [];
-      for await (const [taskId, task] of tasks.entries()) {
-        if (now() - task.createdAt > SIMULATOR_RETENTION_MS) await tasks.delete(taskId);
-        else kept.push(task);
+    get: async (taskId) => {
+      const task = await tasks.get(taskId);
+      if (task && now() - task.createdAt > SIMULATOR_RETENTION_MS) {
+        await tasks.delete(taskId);
+        return undefined;
       }
-      return kept;
+      return task;
     },
     save: (task) => tasks.set(task.taskId, task),
     remove: async (taskId) => void (await tasks.delete(taskId)),
@@ -100,6 +102,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  // Loaded only now, so a configuration error is reported without loading the database drivers.
+  const { openStore } = await import('./store/store.js');
+  const { DatabaseError } = await import('./store/sql/database.js');
+  const { legacyLogFields } = await import('./store/legacyMigration.js');
   let store: Store;
   try {
     store = await openStore(config.DATABASE_URL, {

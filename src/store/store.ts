@@ -32,6 +32,8 @@ export class KeyvCollection<T> implements Collection<T> {
   constructor(
     private readonly keyv: Keyv<T>,
     private readonly ns: string,
+    /** keyv reports adapter errors as events; the last one explains a `false` from set(). */
+    private readonly lastError: () => unknown = () => undefined,
   ) {}
   async get(key: string): Promise<T | undefined> {
     return (await this.keyv.get(key)) ?? undefined;
@@ -43,7 +45,7 @@ export class KeyvCollection<T> implements Collection<T> {
     } catch (error) {
       throw new StoreWriteError(this.ns, key, error);
     }
-    if (!ok) throw new StoreWriteError(this.ns, key, this.lastError.get(this.keyv));
+    if (!ok) throw new StoreWriteError(this.ns, key, this.lastError());
   }
   async delete(key: string): Promise<boolean> {
     return this.keyv.delete(key);
@@ -53,11 +55,6 @@ export class KeyvCollection<T> implements Collection<T> {
     for await (const [key, value] of this.keyv.iterator(undefined)) {
       if (value !== undefined) yield [String(key), value as T];
     }
-  }
-  /** keyv reports adapter errors as events; the last one explains a `false` from set(). */
-  static readonly errors = new WeakMap<object, unknown>();
-  private get lastError(): WeakMap<object, unknown> {
-    return KeyvCollection.errors;
   }
 }
 
@@ -133,12 +130,13 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
   }
   const adapters = adapterFactory(target, databaseUrl);
   const opened = new Map<Namespace, Keyv<unknown>>();
+  const lastErrors = new Map<Namespace, unknown>();
   const keyvFor = (ns: Namespace): Keyv<unknown> => {
     let keyv = opened.get(ns);
     if (!keyv) {
       // Each namespace gets its own adapter: keyv adapters hold a single namespace.
       const created = new Keyv<unknown>({ store: adapters.adapter(), namespace: ns });
-      created.on('error', (error: unknown) => KeyvCollection.errors.set(created, error));
+      created.on('error', (error: unknown) => lastErrors.set(ns, error));
       opened.set(ns, created);
       keyv = created;
     }
@@ -149,7 +147,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     jobs: new SqlJobRepository(sqlDb),
     team: new SqlTeamStore(sqlDb),
     collection<T>(ns: Namespace): Collection<T> {
-      return new KeyvCollection<T>(keyvFor(ns) as Keyv<T>, ns);
+      return new KeyvCollection<T>(keyvFor(ns) as Keyv<T>, ns, () => lastErrors.get(ns));
     },
     async close() {
       await Promise.all([...opened.values()].map((k) => k.disconnect()));
