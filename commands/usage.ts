@@ -69,7 +69,7 @@ export const data = {
 } satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
 /** Budgets worth showing: this channel's, and (server-wide) those of the busiest channels. */
-async function budgetsFor(team: Team, q: UsageQuery, report: UsageReport): Promise<BudgetStatus[]> {
+export async function budgetsFor(team: Team, q: UsageQuery, report: UsageReport): Promise<BudgetStatus[]> {
   const channels = q.scope === 'server' ? [q.channelId, ...report.byChannel.slice(0, TOP_ROWS).map((r) => r.id)] : [q.channelId];
   const out: BudgetStatus[] = [];
   for (const channelId of new Set(channels)) {

@@ -184,9 +184,12 @@ async function main(): Promise<void> {
   // Loaded only now, so a configuration error is reported without loading the database drivers.
   const { openStore } = await import('./store/store.js');
   const { DatabaseError } = await import('./store/sql/database.js');
+  const { legacyLogFields } = await import('./store/legacyMigration.js');
   let store: Store;
   try {
-    store = await openStore(config.DATABASE_URL);
+    store = await openStore(config.DATABASE_URL, {
+      onLegacyMigration: (report) => logger.info(legacyLogFields(report), 'moved the round-1 records (keyv layout) into the SQL tables'),
+    });
   } catch (error) {
     // One line naming DATABASE_URL and the reason (password masked), not a driver stack.
     if (error instanceof DatabaseError) {

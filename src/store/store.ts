@@ -13,6 +13,7 @@ import { DatabaseError, describeFailure, openDatabase, parseDatabaseUrl, type Da
 import { SqlDurationStore } from './sql/durations.js';
 import { SqlJobRepository } from './sql/jobs.js';
 import { SqlTeamStore } from './sql/team.js';
+import { migrateLegacyKeyv, type LegacyMigrationReport } from './legacyMigration.js';
 
 export { NAMESPACES, type Collection, type Namespace, type Store } from '../domain/storage.js';
 
@@ -113,9 +114,21 @@ export interface OpenedStore extends Store {
  * namespaces (lazily, on first use). Throws DatabaseError with one line
  * naming DATABASE_URL when the database can't be used.
  */
-export async function openStore(databaseUrl: string, options: OpenDatabaseOptions = {}): Promise<OpenedStore> {
+export interface OpenStoreOptions extends OpenDatabaseOptions {
+  /** Called once, when a round-1 keyv layout was found and moved into SQL (src/store/legacyMigration.ts): log the counts. */
+  onLegacyMigration?: (report: LegacyMigrationReport) => void;
+}
+
+export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<OpenedStore> {
   const target = parseDatabaseUrl(databaseUrl);
   const sqlDb = await openDatabase(databaseUrl, options);
+  // A round-1 file keeps everything in keyv: move it into the tables, once, before anything reads them.
+  try {
+    await migrateLegacyKeyv(sqlDb.db, { dialect: sqlDb.dialect, now: Date.now(), ...(options.onLegacyMigration ? { log: options.onLegacyMigration } : {}) });
+  } catch (error) {
+    await sqlDb.close().catch(() => undefined);
+    throw new DatabaseError(databaseUrl, `could not move the round-1 records into the new tables: ${describeFailure(error)}`);
+  }
   const adapters = adapterFactory(target, databaseUrl);
   const opened = new Map<Namespace, Keyv<unknown>>();
   const lastErrors = new Map<Namespace, unknown>();

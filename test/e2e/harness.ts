@@ -20,7 +20,7 @@
  * handle go away, and a new client and app are built over the same SQLite
  * file, the same fake Discord and the same KIE server (both keep running).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -37,7 +37,7 @@ import { decodeCustomId, type ComponentAction } from '../../src/discord/customId
 import type { Job } from '../../src/domain/job.js';
 import type { KieApi } from '../../src/domain/ports.js';
 import { KieClient } from '../../src/kie/client.js';
-import { startKieSimulator, type KieSimulator, type RecordedRequest as SimRequest, type SimTaskInfo } from '../../src/kie/simulator/index.js';
+import { startKieSimulator, type KieSimulator, type RecordedRequest as SimRequest, type SimTask, type SimTaskInfo } from '../../src/kie/simulator/index.js';
 import { createLogger } from '../../src/log.js';
 import { openStore, type Collection, type Namespace, type OpenedStore } from '../../src/store/store.js';
 import type { JobRepository } from '../../src/domain/jobs.js';
@@ -139,6 +139,10 @@ export interface E2EOptions {
   allowedGuildIds?: readonly string[] | null;
   /** Result URL origins trusted over http/loopback; default: the KIE simulator's. */
   trustedMediaOrigins?: readonly string[];
+  /** Start over a copy of this database file (e.g. a round-1 fixture) instead of an empty one. */
+  seedDatabase?: string;
+  /** Tasks the KIE server already has when it starts (as simulator mode restores them). */
+  simTasks?: SimTask[];
 }
 
 export interface E2E {
@@ -288,6 +292,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const clock = new ManualClock(T0);
   const dir = mkdtempSync(join(tmpdir(), 'teamjourney-e2e-'));
   const databaseUrl = `sqlite://${join(dir, 'bot.sqlite')}`;
+  if (options.seedDatabase) copyFileSync(options.seedDatabase, join(dir, 'bot.sqlite'));
   const events: string[] = [];
   const logs: LogEntry[] = [];
 
@@ -312,6 +317,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     durationMs: options.durationMs ?? (() => 20_000),
     seed: 11,
     createRateLimit: null,
+    ...(options.simTasks ? { persistence: { load: async () => options.simTasks!, save: async () => {}, remove: async () => {} } } : {}),
     ...(callbacks ? { webhookHmacKey: hmacKey, callbackIntervalMs: 3_600_000 } : {}),
   });
   const kieClient = new KieClient({
