@@ -12,7 +12,7 @@ import {
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { UserError } from '../src/domain/errors.js';
-import { isKieError } from '../src/kie/errors.js';
+import { isKieError } from '../src/providers/kie/errors.js';
 import { teamOf } from '../src/domain/team/team.js';
 import { burnRate, formatCreditsReport } from '../src/domain/team/usage.js';
 

@@ -16,12 +16,12 @@ import { commandDefinitions } from '../commands/index.js';
 import { DEFAULT_PRICES } from './domain/pricing.js';
 import { healthRoutes } from './http/health.js';
 import { HttpListenError, startHttpServer, type HttpServer, type Route } from './http/server.js';
-import { KieClient } from './kie/client.js';
-import { CALLBACK_PATH, callbackRoute } from './kie/callbackServer.js';
-import { checkKieKey } from './kie/keyCheck.js';
+import { KieClient } from './providers/kie/client.js';
+import { CALLBACK_PATH, callbackRoute } from './providers/kie/callbackServer.js';
+import { checkKieKey } from './providers/kie/keyCheck.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore, type Collection, type Store } from './store/store.js';
-import { startKieSimulator, type KieSimulator, type SimPersistence, type SimTask } from './kie/simulator/index.js';
+import type { KieSimulator, SimPersistence, SimTask } from './providers/kie/simulator/index.js';
 
 const BALANCE_CHECK_MS = 10 * 60 * 1000;
 
@@ -83,6 +83,8 @@ async function kieEndpoint(config: Config, store: Store, logger: Logger, http: H
   if (!isSimulator(config)) {
     return { baseUrl: config.KIE_BASE_URL, apiKey: config.KIE_API_KEY!, simulator: null, callBackUrl: config.KIE_CALLBACK_URL };
   }
+  // Loaded only in simulator mode: a production start never imports the simulator.
+  const { startKieSimulator } = await import('./providers/kie/simulator/index.js');
   const simulator = await startKieSimulator({
     timeScale: config.SIMULATOR_TIME_SCALE,
     apiKey: null,

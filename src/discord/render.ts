@@ -15,7 +15,7 @@
 import { MessageFlags, TextInputStyle, ComponentType } from 'discord-api-types/v10';
 import type { APIAllowedMentions, APIModalInteractionResponseCallbackData, RESTAPIAttachment } from 'discord-api-types/v10';
 import type { Job, JobResult } from '../domain/job.js';
-import { PROMPT_MAX_LENGTH, UPSCALE_INDEX, VARY_INDEX } from '../kie/schemas.js';
+import { PROMPT_MAX_LENGTH, UPSCALE_INDEX, VARY_INDEX } from '../providers/kie/schemas.js';
 import { encodeCustomId, EXTEND_PROMPT_INPUT_ID } from './customId.js';
 import { cancelComponents, resultComponents, retryComponents } from './render/components.js';
 import type { ButtonRow } from './render/components.js';

@@ -3,7 +3,7 @@
  * result was acted on, which new KIE request to make. The Discord side only
  * decodes the click and acknowledges it (parse/run split).
  */
-import { gridPositionToIndex, PROMPT_MAX_LENGTH, UPSCALE_INDEX, type KieTaskRequest, type Speed } from '../kie/schemas.js';
+import { gridPositionToIndex, PROMPT_MAX_LENGTH, UPSCALE_INDEX, type KieTaskRequest, type Speed } from '../providers/kie/schemas.js';
 import { buildVideoRequest } from './prompt.js';
 import type { Job, JobKind } from './job.js';
 

@@ -2,7 +2,7 @@
  * Jobs: one Discord-originated unit of work backed by one KIE task.
  * Pure data and the state machine; knows nothing of Discord or HTTP.
  */
-import type { KieTaskRequest, Speed, TaskRecord } from '../kie/schemas.js';
+import type { KieTaskRequest, Speed, TaskRecord } from '../providers/kie/schemas.js';
 
 /** What the user asked for; also the ledger's kinds. */
 export const JOB_KINDS = ['grid', 'upscale', 'vary', 'video', 'video_hd', 'extend'] as const;

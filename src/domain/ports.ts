@@ -1,6 +1,6 @@
 /**
  * The boundaries the domain talks through. Implementations live elsewhere:
- * KieApi in src/kie/client.ts, JobPresenter in src/discord/, Clock here.
+ * KieApi in src/providers/kie/client.ts, JobPresenter in src/discord/, Clock here.
  */
 import type {
   GenerateRequest,
@@ -8,7 +8,7 @@ import type {
   UpscaleRequest,
   VaryRequest,
   VideoExtendRequest,
-} from '../kie/schemas.js';
+} from '../providers/kie/schemas.js';
 import type { Job } from './job.js';
 
 export interface CallOptions {

@@ -17,8 +17,8 @@
  * service tells admission, which may hand back queued jobs of that channel
  * to start now.
  */
-import { createOutcomeUnknown, isKieError } from '../kie/errors.js';
-import type { KieTaskRequest } from '../kie/schemas.js';
+import { createOutcomeUnknown, isKieError } from '../providers/kie/errors.js';
+import type { KieTaskRequest } from '../providers/kie/schemas.js';
 import { InteractionTakenError, UserError } from './errors.js';
 import { InvalidTransitionError, isTerminal, newJob, newJobId, transition, type JobDraftFields, type Job, type JobError, type JobOrigin } from './job.js';
 import { JobNotFoundError, type JobRepository } from './jobs.js';
@@ -54,7 +54,7 @@ export interface JobServiceDeps {
   logger?: DomainLogger;
   /** For job ids. */
   random?: () => number;
-  /** Where KIE should POST task callbacks (see src/kie/callbackServer.ts); unset = polling only. */
+  /** Where KIE should POST task callbacks (see src/providers/kie/callbackServer.ts); unset = polling only. */
   callBackUrl?: string;
 }
 

@@ -18,8 +18,8 @@
  * Pure domain code: KIE only through KieApi, people only through
  * JobPresenter, time only through Clock.
  */
-import { isKieError, KieValidationError, sanitizeMessage } from '../kie/errors.js';
-import type { TaskRecord } from '../kie/schemas.js';
+import { isKieError, KieValidationError, sanitizeMessage } from '../providers/kie/errors.js';
+import type { TaskRecord } from '../providers/kie/schemas.js';
 import {
   InvalidTransitionError,
   isTerminal,

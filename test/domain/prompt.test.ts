@@ -12,7 +12,7 @@ import {
   type ParsedImagine,
 } from '../../src/domain/prompt.js';
 import { UserError } from '../../src/domain/errors.js';
-import { GenerateRequestSchema, type GenerateRequest } from '../../src/kie/schemas.js';
+import { GenerateRequestSchema, type GenerateRequest } from '../../src/providers/kie/schemas.js';
 
 const MB = 1024 * 1024;
 const A = 'https://img.example.com/a.png';

@@ -32,12 +32,12 @@ import {
 } from 'discord.js';
 import { afterEach, expect } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
-import { startCallbackServer } from '../../src/kie/callbackServer.js';
+import { startCallbackServer } from '../../src/providers/kie/callbackServer.js';
 import { decodeCustomId, type ComponentAction } from '../../src/discord/customId.js';
 import type { Job } from '../../src/domain/job.js';
 import type { KieApi } from '../../src/domain/ports.js';
-import { KieClient } from '../../src/kie/client.js';
-import { startKieSimulator, type KieSimulator, type RecordedRequest as SimRequest, type SimTaskInfo } from '../../src/kie/simulator/index.js';
+import { KieClient } from '../../src/providers/kie/client.js';
+import { startKieSimulator, type KieSimulator, type RecordedRequest as SimRequest, type SimTaskInfo } from '../../src/providers/kie/simulator/index.js';
 import { createLogger } from '../../src/log.js';
 import { openStore, type Collection, type Namespace, type Store } from '../../src/store/store.js';
 import {

@@ -2,7 +2,7 @@
 import { newJob, type Job, type JobKind } from '../../src/domain/job.js';
 import { makeOrigin } from './jobs.js';
 import type { NewJob } from '../../src/domain/service.js';
-import type { Speed } from '../../src/kie/schemas.js';
+import type { Speed } from '../../src/providers/kie/schemas.js';
 
 let counter = 0;
 

@@ -2,7 +2,7 @@
  * Small pure text helpers for Discord messages: limits, markdown safety,
  * durations, Midjourney-style parameter strings and message links.
  */
-import type { KieTaskRequest } from '../../kie/schemas.js';
+import type { KieTaskRequest } from '../../providers/kie/schemas.js';
 
 /** Discord's limits for classic messages and components (docs/NOTES.md). */
 export const DISCORD_LIMITS = {

@@ -17,7 +17,7 @@ import {
   type GenerateRequest,
   type Motion,
   type VideoBatchSize,
-} from '../../kie/schemas.js';
+} from '../../providers/kie/schemas.js';
 import { PromptError, catchPromptError, type PromptResult } from './errors.js';
 import { lexPrompt, type FlagToken } from './lexer.js';
 import { ensureValid, parseHttpUrl, requireValue } from './values.js';

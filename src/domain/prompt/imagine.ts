@@ -16,7 +16,7 @@ import {
   type Speed,
   type TaskType,
   type Version,
-} from '../../kie/schemas.js';
+} from '../../providers/kie/schemas.js';
 import { PromptError, catchPromptError, type PromptResult } from './errors.js';
 import { IMAGINE_FLAGS, IMAGINE_FLAG_RULES, refuseUnsupportedFlags, type InlineParam } from './flags.js';
 import { isUrlLike, lexPrompt, type FlagToken } from './lexer.js';

@@ -1,7 +1,7 @@
 /**
  * Validators for single values, typed or inline. Each takes the label the
  * user knows the parameter by (`--ar`, `aspect`) so its error names it, and
- * lists what is allowed, taken from src/kie/schemas.ts so the two never drift.
+ * lists what is allowed, taken from src/providers/kie/schemas.ts so the two never drift.
  */
 import {
   ASPECT_RATIOS,
@@ -13,7 +13,7 @@ import {
   type GenerateRequest,
   type Speed,
   type Version,
-} from '../../kie/schemas.js';
+} from '../../providers/kie/schemas.js';
 import { PromptError } from './errors.js';
 
 const includes = <T extends string>(list: readonly T[], value: string): value is T =>

@@ -1,6 +1,6 @@
 /**
- * KIE behind the provider port, over the existing client (src/kie/client.ts,
- * through the KieApi interface it implements). src/kie stays where it is
+ * KIE behind the provider port, over the existing client (src/providers/kie/client.ts,
+ * through the KieApi interface it implements). src/providers/kie stays where it is
  * for now; this adapter is what the domain will talk to once it is wired.
  *
  * Translation, in one place each:
@@ -28,7 +28,7 @@ import {
   type TaskFailure,
   type TaskStatus,
 } from '../../domain/provider.js';
-import { parseCallbackBody, validateRequest } from '../../kie/client.js';
+import { parseCallbackBody, validateRequest } from './client.js';
 import {
   KieBadRequestError,
   KieError,
@@ -47,7 +47,7 @@ import {
   KieUnauthorizedError,
   KieValidationError,
   sanitizeMessage,
-} from '../../kie/errors.js';
+} from './errors.js';
 import {
   ASPECT_RATIOS,
   GenerateRequestSchema,
@@ -63,7 +63,7 @@ import {
   type GenerateRequest,
   type KieTaskRequest,
   type TaskRecord,
-} from '../../kie/schemas.js';
+} from './schemas.js';
 
 export const KIE_PROVIDER_ID = 'kie';
 

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { canFollowUp, ProviderError, type ProviderErrorCategory } from '../../../src/domain/provider.js';
-import { KieClient } from '../../../src/kie/client.js';
-import { startKieSimulator, type KieSimulator, type RecordedRequest } from '../../../src/kie/simulator/index.js';
+import { KieClient } from '../../../src/providers/kie/client.js';
+import { startKieSimulator, type KieSimulator, type RecordedRequest } from '../../../src/providers/kie/simulator/index.js';
 import { KIE_CAPABILITIES, KieProvider } from '../../../src/providers/kie/adapter.js';
 
 const KEY = 'sk-kie-port-test-3b8d';
