@@ -8,7 +8,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { MOTIONS, VIDEO_BATCH_SIZES, type Motion } from '../src/providers/kie/schemas.js';
+import { MOTIONS, VIDEO_BATCH_SIZES, type Motion } from '../src/domain/midjourney.js';
 import { ANIMATE_OPTION_NAMES, buildVideoRequest, checkAttachment, PromptError } from '../src/domain/prompt.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';

@@ -9,7 +9,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { ASPECT_RATIOS, RANGES, SPEEDS, VERSIONS } from '../src/providers/kie/schemas.js';
+import { ASPECT_RATIOS, RANGES, SPEEDS, VERSIONS } from '../src/domain/midjourney.js';
 import { parseImagine, type ImagineOptions } from '../src/domain/prompt.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';

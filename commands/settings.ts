@@ -20,7 +20,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { ASPECT_RATIOS, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES, type Speed } from '../src/providers/kie/schemas.js';
+import { ASPECT_RATIOS, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES, type Speed } from '../src/domain/midjourney.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { UserError } from '../src/domain/errors.js';

@@ -19,7 +19,7 @@ import type { SubmitResult } from '../domain/service.js';
 import type { AppContext, ChannelView } from './context.js';
 import { EXTEND_PROMPT_INPUT_ID, pressedKey, type ComponentAction } from './customId.js';
 import { messageLink, renderExtendModal, renderPressedGrid } from './render.js';
-import { replyError } from './router.js';
+import { replyError } from './replyError.js';
 import { policyChannelIdOf, submitDraft } from './submit.js';
 
 /** KIE deletes results after ~14 days (NOTES.md); past that a follow-up cannot work. */

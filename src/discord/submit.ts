@@ -5,7 +5,7 @@
  * admitted the job, so a refusal stays ephemeral.
  */
 import type { BaseInteraction, RepliableInteraction } from 'discord.js';
-import type { VideoBatchSize } from '../providers/kie/schemas.js';
+import type { VideoBatchSize } from '../domain/midjourney.js';
 import type { JobDraft } from '../domain/actions.js';
 import type { JobOrigin } from '../domain/job.js';
 import { estimateCredits } from '../domain/pricing.js';

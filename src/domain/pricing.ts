@@ -7,7 +7,7 @@
  * SD clip). Hence a table that config can override from JSON.
  */
 import { z } from 'zod';
-import { SPEEDS, describeZodError, type Speed, type VideoBatchSize } from '../providers/kie/schemas.js';
+import { SPEEDS, describeZodError, type Speed, type VideoBatchSize } from './midjourney.js';
 import type { JobKind } from './job.js';
 
 /** Credits: non-negative, possibly fractional (KIE balances are). */

@@ -63,7 +63,7 @@
  *
  * Everything here is pure: time and randomness come in as arguments.
  */
-import type { Speed } from '../providers/kie/schemas.js';
+import type { Speed } from './midjourney.js';
 import type { JobKind } from './job.js';
 
 export interface ExpectedWindow {

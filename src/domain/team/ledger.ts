@@ -9,7 +9,7 @@
  * reading every line from SQLite each time. That copy is only right while one
  * process owns the store, which is how the bot runs.
  */
-import type { Speed } from '../../providers/kie/schemas.js';
+import type { Speed } from '../midjourney.js';
 import { isTerminal, policyChannelOf, type Job, type JobKind, type JobState } from '../job.js';
 import type { Collection } from '../../store/store.js';
 

@@ -10,7 +10,7 @@
  * channel that hasn't overridden it.
  */
 import { z } from 'zod';
-import { ASPECT_RATIOS, SPEEDS, VERSIONS, type Speed } from '../../providers/kie/schemas.js';
+import { ASPECT_RATIOS, SPEEDS, VERSIONS, type Speed } from '../midjourney.js';
 import type { Collection } from '../../store/store.js';
 import { KeyedMutex } from '../mutex.js';
 
