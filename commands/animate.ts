@@ -71,8 +71,9 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   if (!built.ok) return ack.refuse(built.error.message);
   await submitFromInteraction(interaction, ack, ctx, {
     kind: hd ? 'video_hd' : 'video',
-    request: { op: 'generate', body: built.value },
-    promptText: prompt ?? built.value.prompt,
+    provider: view.provider ?? ctx.providers.defaultId,
+    spec: built.value,
+    promptText: prompt ?? built.value.prompt ?? '',
     speed: null,
     parent: null,
   });

@@ -130,7 +130,8 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   if (!parsed.ok) return ack.refuse(parsed.error.message);
   await submitFromInteraction(interaction, ack, ctx, {
     kind: 'grid',
-    request: { op: 'generate', body: parsed.value.request },
+    provider: settings.provider ?? ctx.providers.defaultId,
+    spec: parsed.value.request,
     promptText: prompt,
     speed: parsed.value.speed,
     parent: null,

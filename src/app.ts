@@ -16,7 +16,10 @@ import { createChannelMessage } from './discord/rest.js';
 import { InteractionRouter } from './discord/router.js';
 import { policyChannelOf, type Job } from './domain/job.js';
 import { JobRepository } from './domain/jobs.js';
-import { systemClock, type Clock, type KieApi } from './domain/ports.js';
+import { systemClock, type Clock } from './domain/ports.js';
+import { providerRegistry, type ProviderRegistry } from './domain/provider.js';
+import type { KieApi } from './providers/kie/api.js';
+import { KieProvider } from './providers/kie/adapter.js';
 import { DEFAULT_PRICES, type PriceTable } from './domain/pricing.js';
 import type { ScheduleTuning } from './domain/schedule.js';
 import { JobService } from './domain/service.js';
@@ -41,7 +44,10 @@ async function settleWithin(work: Promise<unknown>[], ms: number): Promise<void>
 export interface AppDeps {
   client: Client;
   store: Store;
-  kie: KieApi;
+  /** The KIE API (tests, the benchmark); used as the only provider when `providers` is not given. */
+  kie?: KieApi;
+  /** The configured image providers (main.ts); the default one takes new jobs unless a channel chose another. */
+  providers?: ProviderRegistry;
   logger: Logger;
   clock?: Clock;
   prices?: PriceTable;
@@ -87,7 +93,10 @@ export interface App {
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const clock = deps.clock ?? systemClock;
-  const { client, kie, logger } = deps;
+  const { client, logger } = deps;
+  const providers = deps.providers ?? (deps.kie ? providerRegistry('kie', [new KieProvider(deps.kie)]) : null);
+  if (!providers) throw new Error('createApp needs providers (or a KIE API)');
+  const defaultProvider = providers.get(providers.defaultId)!;
   const repo = new JobRepository(deps.store);
   // The team's queue hands back jobs to start; the service starts them. The
   // service exists only after the team, hence the late binding.
@@ -122,7 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const tracker = new Tracker({
     repo,
-    kie,
+    providers,
     presenter,
     clock,
     logger: logger.child({ module: 'tracker' }),
@@ -132,7 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   jobs = new JobService({
     repo,
-    kie,
+    providers,
     tracker,
     presenter,
     admission: team.policy,
@@ -144,7 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const ctx: AppContext = {
     clock,
     logger,
-    kie,
+    providers,
     jobs,
     repo,
     team,
@@ -199,7 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       // Queued jobs whose slots freed up while the bot was down start now.
       for (const job of await team.policy.resume()) await startQueued(job);
       if (deps.balanceCheckMs) {
-        stopBalance = team.watchBalance(kie, deps.balanceCheckMs, (err) => logger.warn({ err }, 'balance check failed'));
+        stopBalance = team.watchBalance({ credits: async () => (await defaultProvider.balance()).credits }, deps.balanceCheckMs, (err) => logger.warn({ err }, 'balance check failed'));
       }
     },
     async stop() {

@@ -14,7 +14,7 @@ import {
 import { kiePromptOf, planFollowUp, type FollowUpAction } from '../domain/actions.js';
 import { checkButtonPermission, checkCancelPermission } from '../domain/team/policy.js';
 import { UserError } from '../domain/errors.js';
-import { newJobId, type Job } from '../domain/job.js';
+import { newJobId, providerOf, type Job } from '../domain/job.js';
 import type { SubmitResult } from '../domain/service.js';
 import type { AppContext, ChannelView } from './context.js';
 import { EXTEND_PROMPT_INPUT_ID, pressedKey, type ComponentAction } from './customId.js';
@@ -30,6 +30,10 @@ const ACTION_NOUN: Record<FollowUpAction, string> = {
   vary: 'variation',
   reroll: 'reroll',
   vary_up: 'variation',
+  upscale_subtle: 'upscale',
+  upscale_creative: 'upscale',
+  vary_subtle: 'variation',
+  vary_strong: 'variation',
   animate_high: 'animation',
   animate_low: 'animation',
   extend_auto: 'extension',
@@ -83,10 +87,14 @@ async function runFollowUp(
   if (action !== 'reroll') checkRetention(parent, ctx.clock.now());
 
   const grid = parent.kind === 'upscale' && parent.parent ? ((await ctx.repo.get(parent.parent.jobId)) ?? null) : null;
+  // A job's buttons always go back to the provider that made it.
+  const provider = ctx.providers.get(providerOf(parent));
+  if (!provider) throw new UserError('The image service that made this result is not configured any more, so its buttons cannot be used.');
   const plan = planFollowUp(parent, action, position, {
     grid,
     video: { hd: view.videoHd, batchSize: view.videoBatchSize },
     prompt: prompt ?? 'placeholder',
+    capabilities: provider.capabilities,
   });
   if (!plan.ok) throw new UserError(plan.message);
 

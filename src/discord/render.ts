@@ -14,8 +14,8 @@
  */
 import { MessageFlags, TextInputStyle, ComponentType } from 'discord-api-types/v10';
 import type { APIAllowedMentions, APIModalInteractionResponseCallbackData, RESTAPIAttachment } from 'discord-api-types/v10';
-import type { Job, JobResult } from '../domain/job.js';
-import { PROMPT_MAX_LENGTH, UPSCALE_INDEX, VARY_INDEX } from '../providers/kie/schemas.js';
+import { isFollowUpSpec, specOf, type Job, type JobResult } from '../domain/job.js';
+import { PROMPT_MAX_LENGTH } from '../domain/midjourney.js';
 import { encodeCustomId, EXTEND_PROMPT_INPUT_ID } from './customId.js';
 import { cancelComponents, resultComponents, retryComponents } from './render/components.js';
 import type { ButtonRow } from './render/components.js';
@@ -81,27 +81,26 @@ const MAX_REASON_LENGTH = 300;
 
 /**
  * The 0-based image/clip a button job acted on, from the request sent to
- * KIE (the source of truth), else from the parent link.
+ * the provider (the source of truth; a vary of an upscale varies its grid
+ * image), else from the parent link.
  */
 function sourcePosition(job: Job): number | null {
-  switch (job.request.op) {
-    case 'upscale':
-      return job.request.body.imageIndex - UPSCALE_INDEX.min;
-    case 'vary':
-      return job.request.body.imageIndex - VARY_INDEX.min;
-    case 'extend':
-      return job.request.body.index;
-    case 'generate':
-      return job.parent?.position ?? null;
-  }
+  const spec = specOf(job);
+  if (!isFollowUpSpec(spec)) return job.parent?.position ?? null;
+  if (job.kind === 'vary' && spec.source.resultKind === 'upscale' && spec.source.grid) return spec.source.grid.position;
+  return spec.source.position;
 }
 
 const numbered = (noun: string, position: number | null): string => (position === null ? noun : `${noun} #${position + 1}`);
 
 /** The motion of a video request ("High motion"), if it has one. */
 function motionLabel(job: Job): string | null {
-  if (job.request.op !== 'generate' || job.request.body.motion === undefined) return null;
-  return job.request.body.motion === 'high' ? 'High motion' : 'Low motion';
+  const spec = specOf(job);
+  const motion = isFollowUpSpec(spec)
+    ? spec.action === 'animate_high' ? 'high' : spec.action === 'animate_low' ? 'low' : null
+    : spec.kind === 'animate' ? spec.motion : null;
+  if (motion === null) return null;
+  return motion === 'high' ? 'High motion' : 'Low motion';
 }
 
 /**
@@ -197,7 +196,7 @@ function headline(job: Job, suffix: string | null, extra: string[] = []): string
  * pings (status edits are frequent).
  */
 export function renderStatus(job: Job, ctx: RenderContext): MessagePayload {
-  const params = formatParams(job.request);
+  const params = formatParams(specOf(job));
   const details = [params ? `\`${params}\`` : null, costPhrase(job, true)].filter((s): s is string => s !== null).join(' · ');
   return {
     content: headline(job, statusLabel(job, ctx), [details]),

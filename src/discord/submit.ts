@@ -41,7 +41,9 @@ export function originOf(interaction: RepliableInteraction, messageId: string | 
 }
 
 export function videoBatchOf(draft: JobDraft): VideoBatchSize {
-  return draft.request.op === 'generate' ? (draft.request.body.videoBatchSize ?? 1) : 1;
+  const spec = draft.spec;
+  if ('action' in spec) return spec.video?.batch ?? 1;
+  return spec.kind === 'animate' ? spec.batch : 1;
 }
 
 /**

@@ -34,6 +34,13 @@ export const RANGES = {
 
 export const PROMPT_MAX_LENGTH = 2000;
 
+/**
+ * The four ways /imagine uses its images (Midjourney's text-to-image, image
+ * prompt, --sref, --oref), named as the bot has always stored them.
+ */
+export const IMAGINE_TASK_TYPES = ['mj_txt2img', 'mj_img2img', 'mj_style_reference', 'mj_omni_reference'] as const;
+export type TaskType = (typeof IMAGINE_TASK_TYPES)[number];
+
 /** Grid positions are 0-based everywhere above the provider adapters (U1 = position 0). */
 export const GRID_SIZE = 4;
 

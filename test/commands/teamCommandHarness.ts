@@ -10,7 +10,7 @@ import { ApplicationCommandOptionType, ChannelType, PermissionFlagsBits } from '
 import { createLogger } from '../../src/log.js';
 import { InteractionRouter } from '../../src/discord/router.js';
 import type { AppContext } from '../../src/discord/context.js';
-import type { KieApi } from '../../src/domain/ports.js';
+import type { KieApi } from '../../src/providers/kie/api.js';
 import { Team } from '../../src/domain/team/team.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { ManualClock } from '../support/manualClock.js';

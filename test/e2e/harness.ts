@@ -35,7 +35,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { startCallbackServer } from '../../src/providers/kie/callbackServer.js';
 import { decodeCustomId, type ComponentAction } from '../../src/discord/customId.js';
 import type { Job } from '../../src/domain/job.js';
-import type { KieApi } from '../../src/domain/ports.js';
+import type { KieApi } from '../../src/providers/kie/api.js';
 import { KieClient } from '../../src/providers/kie/client.js';
 import { startKieSimulator, type KieSimulator, type RecordedRequest as SimRequest, type SimTaskInfo } from '../../src/providers/kie/simulator/index.js';
 import { createLogger } from '../../src/log.js';

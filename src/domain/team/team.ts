@@ -6,7 +6,7 @@
  * main.ts can pass one object as `ctx.team`, and the /settings, /usage and
  * /credits commands get the rest back with `teamOf(ctx)`.
  */
-import type { Clock, KieApi } from '../ports.js';
+import type { BalanceSource, Clock } from '../ports.js';
 import type { Job } from '../job.js';
 import type { ChannelDefaults } from '../prompt.js';
 import type { Store } from '../../store/store.js';
@@ -92,7 +92,7 @@ export class Team {
   }
 
   /** Start reading the KIE balance every `intervalMs` for the low-balance alert; returns stop. */
-  watchBalance(kie: Pick<KieApi, 'credits'>, intervalMs: number, onError?: (error: unknown) => void): () => void {
+  watchBalance(kie: BalanceSource, intervalMs: number, onError?: (error: unknown) => void): () => void {
     return watchBalance({ kie, alerts: this.alerts, clock: this.clock, intervalMs, ...(onError ? { onError } : {}) });
   }
 }

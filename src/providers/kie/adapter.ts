@@ -14,9 +14,11 @@
  *   succeeded (no files → failed), 2/3 → failed;
  * - errors: every KieError class → a ProviderError category.
  */
-import type { CallOptions, KieApi } from '../../domain/ports.js';
+import type { CallOptions, KieApi } from './api.js';
 import {
   ProviderError,
+  providerRegistry,
+  type ProviderRegistry,
   type Balance,
   type CreateRequest,
   type FollowUpRequest,
@@ -46,6 +48,7 @@ import {
   KieTimeoutError,
   KieUnauthorizedError,
   KieValidationError,
+  createOutcomeUnknown,
   sanitizeMessage,
 } from './errors.js';
 import {
@@ -233,7 +236,14 @@ const portFieldOf = (field: string): string => {
 export function asProviderError(e: unknown, kind: 'create' | 'read'): unknown {
   if (e instanceof ProviderError || !(e instanceof KieError)) return e;
   const field = e instanceof KieRequestValidationError && e.field ? { field: portFieldOf(e.field) } : {};
-  return new ProviderError(kieCategoryOf(e, kind), {
+  // On a create, KIE's own rule (createOutcomeUnknown: timeout, cut after sending, 5xx, unreadable success) decides whether a task may exist.
+  let category = kieCategoryOf(e, kind);
+  if (kind === 'create') {
+    if (createOutcomeUnknown(e)) category = 'outcome_unknown';
+    else if (category === 'outcome_unknown') category = 'invalid_response';
+  }
+  return new ProviderError(category, {
+    userMessage: e.userMessage,
     provider: KIE_PROVIDER_ID,
     providerCode: String(e.code),
     detail: e.kieMessage,
@@ -283,6 +293,26 @@ export function toTaskStatus(record: TaskRecord): TaskStatus {
   }
 }
 
+/**
+ * Whether KIE's echo of a task's parameters (record-info `paramJson`) is the
+ * request we sent: every plain field of ours that KIE echoes is equal (speed
+ * is spelled differently by KIE and skipped), and the prompt or parent task
+ * is among them.
+ */
+export function requestMatches(request: KieTaskRequest, taskType: string | null, params: Record<string, unknown> | null): boolean {
+  if (!params) return false;
+  const body = request.body as unknown as Record<string, unknown>;
+  if (taskType && typeof body.taskType === 'string' && body.taskType !== taskType) return false;
+  let anchored = false;
+  for (const [key, ours] of Object.entries(body)) {
+    if (key === 'speed' || key === 'callBackUrl' || !(key in params)) continue;
+    if (ours === null || typeof ours === 'object') continue;
+    if (String(params[key]) !== String(ours)) return false;
+    if (key === 'prompt' || key === 'taskId') anchored = true;
+  }
+  return anchored;
+}
+
 export class KieProvider implements ImageProvider {
   readonly id = KIE_PROVIDER_ID;
   readonly displayName = 'KIE';
@@ -324,6 +354,22 @@ export class KieProvider implements ImageProvider {
     }
   }
 
+  async taskMatches(taskId: string, requests: readonly (CreateRequest | FollowUpRequest)[], opts?: ProviderCallOptions): Promise<boolean[]> {
+    let record: TaskRecord;
+    try {
+      record = await this.kie.recordInfo(taskId, callOpts(opts));
+    } catch (e) {
+      throw asProviderError(e, 'read');
+    }
+    return requests.map((request) => {
+      try {
+        return requestMatches(toKieRequest(request), record.taskType, record.params);
+      } catch {
+        return false;
+      }
+    });
+  }
+
   /** KIE's callback (002): code 200 with string[] results, or a failure code. */
   parseCallback(body: unknown): TaskStatus | null {
     try {
@@ -361,3 +407,6 @@ export class KieProvider implements ImageProvider {
 }
 
 const callOpts = (opts?: ProviderCallOptions): CallOptions | undefined => (opts?.signal ? { signal: opts.signal } : undefined);
+
+/** A registry with KIE as its only (and default) provider: the bot before there were several, tests, the benchmark. */
+export const kieProviders = (kie: KieApi): ProviderRegistry => providerRegistry(KIE_PROVIDER_ID, [new KieProvider(kie)]);
