@@ -119,6 +119,9 @@ export function planFollowUp(parent: Job, action: FollowUpAction, position: numb
   const link = { jobId: parent.id, position, action };
   const resultKind = resultKindOfJob(parent.kind);
   const portAction = portActionOf(action);
+  // The grid's V buttons and an upscale's Vary share the port's 'vary'; each button keeps to its own result.
+  if (action === 'vary' && resultKind !== 'grid') return fail('Vary works on a 4-image grid.');
+  if (action === 'vary_up' && resultKind !== 'upscale') return fail('Vary works on an upscaled image.');
   if (!canFollowUp(ctx.capabilities, resultKind, portAction)) {
     const home = Object.entries(NEEDS).find(([kind]) => canFollowUp(ctx.capabilities, kind as ResultKind, portAction));
     return fail(home ? `${LABELS[action]} ${home[1]}.` : `${LABELS[action]} is not available for this result.`);

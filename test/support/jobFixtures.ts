@@ -2,7 +2,7 @@
 import { newJob, type Job, type JobKind } from '../../src/domain/job.js';
 import { makeOrigin } from './jobs.js';
 import type { NewJob } from '../../src/domain/service.js';
-import type { Speed } from '../../src/providers/kie/schemas.js';
+import type { Speed } from '../../src/domain/midjourney.js';
 
 let counter = 0;
 
@@ -11,7 +11,8 @@ export function newGridJob(overrides: Partial<NewJob> = {}): NewJob {
   const speed: Speed = overrides.speed ?? 'fast';
   return {
     kind: 'grid',
-    request: { op: 'generate', body: { taskType: 'mj_txt2img', prompt: 'a lighthouse at dusk', speed } },
+    provider: 'kie',
+    spec: { kind: 'imagine', prompt: 'a lighthouse at dusk', options: { speed } },
     promptText: 'a lighthouse at dusk',
     speed,
     estimatedCredits: 8,
