@@ -185,7 +185,10 @@ export const providerOf = (job: Pick<Job, 'provider'>): ProviderId => job.provid
 /** The prompt the provider saw for a job (imagine/animate/edit carry it; manual extends too; others inherit). */
 export function providerPromptOf(job: Pick<Job, 'spec' | 'request'>): string | null {
   const spec = specOf(job);
-  if (isFollowUpSpec(spec)) return spec.action === 'extend_manual' ? (spec.prompt ?? null) : null;
+  if (isFollowUpSpec(spec)) {
+    const carries = spec.action === 'extend_manual' || spec.action === 'animate_high' || spec.action === 'animate_low';
+    return carries ? (spec.prompt ?? null) : null;
+  }
   return spec.prompt ?? null;
 }
 

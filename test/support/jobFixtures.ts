@@ -12,7 +12,8 @@ export function newGridJob(overrides: Partial<NewJob> = {}): NewJob {
   return {
     kind: 'grid',
     provider: 'kie',
-    spec: { kind: 'imagine', prompt: 'a lighthouse at dusk', options: { speed } },
+    // A test that passes a pre-port KIE `request` gets it read the legacy way.
+    ...(overrides.request === undefined ? { spec: { kind: 'imagine' as const, prompt: 'a lighthouse at dusk', options: { speed } } } : {}),
     promptText: 'a lighthouse at dusk',
     speed,
     estimatedCredits: 8,

@@ -277,16 +277,17 @@ export function toTaskStatus(record: TaskRecord): TaskStatus {
     case 1:
       return record.resultUrls.length > 0
         ? { ...base, state: 'succeeded', results: record.resultUrls.map((url) => ({ url, kind })), failure: null }
-        : { ...base, state: 'failed', results: [], failure: { category: 'generation_failed', code: 'no_results', message: 'KIE reported success but returned no files.' } };
+        : { ...base, state: 'failed', results: [], failure: { category: 'generation_failed', code: 'no_results', message: 'KIE reported success but returned no files' } };
     case 2:
     case 3: {
       const msg = record.errorMessage ? sanitizeMessage(record.errorMessage) : '';
       const category: ProviderErrorCategory = CONTENT_WORDS.test(msg) ? 'content_refused' : 'generation_failed';
       const code = record.errorCode != null ? String(record.errorCode) : `successFlag ${record.successFlag}`;
+      // KIE's own reason, as the bot has always shown it (the category is for the domain, not the sentence).
       const failure: TaskFailure = {
         category,
         code,
-        message: new ProviderError(category, { provider: KIE_PROVIDER_ID, providerCode: code, detail: msg }).userMessage,
+        message: msg || (record.successFlag === 2 ? 'Midjourney generation failed' : 'the task was created but generation failed'),
       };
       return { ...base, state: 'failed', results: [], failure };
     }

@@ -196,7 +196,8 @@ describe('KIE errors → categories', () => {
     [401, 'unauthorized'],
     [422, 'bad_input'],
     [455, 'unavailable'],
-    [500, 'unavailable'],
+    // A 500 on a create may have made the task (the bot's rule since before the port): never resent, never failed over.
+    [500, 'outcome_unknown'],
     [501, 'generation_failed'],
   ] as const)('body code %i on create → %s', async (code, category) => {
     sim.inject({ kind: 'code', code, endpoint: 'create', times: Infinity });
