@@ -126,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     clock,
     logger: logger.child({ module: 'presenter' }),
     queuePosition: (job) => team.queue.position(policyChannelOf(job.origin), job.id),
+    capabilitiesOf: (id) => providers.get(id)?.capabilities,
     ...(deps.trustedMediaOrigins ? { trustedMediaOrigins: deps.trustedMediaOrigins } : {}),
     ...deps.presenter,
   });

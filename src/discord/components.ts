@@ -132,7 +132,7 @@ async function runFollowUp(
         if (action === 'upscale' && interaction.isButton()) {
           // As in Midjourney: the pressed U turns blue on the grid, and the upscale arrives as a new message.
           const pressed = await ctx.repo.update(parent.id, (j) => ({ ...j, pressed: [...new Set([...j.pressed, key])] }));
-          await interaction.update(renderPressedGrid(pressed));
+          await interaction.update(renderPressedGrid(pressed, provider.capabilities));
           const followUp = await interaction.followUp({ content: `Upscaling image #${position + 1} · <@${interaction.user.id}>`, allowedMentions: { parse: [] } });
           return { messageId: followUp.id, replyTo: interaction.message.id };
         }

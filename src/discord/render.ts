@@ -16,6 +16,7 @@ import { MessageFlags, TextInputStyle, ComponentType } from 'discord-api-types/v
 import type { APIAllowedMentions, APIModalInteractionResponseCallbackData, RESTAPIAttachment } from 'discord-api-types/v10';
 import { isFollowUpSpec, specOf, type Job, type JobResult } from '../domain/job.js';
 import { PROMPT_MAX_LENGTH } from '../domain/midjourney.js';
+import type { ProviderCapabilities } from '../domain/provider.js';
 import { encodeCustomId, EXTEND_PROMPT_INPUT_ID } from './customId.js';
 import { cancelComponents, resultComponents, retryComponents } from './render/components.js';
 import type { ButtonRow } from './render/components.js';
@@ -41,6 +42,8 @@ export interface RenderContext {
   now: number;
   /** 1-based position in the channel queue, for queued jobs, when known. */
   queuePosition?: number | null;
+  /** What the job's provider can do: its result gets only those buttons (absent: KIE's layout). */
+  capabilities?: ProviderCapabilities;
 }
 
 /** A classic message: valid as a channel message create/edit and as an interaction (webhook) edit. */
@@ -222,7 +225,7 @@ function linkLine(result: JobResult, position: number): string {
  * earlier (attachmentId set, not linked) are kept by id, so re-rendering an
  * existing message never drops its files; any other result is linked.
  */
-export function renderResult(job: Job, files: readonly UploadedFile[], _ctx?: RenderContext): MessagePayload {
+export function renderResult(job: Job, files: readonly UploadedFile[], ctx?: RenderContext): MessagePayload {
   const uploaded = new Set(files.map((f) => f.position));
   const kept: RESTAPIAttachment[] = [];
   const links: string[] = [];
@@ -234,7 +237,7 @@ export function renderResult(job: Job, files: readonly UploadedFile[], _ctx?: Re
   const suffix = job.kind === 'upscale' ? null : costPhrase(job, false);
   return {
     content: headline(job, suffix, links),
-    components: resultComponents(job),
+    components: resultComponents(job, ctx?.capabilities),
     attachments: [...files.map((f, n): RESTAPIAttachment => ({ id: String(n), filename: f.name })), ...kept],
     allowed_mentions: pingRequester(job),
   };
@@ -268,8 +271,8 @@ export function renderFailure(job: Job, _ctx?: RenderContext): MessagePayload {
  * The buttons of a result message after one was pressed (job.pressed
  * already updated): the edit that turns U2 blue. Works for every kind.
  */
-export function renderPressedGrid(job: Job): { components: ButtonRow[] } {
-  return { components: resultComponents(job) };
+export function renderPressedGrid(job: Job, capabilities?: ProviderCapabilities): { components: ButtonRow[] } {
+  return { components: resultComponents(job, capabilities) };
 }
 
 /**
