@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Checks the test PostgreSQL once; see test/support/postgresSetup.ts.
+    globalSetup: ['test/support/postgresSetup.ts'],
   },
 });

@@ -44,7 +44,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
       continue;
     }
     if (id === ctx.providers.defaultId) balance = credits;
-    const burn = burnRate(team.ledger.query(), ctx.clock.now(), BURN_WINDOW_DAYS);
+    const burn = await burnRate(team.ledger, ctx.clock.now(), BURN_WINDOW_DAYS);
     const report = formatCreditsReport(credits, burn);
     reports.push(ids.length === 1 ? report : `**${provider.displayName}**\n${report}`);
   }

@@ -17,7 +17,7 @@ import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { UserError } from '../src/domain/errors.js';
 import { teamOf, type Team } from '../src/domain/team/team.js';
-import { counts, utcDayStart } from '../src/domain/team/ledger.js';
+import { utcDayStart } from '../src/domain/team/ledger.js';
 import {
   TOP_ROWS,
   USAGE_PERIODS,
@@ -69,12 +69,12 @@ export const data = {
 } satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
 /** Budgets worth showing: this channel's, and (server-wide) those of the busiest channels. */
-async function budgetsFor(team: Team, q: UsageQuery, report: UsageReport): Promise<BudgetStatus[]> {
+export async function budgetsFor(team: Team, q: UsageQuery, report: UsageReport): Promise<BudgetStatus[]> {
   const channels = q.scope === 'server' ? [q.channelId, ...report.byChannel.slice(0, TOP_ROWS).map((r) => r.id)] : [q.channelId];
   const out: BudgetStatus[] = [];
   for (const channelId of new Set(channels)) {
     const { values } = await team.settings.resolve(q.guildId, channelId);
-    const status = budgetStatus(channelId, values, team.ledger.channel(channelId), q.now);
+    const status = await budgetStatus(team.ledger, channelId, values, q.now);
     if (status.daily || status.monthly) out.push(status);
   }
   return out;
@@ -99,15 +99,13 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     now: ctx.clock.now(),
   };
   const here = (await team.settings.resolve(q.guildId, q.channelId)).values;
-  const entries = team.ledger.query(usageFilter(q));
-  const report = buildUsageReport(entries, here.countFailed);
+  const filter = usageFilter(q);
+  const report = await team.ledger.report(filter, here.countFailed);
 
   let userDaily: { used: number; limit: number } | null = null;
   if (scope === 'me' && here.userDailyJobs !== null) {
     const today = utcDayStart(q.now);
-    const used = team.ledger
-      .query({ channelId: q.channelId, userId: q.userId, since: today })
-      .filter((e) => counts(e, here.countFailed)).length;
+    const { jobs: used } = await team.ledger.spent({ channelId: q.channelId, userId: q.userId, since: today }, here.countFailed);
     userDaily = { used, limit: here.userDailyJobs };
   }
 
@@ -126,7 +124,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     content,
     allowedMentions: { parse: [] },
     files: wantsCsv
-      ? [{ attachment: Buffer.from(usageCsv(entries, here.countFailed), 'utf8'), name: `usage-${scope}-${period}-${date}.csv` }]
+      ? [{ attachment: Buffer.from(usageCsv(await team.ledger.query(filter), here.countFailed), 'utf8'), name: `usage-${scope}-${period}-${date}.csv` }]
       : [],
   });
 }

@@ -14,8 +14,9 @@ import { GuildGate } from './discord/guilds.js';
 import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter.js';
 import { createChannelMessage } from './discord/rest.js';
 import { InteractionRouter } from './discord/router.js';
+import { LearnedTimings, type DurationStore } from './domain/durations.js';
 import { policyChannelOf, type Job } from './domain/job.js';
-import { JobRepository } from './domain/jobs.js';
+import type { JobRepository } from './domain/jobs.js';
 import { systemClock, type Clock } from './domain/ports.js';
 import { providerRegistry, type ProviderRegistry } from './domain/provider.js';
 import type { KieApi } from './providers/kie/api.js';
@@ -25,7 +26,7 @@ import type { ScheduleTuning } from './domain/schedule.js';
 import { JobService } from './domain/service.js';
 import { Team } from './domain/team/team.js';
 import { Tracker, type TrackerObserver } from './domain/tracker.js';
-import type { Store } from './store/store.js';
+import type { Store } from './domain/storage.js';
 
 /** How long after its create a job whose outcome is unknown may still be matched to a task KIE reports. */
 export const UNKNOWN_REVEAL_WINDOW_MS = 2 * 86_400_000;
@@ -75,6 +76,8 @@ export interface AppDeps {
   shutdownGraceMs?: number;
   /** The servers the bot serves (see src/discord/guilds.ts); null or unset = any. */
   allowedGuildIds?: readonly string[] | null;
+  /** Where learned task durations are kept; default: the store's (shared by every process on the database). */
+  durations?: DurationStore;
 }
 
 export interface App {
@@ -97,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const providers = deps.providers ?? (deps.kie ? providerRegistry('kie', [new KieProvider(deps.kie)]) : null);
   if (!providers) throw new Error('createApp needs providers (or a KIE API)');
   const defaultProvider = providers.get(providers.defaultId)!;
-  const repo = new JobRepository(deps.store);
+  const repo: JobRepository = deps.store.jobs;
   // The team's queue hands back jobs to start; the service starts them. The
   // service exists only after the team, hence the late binding.
   let jobs: JobService | undefined;
@@ -130,7 +133,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...(deps.trustedMediaOrigins ? { trustedMediaOrigins: deps.trustedMediaOrigins } : {}),
     ...deps.presenter,
   });
+  const timingsLog = logger.child({ module: 'timings' });
+  const timings = new LearnedTimings({
+    clock,
+    store: deps.durations ?? deps.store.durations,
+    onError: (err, what) => timingsLog.warn({ err, what }, 'task duration store failed; keeping the timings learned so far'),
+  });
   const tracker = new Tracker({
+    timings,
     repo,
     providers,
     presenter,
@@ -186,7 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
           if (job) return tracker.pollSoon(job.id);
           // No job has this task: it may belong to one whose create answer was lost.
           const since = clock.now() - UNKNOWN_REVEAL_WINDOW_MS;
-          const unknown = team.ledger.query({ since }).filter((e) => e.state === 'unknown').map((e) => e.jobId);
+          const unknown = (await team.ledger.query({ since, state: 'unknown' })).map((e) => e.jobId);
           const revealed = unknown.length > 0 ? await jobs!.revealTask(taskId, unknown) : null;
           if (revealed) tracker.pollSoon(revealed.id);
         })
@@ -203,6 +213,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       if (!guilds.restricted) logger.warn('no ALLOWED_GUILD_IDS or DISCORD_GUILD_ID: any server the bot is added to can use it (turn "Public Bot" off)');
       // Ledger lines of jobs lost in a crash between admission and their first write would hold slots and credits forever.
       await team.policy.reconcile(async (id) => (await repo.get(id)) !== undefined);
+      // The newest few dozen durations per kind and speed, never the whole history.
+      await timings.load();
+      for (const line of timings.describe()) timingsLog.debug({}, `tracker believes: ${line}`);
       const resumed = await jobs.resume();
       logger.info(resumed, 'resumed unfinished jobs');
       tracker.start();

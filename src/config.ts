@@ -36,7 +36,7 @@ const HINTS: Record<string, string> = {
   DISCORD_API_URL: 'Use the base URL of a Discord REST proxy such as http://localhost:8080/api, or leave it unset.',
   KIE_API_KEY: 'Set it to your key from https://kie.ai/api-key, or set KIE_BASE_URL=simulator to try the bot without one.',
   KIE_BASE_URL: 'Use https://api.kie.ai (the default), another http(s) URL, or "simulator".',
-  DATABASE_URL: 'Use sqlite://path/to/file.sqlite (the default is sqlite://data/teamjourney.sqlite) or memory://.',
+  DATABASE_URL: 'Use sqlite://path/to/file.sqlite (the default is sqlite://data/teamjourney.sqlite), postgres://user:password@host:5432/database, or memory://.',
   LOG_LEVEL: `Use one of ${LOG_LEVELS.join(', ')}.`,
   KIE_CALLBACK_URL: 'Use the public https URL that reaches this bot\'s callback receiver, ending in /kie/callback, or leave it unset.',
   PRICE_TABLE: 'Only the prices you change are needed, e.g. {"grid":{"fast":8}} (see README, Prices).',
@@ -73,7 +73,9 @@ export const ConfigSchema = z
     ),
     DATABASE_URL: z.preprocess(
       (v) => (v === '' || v === undefined ? 'sqlite://data/teamjourney.sqlite' : v),
-      z.string().refine((u) => /^(sqlite:\/\/.+|memory:\/\/)$/.test(u), 'must be sqlite://<file> or memory://'),
+      z
+        .string()
+        .refine((u) => /^(sqlite:\/\/.+|memory:\/\/)$/.test(u) || (/^postgres(ql)?:\/\/[^/?#]+/.test(u) && URL.canParse(u)), 'must be sqlite://<file>, postgres://… or memory://'),
     ),
     /** Client-side limit on KIE creates (KIE allows 20 per 10 s). */
     KIE_CREATES_PER_10S: intInRange(1, 20, 20),

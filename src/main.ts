@@ -20,7 +20,7 @@ import { KieClient } from './providers/kie/client.js';
 import { CALLBACK_PATH, callbackRoute } from './providers/kie/callbackServer.js';
 import { checkKieKey } from './providers/kie/keyCheck.js';
 import { createLogger, type Logger } from './log.js';
-import { openStore, type Collection, type Store } from './store/store.js';
+import type { Collection, Store } from './store/store.js';
 import type { KieSimulator, SimPersistence, SimTask } from './providers/kie/simulator/index.js';
 
 const BALANCE_CHECK_MS = 10 * 60 * 1000;
@@ -49,16 +49,20 @@ function loopbackOrigins(urls: readonly string[]): string[] {
 /** Like KIE, the simulator forgets tasks after about 15 days. */
 const SIMULATOR_RETENTION_MS = 15 * 24 * 60 * 60 * 1000;
 
-/** Simulator mode keeps its tasks with the bot's data, so a restart finds them as it would at KIE. */
+/**
+ * Simulator mode keeps its tasks with the bot's data, so a restart finds them
+ * as it would at KIE. They are read by id when a request names one, never
+ * listed whole at start; an expired one is dropped when it is read.
+ */
 function simulatorPersistence(tasks: Collection<SimTask>, now: () => number = Date.now): SimPersistence {
   return {
-    load: async () => {
-      const kept: SimTask[] = [];
-      for await (const [taskId, task] of tasks.entries()) {
-        if (now() - task.createdAt > SIMULATOR_RETENTION_MS) await tasks.delete(taskId);
-        else kept.push(task);
+    get: async (taskId) => {
+      const task = await tasks.get(taskId);
+      if (task && now() - task.createdAt > SIMULATOR_RETENTION_MS) {
+        await tasks.delete(taskId);
+        return undefined;
       }
-      return kept;
+      return task;
     },
     save: (task) => tasks.set(task.taskId, task),
     remove: async (taskId) => void (await tasks.delete(taskId)),
@@ -179,7 +183,23 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
 
-  const store = await openStore(config.DATABASE_URL);
+  // Loaded only now, so a configuration error is reported without loading the database drivers.
+  const { openStore } = await import('./store/store.js');
+  const { DatabaseError } = await import('./store/sql/database.js');
+  const { legacyLogFields } = await import('./store/legacyMigration.js');
+  let store: Store;
+  try {
+    store = await openStore(config.DATABASE_URL, {
+      onLegacyMigration: (report) => logger.info(legacyLogFields(report), 'moved the round-1 records (keyv layout) into the SQL tables'),
+    });
+  } catch (error) {
+    // One line naming DATABASE_URL and the reason (password masked), not a driver stack.
+    if (error instanceof DatabaseError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
   let app: App | null = null;
   const onTask = (taskId: string): void => app?.taskMayBeDone(taskId);
   const readiness: ReadinessState = { client: null, store, draining: false };

@@ -35,7 +35,7 @@ describe('parseConfig', () => {
     [{ ...base, KIE_BASE_URL: 'ftp://api.kie.ai' }, 'KIE_BASE_URL', ''],
     [{ ...base, DISCORD_GUILD_ID: 'my-server' }, 'DISCORD_GUILD_ID', 'numeric'],
     [{ ...base, DISCORD_API_URL: 'nope' }, 'DISCORD_API_URL', 'URL'],
-    [{ ...base, DATABASE_URL: 'postgres://u:p@h/db' }, 'DATABASE_URL', 'sqlite://'],
+    [{ ...base, DATABASE_URL: 'mysql://u:p@h/db' }, 'DATABASE_URL', 'sqlite://'],
     [{ ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL', ''],
     [{ ...base, KIE_CREATES_PER_10S: '25' }, 'KIE_CREATES_PER_10S', 'at most 20'],
     [{ ...base, PRICE_TABLE: '{nope' }, 'PRICE_TABLE', 'JSON'],

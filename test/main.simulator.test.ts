@@ -275,5 +275,5 @@ describe('npm start in simulator mode', () => {
 
     expect(await stop(second)).toEqual({ code: 0, signal: null });
     expect(first.output() + second.output()).not.toContain(TOKEN);
-  }, 60_000);
+  }, 60_000); // two bot processes, each starting from source
 });

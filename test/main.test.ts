@@ -4,7 +4,7 @@
  * secret's value. Runs the real entry point in a child process.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -46,5 +46,28 @@ describe('npm start with bad configuration', () => {
     expect(run.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack trace
     expect(run.stderr + run.stdout).not.toContain(TOKEN);
     expect(run.stderr + run.stdout).not.toContain('sk-very-secret');
+  });
+});
+
+describe('npm start with a database it cannot use', () => {
+  it.each([
+    ['a folder', (dir: string) => `sqlite://${dir}`, /points at a folder/],
+    ['a file that is not a database', (dir: string) => (writeFileSync(join(dir, 'x.txt'), 'not a database '.repeat(200)), `sqlite://${join(dir, 'x.txt')}`), /not an SQLite database/],
+    ['a folder that cannot be created', (dir: string) => (writeFileSync(join(dir, 'f'), ''), `sqlite://${join(dir, 'f', 'sub', 'db.sqlite')}`), /cannot create the folder/],
+    ['an unreachable PostgreSQL', () => 'postgres://bot:pg-very-secret@127.0.0.1:1/tj', /could not connect to PostgreSQL/],
+  ])('%s: exits 1 with one line naming DATABASE_URL, never the password', (_name, url, reason) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tj-main-db-'));
+    try {
+      const run = start({ DISCORD_TOKEN: TOKEN, KIE_API_KEY: 'sk-very-secret', DATABASE_URL: url(dir) });
+      expect(run.status).toBe(1);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^Database error: DATABASE_URL \(/);
+      expect(lines[0]).toMatch(reason);
+      expect(run.stderr + run.stdout).not.toContain('pg-very-secret');
+      expect(run.stderr + run.stdout).not.toContain('sk-very-secret');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -14,7 +14,7 @@
  * only its average rate.
  */
 import { kieProviders } from '../../src/providers/kie/adapter.js';
-import { JobRepository } from '../../src/domain/jobs.js';
+import type { JobRepository } from '../../src/domain/jobs.js';
 import { JobService, type NewJob } from '../../src/domain/service.js';
 import { Tracker } from '../../src/domain/tracker.js';
 import { openStore, type Store } from '../../src/store/store.js';
@@ -52,7 +52,7 @@ export interface AdaptivePoller extends Poller {
 export async function createAdaptivePoller(deps: PollerDeps, options: AdaptivePollerOptions = {}): Promise<AdaptivePoller> {
   const { kie, presenter, clock, timeScale } = deps;
   const store: Store = await openStore(options.storeUrl ?? 'memory://');
-  const repo = new JobRepository(store);
+  const repo: JobRepository = store.jobs;
   const tracker = new Tracker({
     repo,
     providers: kieProviders(kie),

@@ -19,7 +19,7 @@
 import { kieProviders } from '../../src/providers/kie/adapter.js';
 import { Routes } from 'discord.js';
 import { DiscordPresenter } from '../../src/discord/presenter.js';
-import { JobRepository } from '../../src/domain/jobs.js';
+import type { JobRepository } from '../../src/domain/jobs.js';
 import { systemClock } from '../../src/domain/ports.js';
 import { JobService } from '../../src/domain/service.js';
 import { Tracker } from '../../src/domain/tracker.js';
@@ -106,7 +106,7 @@ export async function runScaleChild(input: ScaleChildInput): Promise<ScaleChildR
   const stub = { apiUrl: endpoints.discordApiUrl, applicationId: endpoints.applicationId, botUser: endpoints.botUser } as FakeDiscord;
   const client = createTestClient(stub, { rest: { timeout: 30_000 } });
   const store = await openStore(input.storeUrl);
-  const repo = new JobRepository(store);
+  const repo: JobRepository = store.jobs;
   const kie = new KieClient({ baseUrl: endpoints.kieUrl, apiKey: 'bench-key', createLimit: { max: 1_000_000, windowMs: 1_000 } });
   const logger = benchLogger();
   let polls = 0;

@@ -10,9 +10,11 @@
  * where finishes are likely:
  *
  * 1. **Silence until the earliest plausible finish.** Each job kind and speed
- *    has an expected window [earliest, latest] (table below, from the timings
- *    in docs/NOTES.md). No task finishes before `earliest`, so the first
- *    check is exactly then.
+ *    has an expected window [earliest, latest]: the learned one when the
+ *    tracker has timings (`PollState.window`: the 3 % and 97 % quantiles of
+ *    the durations it has seen, ./durations.ts), else the table below, from
+ *    the timings in docs/NOTES.md (also the learner's prior). Hardly any task
+ *    finishes before `earliest`, so the first check is exactly then.
  * 2. **Dense polling across the window.** Every `denseIntervalMs` (2.8 s) from
  *    `earliest` to `latest`. A finish lands uniformly between two checks, so
  *    the delivery lag is ~U(0, 2.8 s): p50 ≈ 1.4 s, p95 ≈ 2.7 s — inside the
@@ -157,6 +159,11 @@ export interface PollState {
   polls: number;
   /** Failed checks in a row (network, 5xx, 429…). */
   consecutiveErrors: number;
+  /**
+   * The window to use instead of the notes' (real-equivalent ms, unscaled):
+   * the learned one, from ./durations.ts. Omitted: `expectedWindow()`.
+   */
+  window?: ExpectedWindow;
 }
 
 /** How long to wait before the next check of a task. See the module comment. */
@@ -166,7 +173,9 @@ export function pollDelay(
   tuning: ScheduleTuning = DEFAULT_TUNING,
 ): number {
   const scale = tuning.timeScale;
-  const { earliestMs, latestMs } = expectedWindow(state.kind, state.speed, scale);
+  const base = state.window ?? expectedWindow(state.kind, state.speed);
+  const earliestMs = base.earliestMs * scale;
+  const latestMs = base.latestMs * scale;
   const dense = tuning.denseIntervalMs * scale;
   const elapsed = Math.max(0, state.elapsedMs);
   let delay: number;

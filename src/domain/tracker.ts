@@ -9,8 +9,15 @@
  * job: a thousand jobs cost one timer and a heap.
  *
  * Two limits protect KIE: a global budget of record-info requests per second
- * (when more are due, the rest slip, in due order) and a bound on polls in
- * flight. Discord is protected too: progress edits are throttled per job
+ * and a bound on polls in flight. When more polls are due than they allow,
+ * the due jobs wait in a ready set; a job told about by a callback, or
+ * unchecked for `starveAfterMs`, goes first, then by `pollOrder`: due order
+ * (default), or with 'likely-done' the job most likely to have finished
+ * since its last check (./pollPriority.ts, from the learned durations).
+ *
+ * With `timings` (./durations.ts) the schedule's window comes from what the
+ * bot has seen KIE take, and every finished task teaches it; without, the
+ * notes' windows hold. Discord is protected too: progress edits are throttled per job
  * (≥ 5 s apart) and per channel (a few per 5 s), and a final delivery waits
  * for any progress edit of that job still in flight, so a late "generating…"
  * can never overwrite the result.
@@ -33,6 +40,8 @@ import {
 } from './job.js';
 import type { JobRepository } from './jobs.js';
 import type { Clock, JobPresenter } from './ports.js';
+import { describeModel, LearnedTimings, type DurationModel } from './durations.js';
+import { pickBest, pollPriority, type PollOrder } from './pollPriority.js';
 import { backoffDelay, DEFAULT_TUNING, pollDelay, timeoutFor, type ScheduleTuning } from './schedule.js';
 
 /** pino-compatible logging (object first, message second); optional everywhere. */
@@ -78,6 +87,20 @@ export interface TrackerOptions {
   pollBudgetWindowMs?: number;
   /** Polls in flight at once. Default 8. */
   maxConcurrentPolls?: number;
+  /**
+   * Learned task durations: the schedule's windows come from them and every
+   * finished task is recorded. Omitted: the notes' fixed windows, nothing learned.
+   */
+  timings?: LearnedTimings;
+  /**
+   * Who gets the budget when more polls are due than it allows: 'due' (first-come, the default) or
+   * 'likely-done' (the chance the task finished since its last check). Not yet the default: in a
+   * burst the learned model is biased short by the tasks that finished first (the long ones are
+   * still running and unseen), which ranks badly — see bench/RESULTS.md, "Poll order under pressure".
+   */
+  pollOrder?: PollOrder;
+  /** A job unchecked this long goes before every ranked one. Default 2 min × the schedule's timeScale. */
+  starveAfterMs?: number;
   /** Least time between two progress edits of one job. Default 5 s. */
   progressIntervalMs?: number;
   /** Progress edits allowed per channel per window. Default 5 per 5 s (Discord limits edits per channel). */
@@ -93,6 +116,8 @@ interface Entry {
   seq: number;
   jobId: string;
   task: Task;
+  /** Asked for by pollSoon (a callback): first in line for the budget. */
+  urgent?: boolean;
 }
 
 const ONE_SECOND = 1_000;
@@ -204,6 +229,11 @@ class SlidingWindow {
     this.prune(now);
     this.times.push(now);
   }
+  /** Events allowed right now. */
+  available(now: number): number {
+    this.prune(now);
+    return Math.max(0, this.max - this.times.length);
+  }
   get empty(): boolean {
     return this.times.length === 0;
   }
@@ -226,7 +256,17 @@ export class Tracker {
   private readonly editBudget: { edits: number; perMs: number };
   private readonly deliveryRetry: { baseMs: number; maxMs: number; maxAttempts: number };
 
+  private readonly timings: LearnedTimings;
+  private readonly learning: boolean;
+  private readonly pollOrder: PollOrder;
+  private readonly starveAfterMs: number;
+
   private readonly heap = new EntryHeap();
+  /** Polls that are due but wait for the budget or a concurrency slot (their entries left the heap). */
+  private readonly ready = new Map<string, Entry>();
+  /** When each job was last checked (this process), for its poll priority. */
+  private readonly lastCheckAt = new Map<string, number>();
+  private readonly jobInfo = new Map<string, { startedAt: number; model: () => DurationModel }>();
   /** The one live heap entry per job; any other entry for it is stale and skipped. */
   private readonly scheduled = new Map<string, Entry>();
   private readonly tracked = new Set<string>();
@@ -265,6 +305,10 @@ export class Tracker {
     this.progressIntervalMs = options.progressIntervalMs ?? DEFAULTS.progressIntervalMs;
     this.editBudget = options.channelEditBudget ?? DEFAULTS.channelEditBudget;
     this.deliveryRetry = options.deliveryRetry ?? DEFAULTS.deliveryRetry;
+    this.learning = options.timings !== undefined;
+    this.timings = options.timings ?? new LearnedTimings({ clock: options.clock });
+    this.pollOrder = options.pollOrder ?? 'due';
+    this.starveAfterMs = options.starveAfterMs ?? 120_000 * this.tuning.timeScale;
     this.pollBudget = new SlidingWindow(
       Math.max(1, options.maxPollsPerSecond ?? DEFAULTS.maxPollsPerSecond),
       options.pollBudgetWindowMs ?? ONE_SECOND,
@@ -293,6 +337,7 @@ export class Tracker {
   track(job: Job): void {
     if (job.state === 'running' && job.taskId) {
       this.tracked.add(job.id);
+      this.noteJob(job);
       if (this.scheduled.has(job.id) || this.polling.has(job.id)) return;
       const now = this.clock.now();
       const first = job.polls > 0 ? 0 : this.nextPollDelay(job, now, 0);
@@ -309,6 +354,7 @@ export class Tracker {
   untrack(jobId: string): void {
     this.tracked.delete(jobId);
     this.scheduled.delete(jobId);
+    this.ready.delete(jobId);
     this.pollAgain.delete(jobId);
     this.forgetPollState(jobId);
     this.deliveryAttempts.delete(jobId);
@@ -324,7 +370,7 @@ export class Tracker {
     const current = this.scheduled.get(jobId);
     if (current?.task !== 'poll') return;
     const now = this.clock.now();
-    if (current.dueAt > now) this.schedule(jobId, 'poll', now);
+    if (current.dueAt > now || !current.urgent) this.schedule(jobId, 'poll', now, true);
   }
 
   /**
@@ -378,8 +424,8 @@ export class Tracker {
   // The scheduler
   // -------------------------------------------------------------------------
 
-  private schedule(jobId: string, task: Task, dueAt: number): void {
-    const entry: Entry = { dueAt, seq: this.seq++, jobId, task };
+  private schedule(jobId: string, task: Task, dueAt: number, urgent = false): void {
+    const entry: Entry = { dueAt, seq: this.seq++, jobId, task, ...(urgent ? { urgent } : {}) };
     this.scheduled.set(jobId, entry);
     this.heap.push(entry);
     if (this.started) this.arm();
@@ -401,42 +447,83 @@ export class Tracker {
     for (;;) {
       const top = this.peek();
       if (!top || top.dueAt > now) break;
+      this.heap.pop();
       if (top.task === 'deliver') {
-        this.take(top);
+        this.scheduled.delete(top.jobId);
         this.spawn(this.deliver(top.jobId));
-        continue;
-      }
-      if (this.polling.has(top.jobId)) {
+      } else if (this.polling.has(top.jobId)) {
         // Its previous poll is still settling: run this one right after it.
-        this.take(top);
+        this.scheduled.delete(top.jobId);
         this.pollAgain.add(top.jobId);
-        continue;
+      } else {
+        this.ready.set(top.jobId, top); // still the job's scheduled entry, until its poll starts
       }
-      if (this.polling.size >= this.maxConcurrent) break; // a finishing poll pumps again
-      if (this.pollBudget.nextSlot(now) > now) break; // the timer wakes us at the next slot
-      this.take(top);
-      this.pollBudget.take(now);
-      this.startPoll(top.jobId);
     }
+    this.startReadyPolls(now);
     this.arm();
   }
 
-  private take(entry: Entry): void {
-    this.heap.pop();
-    this.scheduled.delete(entry.jobId);
+  /**
+   * Start as many ready polls as the budget and the concurrency bound allow:
+   * all of them if they fit, else the best by `pollOrder`.
+   */
+  private startReadyPolls(now: number): void {
+    if (this.ready.size === 0) return;
+    const live: Entry[] = [];
+    for (const [jobId, entry] of this.ready) {
+      if (this.scheduled.get(jobId) === entry && !this.polling.has(jobId)) live.push(entry);
+      else this.ready.delete(jobId);
+    }
+    const slots = Math.min(this.maxConcurrent - this.polling.size, this.pollBudget.available(now));
+    if (slots <= 0 || live.length === 0) return;
+    let chosen: Entry[];
+    if (live.length <= slots) chosen = live.sort((a, b) => (before(a, b) ? -1 : 1));
+    else if (this.pollOrder === 'due') chosen = pickBest(live, slots, () => 0);
+    else chosen = pickBest(live, slots, (e) => this.priorityOf(e, now));
+    for (const entry of chosen) {
+      this.ready.delete(entry.jobId);
+      this.scheduled.delete(entry.jobId);
+      this.pollBudget.take(now);
+      this.startPoll(entry.jobId);
+    }
+  }
+
+  /** How much a poll of this job is worth now (./pollPriority.ts). */
+  private priorityOf(entry: Entry, now: number): number {
+    const info = this.jobInfo.get(entry.jobId);
+    if (!info) return entry.urgent ? 1e6 : 0; // not polled by this process yet: by due time
+    const scale = this.tuning.timeScale;
+    const lastCheck = this.lastCheckAt.get(entry.jobId) ?? info.startedAt;
+    return pollPriority(
+      info.model(),
+      {
+        dueAt: entry.dueAt,
+        seq: entry.seq,
+        urgent: entry.urgent === true,
+        ageMs: (now - info.startedAt) / scale,
+        lastCheckAgeMs: Math.max(0, lastCheck - info.startedAt) / scale,
+        sinceCheckMs: now - lastCheck,
+      },
+      this.starveAfterMs,
+    );
   }
 
   /** One timer for the whole tracker: at the next due entry, or the next budget slot if that is later. */
   private arm(): void {
     if (!this.started) return;
     const top = this.peek();
+    const now = this.clock.now();
     let wakeAt: number | null = null;
     if (top) {
-      const now = this.clock.now();
       const blockedByConcurrency = top.task === 'poll' && top.dueAt <= now && this.polling.size >= this.maxConcurrent;
       if (!blockedByConcurrency) {
         wakeAt = top.task === 'poll' ? Math.max(top.dueAt, this.pollBudget.nextSlot(now)) : top.dueAt;
       }
+    }
+    // Ready polls wait for the next budget slot (a finishing poll pumps when concurrency is what holds them).
+    if (this.ready.size > 0 && this.polling.size < this.maxConcurrent) {
+      const slot = Math.max(now + 1, this.pollBudget.nextSlot(now));
+      wakeAt = wakeAt === null ? slot : Math.min(wakeAt, slot);
     }
     if (wakeAt === this.timerAt) return;
     this.disarm();
@@ -474,11 +561,33 @@ export class Tracker {
   }
 
   private nextPollDelay(job: Job, now: number, consecutiveErrors: number): number {
+    const window = this.learning ? this.timings.model(job.kind, job.speed).window : undefined;
     return pollDelay(
-      { kind: job.kind, speed: job.speed, elapsedMs: now - startedAt(job), polls: job.polls, consecutiveErrors },
+      { kind: job.kind, speed: job.speed, elapsedMs: now - startedAt(job), polls: job.polls, consecutiveErrors, ...(window ? { window } : {}) },
       this.random,
       this.tuning,
     );
+  }
+
+  /** Remember what the poll priority needs of a job (its start and its timing model), without a store read. */
+  private noteJob(job: Job): void {
+    if (this.jobInfo.has(job.id)) return;
+    const { kind, speed } = job;
+    this.jobInfo.set(job.id, { startedAt: startedAt(job), model: () => this.timings.model(kind, speed) });
+  }
+
+  /**
+   * Teach the timings how long a task took: from submission to KIE's
+   * completeTime when that is plausible (KIE's clock may differ from ours),
+   * else to when we saw it done. Real-equivalent ms.
+   */
+  private learnFrom(job: Job, kieCompletedAt: number | null, seenAt: number): void {
+    if (!this.learning) return;
+    const start = startedAt(job);
+    const end = kieCompletedAt !== null && kieCompletedAt > start && kieCompletedAt <= seenAt ? kieCompletedAt : seenAt;
+    const durationMs = (end - start) / this.tuning.timeScale;
+    this.spawn(this.timings.observe(job.kind, job.speed, durationMs, end));
+    this.logger.debug({ kind: job.kind, speed: job.speed }, `tracker timings: ${describeModel(job.kind, job.speed, this.timings.model(job.kind, job.speed))}`);
   }
 
   private timeoutMs(job: Job): number {
@@ -514,6 +623,9 @@ export class Tracker {
       return;
     }
     const askedAt = this.clock.now();
+    this.noteJob(job);
+    this.lastCheckAt.set(jobId, askedAt);
+    if (this.learning) this.spawn(this.timings.maybeRefresh());
     let record: TaskStatus;
     try {
       const provider = this.providers.get(providerOf(job));
@@ -527,6 +639,7 @@ export class Tracker {
     const now = this.clock.now();
     const outcome = outcomeOf(record);
     if (outcome.kind === 'succeeded') {
+      this.learnFrom(job, record.timings.completedAt, now);
       const kind = resultKindFor(job.kind);
       await this.finish(jobId, 'succeeded', {
         results: outcome.urls.map((url) => ({ url, kind })),
@@ -603,6 +716,9 @@ export class Tracker {
 
   private forgetPollState(jobId: string): void {
     this.pollErrors.delete(jobId);
+    this.lastCheckAt.delete(jobId);
+    this.jobInfo.delete(jobId);
+    this.ready.delete(jobId);
     this.lastProgressAt.delete(jobId);
     const channel = this.jobChannel.get(jobId);
     if (channel === undefined) return;

@@ -1,37 +1,52 @@
 /**
- * Persistence through keyv: one namespace per kind of record, one backend
- * picked by DATABASE_URL (an SQLite file by default, `memory://` for tests).
+ * The store behind DATABASE_URL: SQL (Kysely, src/store/sql/) for jobs, the
+ * ledger, queues and button claims, and keyv on the same database for what
+ * is truly key-value (channel settings, alert metadata, simulator tasks).
+ * `memory://` is SQLite in memory plus keyv in a Map.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
+import KeyvSqlite from '@keyv/sqlite';
+import KeyvPostgres from '@keyv/postgres';
+import pg from 'pg';
+import type { Collection, Namespace, Store } from '../domain/storage.js';
+import { DatabaseError, describeFailure, openDatabase, parseDatabaseUrl, type DatabaseTarget, type OpenDatabaseOptions, type SqlDatabase } from './sql/database.js';
+import { SqlDurationStore } from './sql/durations.js';
+import { SqlJobRepository } from './sql/jobs.js';
+import { SqlTeamStore } from './sql/team.js';
+import { migrateLegacyKeyv, type LegacyMigrationReport } from './legacyMigration.js';
 
-/** The kinds of record the bot keeps; each gets its own keyv namespace. */
-/** `simulator` holds the local KIE server's tasks in simulator mode. */
-export const NAMESPACES = ['jobs', 'index', 'settings', 'ledger', 'queue', 'meta', 'simulator'] as const;
-export type Namespace = (typeof NAMESPACES)[number];
+export { NAMESPACES, type Collection, type Namespace, type Store } from '../domain/storage.js';
 
-/** One namespace: a typed key → value map that can be listed. */
-export interface Collection<T> {
-  get(key: string): Promise<T | undefined>;
-  set(key: string, value: T): Promise<void>;
-  delete(key: string): Promise<boolean>;
-  /** Every entry of this namespace (order unspecified). */
-  entries(): AsyncGenerator<[string, T]>;
+/** A keyv write that did not happen (keyv's `set` returned false, e.g. SQLITE_READONLY). */
+export class StoreWriteError extends Error {
+  constructor(
+    readonly namespace: string,
+    readonly key: string,
+    cause?: unknown,
+  ) {
+    super(`could not save ${namespace}/${key}${cause ? `: ${describeFailure(cause)}` : ''}`);
+    this.name = 'StoreWriteError';
+  }
 }
 
-export interface Store {
-  collection<T>(ns: Namespace): Collection<T>;
-  close(): Promise<void>;
-}
-
-class KeyvCollection<T> implements Collection<T> {
-  constructor(private readonly keyv: Keyv<T>) {}
+export class KeyvCollection<T> implements Collection<T> {
+  constructor(
+    private readonly keyv: Keyv<T>,
+    private readonly ns: string,
+    /** keyv reports adapter errors as events; the last one explains a `false` from set(). */
+    private readonly lastError: () => unknown = () => undefined,
+  ) {}
   async get(key: string): Promise<T | undefined> {
     return (await this.keyv.get(key)) ?? undefined;
   }
   async set(key: string, value: T): Promise<void> {
-    await this.keyv.set(key, value);
+    let ok: boolean;
+    try {
+      ok = await this.keyv.set(key, value);
+    } catch (error) {
+      throw new StoreWriteError(this.ns, key, error);
+    }
+    if (!ok) throw new StoreWriteError(this.ns, key, this.lastError());
   }
   async delete(key: string): Promise<boolean> {
     return this.keyv.delete(key);
@@ -44,38 +59,102 @@ class KeyvCollection<T> implements Collection<T> {
   }
 }
 
-async function adapterFor(databaseUrl: string): Promise<KeyvStoreAdapter | Map<unknown, unknown>> {
-  if (databaseUrl === 'memory://' || databaseUrl === 'memory:') return new Map();
-  if (databaseUrl.startsWith('sqlite://')) {
-    const file = databaseUrl.slice('sqlite://'.length);
-    if (file && file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    const { default: KeyvSqlite } = await import('@keyv/sqlite');
-    return new KeyvSqlite({ uri: databaseUrl, busyTimeout: 5000 }) as unknown as KeyvStoreAdapter;
+type Query = (sqlText: string, values?: unknown[]) => Promise<unknown[]>;
+
+/**
+ * @keyv/postgres over a pool this store owns. The stock adapter keeps one
+ * module-wide pool per process and ends it on any disconnect, so two stores
+ * in one process (tests, tools) would close each other's connections.
+ */
+function keyvPostgresOn(pool: pg.Pool, schema: string): KeyvStoreAdapter {
+  class OwnPoolKeyvPostgres extends KeyvPostgres {
+    override async connect(): Promise<Query> {
+      return async (sqlText, values) => (await pool.query(sqlText, values)).rows as unknown[];
+    }
+    override async disconnect(): Promise<void> {
+      /* the store ends the pool */
+    }
   }
-  throw new Error(`DATABASE_URL: unsupported scheme in "${databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}" (use sqlite://path or memory://)`);
+  return new OwnPoolKeyvPostgres({ uri: 'postgres://unused', schema }) as unknown as KeyvStoreAdapter;
+}
+
+function adapterFactory(target: DatabaseTarget, url: string): { adapter: () => KeyvStoreAdapter | Map<unknown, unknown>; close: () => Promise<void> } {
+  switch (target.kind) {
+    case 'memory':
+      return { adapter: () => new Map(), close: async () => undefined };
+    case 'sqlite':
+      return {
+        adapter: () => new KeyvSqlite({ uri: `sqlite://${target.file}`, busyTimeout: 5000 }) as unknown as KeyvStoreAdapter,
+        close: async () => undefined,
+      };
+    case 'postgres': {
+      let pool: pg.Pool | null = null;
+      return {
+        adapter: () => {
+          pool ??= new pg.Pool({ connectionString: target.connectionString, max: 4 });
+          pool.on('error', () => undefined);
+          return keyvPostgresOn(pool, target.schema ?? 'public');
+        },
+        close: async () => {
+          await pool?.end();
+        },
+      };
+    }
+  }
+  throw new DatabaseError(url, 'has an unsupported scheme');
+}
+
+export interface OpenedStore extends Store {
+  /** The SQL database (for the store layer's own tools: migration of the old layout, bench). */
+  readonly sql: SqlDatabase;
 }
 
 /**
- * Opens every namespace up front. Each namespace gets its own adapter: keyv
- * adapters hold a single namespace, so sharing one would mix records.
+ * Open the SQL database (migrations run, writability proved) and the keyv
+ * namespaces (lazily, on first use). Throws DatabaseError with one line
+ * naming DATABASE_URL when the database can't be used.
  */
-export async function openStore(databaseUrl: string): Promise<Store> {
-  const opened = new Map<Namespace, Keyv<unknown>>();
-  for (const ns of NAMESPACES) {
-    const keyv = new Keyv<unknown>({ store: await adapterFor(databaseUrl), namespace: ns });
-    keyv.on('error', () => {
-      /* surfaced by the failing call itself */
-    });
-    opened.set(ns, keyv);
+export interface OpenStoreOptions extends OpenDatabaseOptions {
+  /** Called once, when a round-1 keyv layout was found and moved into SQL (src/store/legacyMigration.ts): log the counts. */
+  onLegacyMigration?: (report: LegacyMigrationReport) => void;
+}
+
+export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<OpenedStore> {
+  const target = parseDatabaseUrl(databaseUrl);
+  const sqlDb = await openDatabase(databaseUrl, options);
+  // A round-1 file keeps everything in keyv: move it into the tables, once, before anything reads them.
+  try {
+    await migrateLegacyKeyv(sqlDb.db, { dialect: sqlDb.dialect, now: Date.now(), ...(options.onLegacyMigration ? { log: options.onLegacyMigration } : {}) });
+  } catch (error) {
+    await sqlDb.close().catch(() => undefined);
+    throw new DatabaseError(databaseUrl, `could not move the round-1 records into the new tables: ${describeFailure(error)}`);
   }
+  const adapters = adapterFactory(target, databaseUrl);
+  const opened = new Map<Namespace, Keyv<unknown>>();
+  const lastErrors = new Map<Namespace, unknown>();
+  const keyvFor = (ns: Namespace): Keyv<unknown> => {
+    let keyv = opened.get(ns);
+    if (!keyv) {
+      // Each namespace gets its own adapter: keyv adapters hold a single namespace.
+      const created = new Keyv<unknown>({ store: adapters.adapter(), namespace: ns });
+      created.on('error', (error: unknown) => lastErrors.set(ns, error));
+      opened.set(ns, created);
+      keyv = created;
+    }
+    return keyv;
+  };
   return {
+    sql: sqlDb,
+    jobs: new SqlJobRepository(sqlDb),
+    team: new SqlTeamStore(sqlDb),
+    durations: new SqlDurationStore(sqlDb),
     collection<T>(ns: Namespace): Collection<T> {
-      const keyv = opened.get(ns);
-      if (!keyv) throw new Error(`unknown store namespace ${ns}`);
-      return new KeyvCollection<T>(keyv as Keyv<T>);
+      return new KeyvCollection<T>(keyvFor(ns) as Keyv<T>, ns, () => lastErrors.get(ns));
     },
     async close() {
       await Promise.all([...opened.values()].map((k) => k.disconnect()));
+      await adapters.close();
+      await sqlDb.close();
     },
   };
 }

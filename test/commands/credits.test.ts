@@ -4,7 +4,7 @@ import { KieUnauthorizedError } from '../../src/providers/kie/errors.js';
 import type { LedgerEntry } from '../../src/domain/team/ledger.js';
 import { expectValidCommand } from '../support/discordSchema.js';
 import { entry } from '../domain/team/fixtures.js';
-import { CHANNEL, GUILD, NOON, USER, startCommandHarness, type CommandHarness } from './teamCommandHarness.js';
+import { CHANNEL, GUILD, NOON, USER, putLine, startCommandHarness, type CommandHarness } from './teamCommandHarness.js';
 
 const ALERTS = '1300000000000000077';
 const DAY = 86_400_000;
@@ -27,10 +27,10 @@ describe('/credits', () => {
   });
 
   it('shows the balance, the 7-day burn rate from the ledger and the days left', async () => {
-    await h.team.ledger.put(line('old', 1000, NOON - 10 * DAY)); // outside the window
-    await h.team.ledger.put(line('a', 140, NOON - 3 * DAY));
-    await h.team.ledger.put(line('b', 70, NOON - DAY));
-    await h.team.ledger.put(line('c', 500, NOON - DAY, 'failed'));
+    await putLine(h, line('old', 1000, NOON - 10 * DAY)); // outside the window
+    await putLine(h, line('a', 140, NOON - 3 * DAY));
+    await putLine(h, line('b', 70, NOON - DAY));
+    await putLine(h, line('c', 500, NOON - DAY, 'failed'));
     h.balance.value = 5916.25;
     const reply = await h.run('credits');
     expect(reply.content).toBe(

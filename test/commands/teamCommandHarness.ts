@@ -14,6 +14,7 @@ import type { AppContext } from '../../src/discord/context.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
 import { Team } from '../../src/domain/team/team.js';
 import { openStore, type Store } from '../../src/store/store.js';
+import type { LedgerEntry } from '../../src/domain/team/ledger.js';
 import { ManualClock } from '../support/manualClock.js';
 import { createTestClient, injectInteraction, rawSlashCommand, DEFAULT_CHANNEL_ID, DEFAULT_GUILD_ID, DEFAULT_USER_ID } from '../support/discordClient.js';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../support/fakeDiscord.js';
@@ -145,3 +146,7 @@ function collectChannelIds(options: Option[]): string[] {
   }
   return out;
 }
+
+/** Write a ledger line directly (in its channel's transaction), as admission and record() would. */
+export const putLine = (h: { store: Store }, entry: LedgerEntry): Promise<LedgerEntry> =>
+  h.store.team.inChannel(entry.channelId, (tx) => tx.put(entry));

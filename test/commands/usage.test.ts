@@ -3,7 +3,7 @@ import { data } from '../../commands/usage.js';
 import type { LedgerEntry } from '../../src/domain/team/ledger.js';
 import { expectValidCommand } from '../support/discordSchema.js';
 import { entry } from '../domain/team/fixtures.js';
-import { CHANNEL, CHANNEL_MANAGER, GUILD, NOON, USER, bool, startCommandHarness, str, type CommandHarness } from './teamCommandHarness.js';
+import { CHANNEL, CHANNEL_MANAGER, GUILD, NOON, USER, bool, startCommandHarness, str, putLine, type CommandHarness } from './teamCommandHarness.js';
 
 const OTHER_CHANNEL = '1300000000000000002';
 const BOB = '1400000000000000002';
@@ -21,12 +21,12 @@ const line = (spec: Partial<LedgerEntry>): LedgerEntry =>
   entry({ guildId: GUILD, channelId: CHANNEL, userId: USER, createdAt: NOON - 60_000, finishedAt: NOON, ...spec });
 
 async function seed(): Promise<void> {
-  await h.team.ledger.put(line({ credits: 8 }));
-  await h.team.ledger.put(line({ credits: 16, userId: BOB, speed: 'turbo' }));
-  await h.team.ledger.put(line({ credits: 45, userId: BOB, channelId: OTHER_CHANNEL, kind: 'video_hd', speed: null }));
-  await h.team.ledger.put(line({ credits: 8, state: 'failed' }));
-  await h.team.ledger.put(line({ credits: 3, createdAt: NOON - 3 * 86_400_000 })); // three days ago
-  await h.team.ledger.put(line({ credits: 99, guildId: '1200000000000000999', channelId: '1300000000000000999' })); // another server
+  await putLine(h, line({ credits: 8 }));
+  await putLine(h, line({ credits: 16, userId: BOB, speed: 'turbo' }));
+  await putLine(h, line({ credits: 45, userId: BOB, channelId: OTHER_CHANNEL, kind: 'video_hd', speed: null }));
+  await putLine(h, line({ credits: 8, state: 'failed' }));
+  await putLine(h, line({ credits: 3, createdAt: NOON - 3 * 86_400_000 })); // three days ago
+  await putLine(h, line({ credits: 99, guildId: '1200000000000000999', channelId: '1300000000000000999' })); // another server
 }
 
 describe('/usage', () => {

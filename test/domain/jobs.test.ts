@@ -3,20 +3,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { transition } from '../../src/domain/job.js';
-import { JobExistsError, JobNotFoundError, JobRepository, needsWork } from '../../src/domain/jobs.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { JobExistsError, JobNotFoundError, needsWork, type JobRepository } from '../../src/domain/jobs.js';
+import { openStore, type OpenedStore as Store } from '../../src/store/store.js';
+import { storeBackends, type TestDatabase } from '../support/backends.js';
 import { storedJob } from '../support/jobFixtures.js';
 
-describe('JobRepository', () => {
+describe.each(storeBackends())('JobRepository on %s', (backend) => {
+  let db: TestDatabase;
   let store: Store;
   let repo: JobRepository;
 
   beforeEach(async () => {
-    store = await openStore('memory://');
-    repo = new JobRepository(store);
+    db = await backend.create();
+    store = await openStore(db.url);
+    repo = store.jobs;
   });
   afterEach(async () => {
     await store.close();
+    await db.drop();
   });
 
   it('creates, gets and refuses a duplicate id', async () => {
@@ -113,12 +117,12 @@ describe('JobRepository on SQLite', () => {
     const url = `sqlite://${join(dir, 'x.sqlite')}`;
     const first = await openStore(url);
     const job = storedJob({ taskId: 'kie-1' });
-    await new JobRepository(first).create(job);
-    expect(await new JobRepository(first).claimAction(job.id, 'upscale', 0, 'child')).toBeNull();
+    await first.jobs.create(job);
+    expect(await first.jobs.claimAction(job.id, 'upscale', 0, 'child')).toBeNull();
     await first.close();
 
     const second = await openStore(url);
-    const repo = new JobRepository(second);
+    const repo = second.jobs;
     expect((await repo.listActive()).map((j) => j.id)).toEqual([job.id]);
     expect((await repo.findByTaskId('kie-1'))?.id).toBe(job.id);
     expect(await repo.claimAction(job.id, 'upscale', 0, 'other')).toBe('child');

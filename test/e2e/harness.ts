@@ -20,7 +20,7 @@
  * handle go away, and a new client and app are built over the same SQLite
  * file, the same fake Discord and the same KIE server (both keep running).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -37,9 +37,10 @@ import { decodeCustomId, type ComponentAction } from '../../src/discord/customId
 import type { Job } from '../../src/domain/job.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
 import { KieClient } from '../../src/providers/kie/client.js';
-import { startKieSimulator, type KieSimulator, type RecordedRequest as SimRequest, type SimTaskInfo } from '../../src/providers/kie/simulator/index.js';
+import { startKieSimulator, type KieSimulator, type RecordedRequest as SimRequest, type SimTask, type SimTaskInfo } from '../../src/providers/kie/simulator/index.js';
 import { createLogger } from '../../src/log.js';
-import { openStore, type Collection, type Namespace, type Store } from '../../src/store/store.js';
+import { openStore, type Collection, type Namespace, type OpenedStore } from '../../src/store/store.js';
+import type { JobRepository } from '../../src/domain/jobs.js';
 import {
   createTestClient,
   injectInteraction,
@@ -138,6 +139,10 @@ export interface E2EOptions {
   allowedGuildIds?: readonly string[] | null;
   /** Result URL origins trusted over http/loopback; default: the KIE simulator's. */
   trustedMediaOrigins?: readonly string[];
+  /** Start over a copy of this database file (e.g. a round-1 fixture) instead of an empty one. */
+  seedDatabase?: string;
+  /** Tasks the KIE server already has when it starts (as simulator mode restores them). */
+  simTasks?: SimTask[];
 }
 
 export interface E2E {
@@ -236,21 +241,37 @@ export function withoutDiscordJsDefaults(route: FakeRoute, body: unknown): unkno
 }
 
 /** A store whose job writes are also told to `onJobWrite` (same data, same backend). */
-function observedStore(store: Store, onJobWrite: (job: Job) => void): Store {
-  return {
-    collection<T>(ns: Namespace): Collection<T> {
-      const inner = store.collection<T>(ns);
-      if (ns !== 'jobs') return inner;
-      return {
-        get: (key) => inner.get(key),
-        delete: (key) => inner.delete(key),
-        entries: () => inner.entries(),
-        set: async (key, value) => {
-          onJobWrite(value as unknown as Job);
-          await inner.set(key, value);
-        },
-      };
+function observedStore(store: OpenedStore, onJobWrite: (job: Job) => void): OpenedStore {
+  const inner = store.jobs;
+  const jobs: JobRepository = {
+    get: (id) => inner.get(id),
+    require: (id) => inner.require(id),
+    create: async (job) => {
+      const out = await inner.create(job);
+      onJobWrite(out);
+      return out;
     },
+    save: async (job) => {
+      const out = await inner.save(job);
+      onJobWrite(out);
+      return out;
+    },
+    update: async (id, change) => {
+      const out = await inner.update(id, change);
+      onJobWrite(out);
+      return out;
+    },
+    listActive: () => inner.listActive(),
+    findByTaskId: (taskId) => inner.findByTaskId(taskId),
+    claimAction: (...a) => inner.claimAction(...a),
+    releaseAction: (...a) => inner.releaseAction(...a),
+  };
+  return {
+    sql: store.sql,
+    jobs,
+    team: store.team,
+    durations: store.durations,
+    collection: <T>(ns: Namespace): Collection<T> => store.collection<T>(ns),
     close: () => store.close(),
   };
 }
@@ -271,6 +292,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const clock = new ManualClock(T0);
   const dir = mkdtempSync(join(tmpdir(), 'teamjourney-e2e-'));
   const databaseUrl = `sqlite://${join(dir, 'bot.sqlite')}`;
+  if (options.seedDatabase) copyFileSync(options.seedDatabase, join(dir, 'bot.sqlite'));
   const events: string[] = [];
   const logs: LogEntry[] = [];
 
@@ -295,6 +317,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     durationMs: options.durationMs ?? (() => 20_000),
     seed: 11,
     createRateLimit: null,
+    ...(options.simTasks ? { persistence: { load: async () => options.simTasks!, save: async () => {}, remove: async () => {} } } : {}),
     ...(callbacks ? { webhookHmacKey: hmacKey, callbackIntervalMs: 3_600_000 } : {}),
   });
   const kieClient = new KieClient({
@@ -319,7 +342,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
 
   interface Parts {
     client: Client<true>;
-    store: Store;
+    store: OpenedStore;
     app: App;
   }
   const build = async (): Promise<Parts> => {
@@ -379,7 +402,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
 
   const allJobs = async (): Promise<Job[]> => {
     const out: Job[] = [];
-    for await (const [, job] of parts.store.collection<Job>('jobs').entries()) out.push(job);
+    const rows = await parts.store.sql.db.selectFrom('jobs').select('data').execute();
+    for (const row of rows) out.push(JSON.parse(row.data) as Job);
     return out.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   };
 

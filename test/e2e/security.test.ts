@@ -277,7 +277,7 @@ describe('threads and forum posts follow their parent channel', () => {
     const [job] = await e.jobs();
     expect(job!.origin).toMatchObject({ channelId: THREAD, policyChannelId: CHANNEL });
     const team = e.app.team;
-    expect(team.ledger.get(job!.id)).toMatchObject({ channelId: CHANNEL });
+    expect(await team.ledger.get(job!.id)).toMatchObject({ channelId: CHANNEL });
 
     // The parent's 8-credit budget is spent, from the parent and from another thread alike.
     const parent = await e.slash('imagine', [str('prompt', 'a blue fox')]);

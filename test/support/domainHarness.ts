@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { KieClient } from '../../src/providers/kie/client.js';
 import { startKieSimulator, type KieSimulator, type SimTaskInfo } from '../../src/providers/kie/simulator/index.js';
-import { JobRepository } from '../../src/domain/jobs.js';
-import type {Admission } from '../../src/domain/ports.js';
+import type { JobRepository } from '../../src/domain/jobs.js';
+import type { Admission } from '../../src/domain/ports.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
 import { JobService } from '../../src/domain/service.js';
 import { Tracker, type TrackerObserver, type TrackerOptions } from '../../src/domain/tracker.js';
@@ -81,7 +81,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   const api = options.wrapKie ? options.wrapKie(kie) : kie;
   const build = (store: Store) => {
-    const repo = new JobRepository(store);
+    const repo = store.jobs;
     const tracker = new Tracker({ repo, providers: kieProviders(api), presenter, clock, observer, random: () => 0.5, ...options.tracker });
     const service = new JobService({
       repo,

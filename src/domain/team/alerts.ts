@@ -11,7 +11,7 @@
  * composition root.
  */
 import type { BalanceSource, Clock } from '../ports.js';
-import type { Collection } from '../../store/store.js';
+import type { Collection } from '../storage.js';
 import { KeyedMutex } from '../mutex.js';
 import type { ChannelSettings } from './settings.js';
 import { formatCredits } from './ledger.js';

@@ -4,14 +4,12 @@
  * admitted (so the admission itself reserves the credits) and updated on
  * every state change after that.
  *
- * The store ('ledger' collection, key = job id) is the truth; an in-memory
- * copy, loaded once by `Ledger.open`, answers the per-admission sums without
- * reading every line from SQLite each time. That copy is only right while one
- * process owns the store, which is how the bot runs.
+ * The lines live in SQL (src/store/sql/team.ts) behind the TeamStore port;
+ * sums and reports are aggregates the database computes over indexed
+ * columns, and nothing is held in memory.
  */
 import type { Speed } from '../midjourney.js';
 import { isTerminal, policyChannelOf, type Job, type JobKind, type JobState } from '../job.js';
-import type { Collection } from '../../store/store.js';
 
 export interface LedgerEntry {
   jobId: string;
@@ -136,6 +134,8 @@ export interface LedgerFilter {
   since?: number;
   /** createdAt < until (ms) */
   until?: number;
+  /** Only lines in this state. */
+  state?: JobState;
 }
 
 export function matches(e: LedgerEntry, f: LedgerFilter): boolean {
@@ -144,63 +144,105 @@ export function matches(e: LedgerEntry, f: LedgerFilter): boolean {
     (f.channelId === undefined || e.channelId === f.channelId) &&
     (f.userId === undefined || e.userId === f.userId) &&
     (f.since === undefined || e.createdAt >= f.since) &&
-    (f.until === undefined || e.createdAt < f.until)
+    (f.until === undefined || e.createdAt < f.until) &&
+    (f.state === undefined || e.state === f.state)
   );
 }
 
-export class Ledger {
-  private readonly byJob = new Map<string, LedgerEntry>();
-  private readonly byChannel = new Map<string, Map<string, LedgerEntry>>();
+/** What the ledger says about a channel at the moment of a decision. */
+export interface ChannelUsage {
+  spentToday: number;
+  spentThisMonth: number;
+  /** Jobs the deciding user started in this channel today (UTC). */
+  userJobsToday: number;
+  /** Jobs holding a concurrency slot (pending or running). */
+  active: number;
+  /** Jobs waiting in the queue. */
+  waiting: number;
+}
 
-  private constructor(private readonly collection: Collection<LedgerEntry>) {}
+export interface ChannelUsageQuery {
+  userId: string;
+  now: number;
+  countFailed: boolean;
+  /** Leave out the job being decided, so asking twice about the same job counts it once. */
+  excludeJobId?: string;
+}
 
-  /** Load every line from the store into memory; call once at startup. */
-  static async open(collection: Collection<LedgerEntry>): Promise<Ledger> {
-    const ledger = new Ledger(collection);
-    for await (const [, entry] of collection.entries()) ledger.remember(entry);
-    return ledger;
-  }
+/** One usage table row: a channel or a user, its jobs (cancelled left out) and counted credits. */
+export interface LedgerRow {
+  id: string;
+  jobs: number;
+  credits: number;
+}
 
-  get(jobId: string): LedgerEntry | undefined {
-    return this.byJob.get(jobId);
-  }
+/** Totals behind a /usage report, aggregated by the database. */
+export interface LedgerReport {
+  jobs: number;
+  failed: number;
+  cancelled: number;
+  credits: number;
+  byChannel: LedgerRow[];
+  byUser: LedgerRow[];
+}
 
-  /** Write (or merge into) a line: the store first, then memory, so memory never claims what isn't saved. */
-  async put(update: LedgerEntry): Promise<LedgerEntry> {
-    const next = mergeEntry(this.byJob.get(update.jobId), update);
-    await this.collection.set(next.jobId, next);
-    this.remember(next);
-    return next;
-  }
+/**
+ * Reading the ledger. Every method is one indexed query (channel, guild,
+ * user, created_at): nothing loads the ledger whole.
+ */
+export interface LedgerReader {
+  get(jobId: string): Promise<LedgerEntry | undefined>;
+  /** Every line matching a filter (any order). Unfiltered calls read everything: use for exports only. */
+  query(filter: LedgerFilter): Promise<LedgerEntry[]>;
+  /** Report totals for a filter (SQL aggregates); rows most credits first, then most jobs, then id. */
+  report(filter: LedgerFilter, countFailed: boolean): Promise<LedgerReport>;
+  /** Counted credits and counted jobs of lines matching a filter. */
+  spent(filter: LedgerFilter, countFailed: boolean): Promise<{ credits: number; jobs: number }>;
+  /** When the oldest line was admitted, or null for an empty ledger. */
+  earliest(): Promise<number | null>;
+  /** Lines still queued, pending or running (for reconciling after a restart). */
+  open(): Promise<LedgerEntry[]>;
+}
 
-  /** The lines of one channel (any order). */
-  channel(channelId: string): LedgerEntry[] {
-    return [...(this.byChannel.get(channelId)?.values() ?? [])];
-  }
+/** A channel's waiting line, inside that channel's transaction. */
+export interface QueueTx {
+  /** The waiting jobs, oldest first. */
+  list(): Promise<Job[]>;
+  /** Append (or keep its place if already waiting); returns the 1-based position. */
+  enqueue(job: Job): Promise<number>;
+  /** Replace the stored copy of a waiting job; false if it isn't waiting. */
+  update(job: Job): Promise<boolean>;
+  /** Take jobs out of the line; returns how many were there. */
+  remove(jobIds: readonly string[]): Promise<number>;
+}
 
-  /** Every line matching a filter (any order). */
-  query(filter: LedgerFilter = {}): LedgerEntry[] {
-    const pool = filter.channelId !== undefined ? this.channel(filter.channelId) : this.byJob.values();
-    const out: LedgerEntry[] = [];
-    for (const e of pool) if (matches(e, filter)) out.push(e);
-    return out;
-  }
+/** One channel's ledger and queue inside one transaction (see TeamStore.inChannel). */
+export interface ChannelTx {
+  usage(q: ChannelUsageQuery): Promise<ChannelUsage>;
+  /** Jobs holding a slot (pending or running). */
+  activeCount(): Promise<number>;
+  get(jobId: string): Promise<LedgerEntry | undefined>;
+  /** Write (or merge into, see mergeEntry) a line. */
+  put(update: LedgerEntry): Promise<LedgerEntry>;
+  readonly queue: QueueTx;
+}
 
-  get size(): number {
-    return this.byJob.size;
-  }
-
-  private remember(entry: LedgerEntry): void {
-    const previous = this.byJob.get(entry.jobId);
-    if (previous && previous.channelId !== entry.channelId) this.byChannel.get(previous.channelId)?.delete(entry.jobId);
-    this.byJob.set(entry.jobId, entry);
-    let channel = this.byChannel.get(entry.channelId);
-    if (!channel) {
-      channel = new Map();
-      this.byChannel.set(entry.channelId, channel);
-    }
-    channel.set(entry.jobId, entry);
-  }
+/**
+ * The ledger and the queues. Every decision runs in `inChannel`: one
+ * database transaction holding the channel (a locked row on PostgreSQL,
+ * the write lock on SQLite), so two admissions racing for the last credit,
+ * from this process or another, are decided one after the other.
+ */
+export interface TeamStore {
+  readonly ledger: LedgerReader;
+  inChannel<T>(channelId: string, fn: (tx: ChannelTx) => Promise<T>): Promise<T>;
+  /** Read-only views of the queues, outside any decision. */
+  readonly queues: {
+    list(channelId: string): Promise<Job[]>;
+    position(channelId: string, jobId: string): Promise<number | null>;
+    /** Channels that have someone waiting. */
+    channels(): Promise<string[]>;
+  };
 }
 
 /** Credits as people read them: whole numbers plain, fractions to two places. */

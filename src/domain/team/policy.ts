@@ -5,10 +5,11 @@
  * credits in the ledger, and hands queued jobs back when slots free up.
  *
  * Atomicity: every step that reads limits and writes the ledger or the queue
- * runs under a per-channel lock (KeyedMutex, one process), so two commands
- * racing for the last credit or slot are decided one after the other.
- * Budgets and the per-user daily limit are per channel precisely so one
- * channel lock covers every number a decision reads.
+ * runs in one channel transaction (TeamStore.inChannel: a row lock on
+ * PostgreSQL, the write lock on SQLite), so two commands racing for the last
+ * credit or slot are decided one after the other, in any process. Budgets
+ * and the per-user daily limit are per channel precisely so one channel
+ * transaction covers every number a decision reads.
  *
  * The decisions themselves are pure functions (channelUsage,
  * evaluateAdmission, checkPrompt, checkButtonPermission), tested without a
@@ -16,7 +17,6 @@
  */
 import { isFollowUpSpec, policyChannelOf, specOf, type Job, type JobKind } from '../job.js';
 import type { Admission, AdmissionDecision, Clock } from '../ports.js';
-import { KeyedMutex } from '../mutex.js';
 import type { ChannelSettings, EffectiveSettings } from './settings.js';
 import {
   counts,
@@ -26,10 +26,13 @@ import {
   roundCredits,
   utcDayStart,
   utcMonthStart,
-  type Ledger,
+  type ChannelTx,
+  type ChannelUsage,
   type LedgerEntry,
+  type TeamStore,
 } from './ledger.js';
-import type { JobQueue } from './queue.js';
+
+export type { ChannelUsage } from './ledger.js';
 
 /** Most jobs that may wait in one channel; past that, refusing is kinder than an hour-long line. */
 export const MAX_QUEUE_LENGTH = 25;
@@ -183,18 +186,6 @@ export function promptsOf(job: Pick<Job, 'spec' | 'request' | 'promptText'>): st
 // Admission
 // ---------------------------------------------------------------------------
 
-/** What the ledger says about a channel at the moment of a decision. */
-export interface ChannelUsage {
-  spentToday: number;
-  spentThisMonth: number;
-  /** Jobs the deciding user started in this channel today (UTC). */
-  userJobsToday: number;
-  /** Jobs holding a concurrency slot (pending or running). */
-  active: number;
-  /** Jobs waiting in the queue. */
-  waiting: number;
-}
-
 /**
  * Sum a channel's ledger lines for one decision. `excludeJobId` leaves out
  * the job being decided, so asking twice about the same job counts it once.
@@ -304,8 +295,7 @@ export function evaluateAdmission(
 
 export interface TeamPolicyDeps {
   settings: ChannelSettings;
-  ledger: Ledger;
-  queue: JobQueue;
+  store: TeamStore;
   clock: Pick<Clock, 'now'>;
   /**
    * Called with queued jobs that may start now when a slot frees up outside
@@ -329,38 +319,33 @@ interface Drained {
 }
 
 export class TeamPolicy implements Admission {
-  private readonly locks = new KeyedMutex();
-
   constructor(private readonly deps: TeamPolicyDeps) {}
 
   /**
    * Decide a new job and, unless refused, write its ledger line (pending or
-   * queued) in the same locked step, reserving its credits and slot.
+   * queued) in the same transaction, reserving its credits and slot.
    */
   async admit(job: Job): Promise<AdmissionDecision> {
     const channelId = policyChannelOf(job.origin);
     let drained: Drained = { start: [], shrank: false };
-    const decision = await this.locks.run(channelId, async () => {
-      const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
+    // Settings are key-value (keyv), read before the transaction so it stays short.
+    const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
+    const decision = await this.deps.store.inChannel(channelId, async (tx) => {
+      drained = { start: [], shrank: false };
       // Anyone left waiting though a slot is free goes first (if someone will start them),
       // so the new job can't jump the line.
-      if (this.deps.onStartable) drained = await this.drainLocked(channelId, values);
+      if (this.deps.onStartable) drained = await this.drainIn(tx, values);
       const now = this.deps.clock.now();
-      const usage = channelUsage(this.deps.ledger.channel(channelId), {
-        userId: job.origin.userId,
-        now,
-        countFailed: values.countFailed,
-        excludeJobId: job.id,
-      });
+      const usage = await tx.usage({ userId: job.origin.userId, now, countFailed: values.countFailed, excludeJobId: job.id });
       const verdict = evaluateAdmission(job, values, usage);
       if (verdict.verdict === 'reject') return verdict;
       const entry = { ...entryFromJob(job, now), createdAt: now };
       if (verdict.verdict === 'run') {
-        await this.deps.ledger.put({ ...entry, state: 'pending' });
+        await tx.put({ ...entry, state: 'pending' });
         return verdict;
       }
-      await this.deps.ledger.put({ ...entry, state: 'queued' });
-      const position = await this.deps.queue.enqueue({ ...job, state: 'queued' });
+      await tx.put({ ...entry, state: 'queued' });
+      const position = await tx.queue.enqueue({ ...job, state: 'queued' });
       return { verdict: 'queue', position } as const;
     });
     this.notifyStartable(drained.start);
@@ -371,7 +356,7 @@ export class TeamPolicy implements Admission {
   /** Bring the ledger line up to date with the job; a job that left the queue leaves the stored line. */
   async record(job: Job): Promise<void> {
     const channelId = policyChannelOf(job.origin);
-    const shrank = await this.locks.run(channelId, () => this.recordLocked(job));
+    const shrank = await this.deps.store.inChannel(channelId, (tx) => this.recordIn(tx, job));
     await this.announce(channelId, shrank);
   }
 
@@ -383,10 +368,10 @@ export class TeamPolicy implements Admission {
    */
   async release(job: Job): Promise<Job[]> {
     const channelId = policyChannelOf(job.origin);
-    const drained = await this.locks.run(channelId, async () => {
-      const left = await this.recordLocked(job);
-      const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
-      const d = await this.drainLocked(channelId, values);
+    const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
+    const drained = await this.deps.store.inChannel(channelId, async (tx) => {
+      const left = await this.recordIn(tx, job);
+      const d = await this.drainIn(tx, values);
       return { start: d.start, shrank: d.shrank || left };
     });
     await this.announce(channelId, drained.shrank);
@@ -398,12 +383,10 @@ export class TeamPolicy implements Admission {
    * was raised, say). Returns the jobs; the caller starts them.
    */
   async drain(channelId: string): Promise<Job[]> {
-    const drained = await this.locks.run(channelId, async (): Promise<Drained> => {
-      const first = (await this.deps.queue.list(channelId))[0];
-      if (!first) return { start: [], shrank: false };
-      const { values } = await this.deps.settings.resolve(first.origin.guildId, channelId);
-      return this.drainLocked(channelId, values);
-    });
+    const first = (await this.deps.store.queues.list(channelId))[0];
+    if (!first) return [];
+    const { values } = await this.deps.settings.resolve(first.origin.guildId, channelId);
+    const drained = await this.deps.store.inChannel(channelId, (tx) => this.drainIn(tx, values));
     await this.announce(channelId, drained.shrank);
     return drained.start;
   }
@@ -417,7 +400,7 @@ export class TeamPolicy implements Admission {
    */
   async refresh(channelId?: string): Promise<void> {
     if (!this.deps.onStartable) return;
-    const channels = channelId === undefined ? await this.deps.queue.channels() : [channelId];
+    const channels = channelId === undefined ? await this.deps.store.queues.channels() : [channelId];
     for (const id of channels) this.notifyStartable(await this.drain(id));
   }
 
@@ -428,13 +411,15 @@ export class TeamPolicy implements Admission {
    * a slot and credits. Returns how many were closed.
    */
   async reconcile(jobExists: (jobId: string) => Promise<boolean>): Promise<number> {
-    const open = this.deps.ledger.query().filter((e) => e.state === 'queued' || isActive(e));
+    const open = await this.deps.store.ledger.open();
     let closed = 0;
     for (const e of open) {
       if (await jobExists(e.jobId)) continue;
-      const shrank = await this.locks.run(e.channelId, async () => {
-        await this.deps.ledger.put({ ...e, state: 'failed', finishedAt: this.deps.clock.now() });
-        return (await this.deps.queue.remove(e.channelId, [e.jobId])) > 0;
+      const shrank = await this.deps.store.inChannel(e.channelId, async (tx) => {
+        const current = await tx.get(e.jobId);
+        if (!current || !(current.state === 'queued' || isActive(current))) return false;
+        await tx.put({ ...current, state: 'failed', finishedAt: this.deps.clock.now() });
+        return (await tx.queue.remove([e.jobId])) > 0;
       });
       await this.announce(e.channelId, shrank);
       closed += 1;
@@ -445,52 +430,50 @@ export class TeamPolicy implements Admission {
   /** After a restart: every queued job, in every channel, that may start now. */
   async resume(): Promise<Job[]> {
     const out: Job[] = [];
-    for (const channelId of await this.deps.queue.channels()) out.push(...(await this.drain(channelId)));
+    for (const channelId of await this.deps.store.queues.channels()) out.push(...(await this.drain(channelId)));
     return out;
   }
 
   /** The jobs waiting in a channel, oldest first (position = index + 1), for refreshing "Queued · position N". */
   async waiting(channelId: string): Promise<Job[]> {
-    return this.locks.run(channelId, () => this.deps.queue.list(channelId));
+    return this.deps.store.queues.list(channelId);
   }
 
   /** 1-based place of a job in its channel's queue, or null if it isn't waiting. */
   async position(job: Pick<Job, 'id' | 'origin'>): Promise<number | null> {
-    return this.locks.run(policyChannelOf(job.origin), () => this.deps.queue.position(policyChannelOf(job.origin), job.id));
+    return this.deps.store.queues.position(policyChannelOf(job.origin), job.id);
   }
 
   /** Returns whether the job left the queue. */
-  private async recordLocked(job: Job): Promise<boolean> {
-    const entry = await this.deps.ledger.put(entryFromJob(job, this.deps.clock.now()));
+  private async recordIn(tx: ChannelTx, job: Job): Promise<boolean> {
+    const entry = await tx.put(entryFromJob(job, this.deps.clock.now()));
     if (entry.state === 'queued') {
-      await this.deps.queue.update(job);
+      await tx.queue.update(job);
       return false;
     }
-    return (await this.deps.queue.remove(policyChannelOf(job.origin), [job.id])) > 0;
+    return (await tx.queue.remove([job.id])) > 0;
   }
 
   /**
    * Move jobs from the front of the queue into free slots. Each is marked
-   * pending in the ledger before the queue is rewritten, so a crash between
-   * the two writes leaves it in the queue (handed out again by `resume`),
-   * never lost. Lines the ledger already shows as started or ended are
-   * dropped from the queue on the way.
+   * pending in the ledger in the same transaction that takes it out of the
+   * queue. Lines the ledger already shows as started or ended are dropped
+   * from the queue on the way.
    */
-  private async drainLocked(channelId: string, values: EffectiveSettings): Promise<Drained> {
-    const waiting = await this.deps.queue.list(channelId);
+  private async drainIn(tx: ChannelTx, values: EffectiveSettings): Promise<Drained> {
+    const waiting = await tx.queue.list();
     if (waiting.length === 0) return { start: [], shrank: false };
-    const ledger = this.deps.ledger;
-    let free = values.maxConcurrent - ledger.channel(channelId).filter(isActive).length;
+    let free = values.maxConcurrent - (await tx.activeCount());
     const start: Job[] = [];
     const leaving: string[] = [];
     for (const job of waiting) {
-      const state = ledger.get(job.id)?.state ?? 'queued';
+      const state = (await tx.get(job.id))?.state ?? 'queued';
       if (state === 'pending') {
         start.push(job); // handed out before a crash, never started: its slot is already counted
       } else if (state !== 'queued') {
         // started or ended meanwhile; just leaves the queue
       } else if (free > 0) {
-        await ledger.put({ ...entryFromJob(job, this.deps.clock.now()), state: 'pending' });
+        await tx.put({ ...entryFromJob(job, this.deps.clock.now()), state: 'pending' });
         start.push(job);
         free -= 1;
       } else {
@@ -498,7 +481,7 @@ export class TeamPolicy implements Admission {
       }
       leaving.push(job.id);
     }
-    const removed = await this.deps.queue.remove(channelId, leaving);
+    const removed = await tx.queue.remove(leaving);
     return { start, shrank: removed > 0 };
   }
 
@@ -506,7 +489,7 @@ export class TeamPolicy implements Admission {
     if (jobs.length > 0 && this.deps.onStartable) this.deps.onStartable(jobs);
   }
 
-  /** Tell onQueueChanged who is still waiting, after the lock is released. */
+  /** Tell onQueueChanged who is still waiting, after the transaction. */
   private async announce(channelId: string, shrank: boolean): Promise<void> {
     if (!shrank || !this.deps.onQueueChanged) return;
     const waiting = await this.waiting(channelId);

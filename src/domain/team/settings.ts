@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { ASPECT_RATIOS, SPEEDS, VERSIONS, type Speed } from '../midjourney.js';
-import type { Collection } from '../../store/store.js';
+import type { Collection } from '../storage.js';
 import { KeyedMutex } from '../mutex.js';
 
 export const BUTTON_POLICIES = ['anyone', 'author'] as const;

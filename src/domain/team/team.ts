@@ -9,10 +9,9 @@
 import type { BalanceSource, Clock } from '../ports.js';
 import type { Job } from '../job.js';
 import type { ChannelDefaults } from '../prompt.js';
-import type { Store } from '../../store/store.js';
+import type { Store } from '../storage.js';
 import { ChannelSettings, type EffectiveSettings, type StoredSettings } from './settings.js';
-import { Ledger, type LedgerEntry } from './ledger.js';
-import { JobQueue, type StoredQueue } from './queue.js';
+import type { LedgerReader, TeamStore } from './ledger.js';
 import { TeamPolicy } from './policy.js';
 import { LowBalanceAlerts, watchBalance, type AlertSink, type AlertState } from './alerts.js';
 
@@ -53,22 +52,19 @@ export interface TeamOptions {
 export class Team {
   private constructor(
     readonly settings: ChannelSettings,
-    readonly ledger: Ledger,
-    readonly queue: JobQueue,
+    readonly ledger: LedgerReader,
+    readonly queue: TeamStore['queues'],
     readonly policy: TeamPolicy,
     readonly alerts: LowBalanceAlerts,
     private readonly clock: Clock,
   ) {}
 
-  /** Open every team collection and load the ledger into memory. */
+  /** Build the team services over the store (nothing is loaded: the ledger and queues are queried as needed). */
   static async open(o: TeamOptions): Promise<Team> {
     const settings = new ChannelSettings(o.store.collection<StoredSettings>('settings'));
-    const ledger = await Ledger.open(o.store.collection<LedgerEntry>('ledger'));
-    const queue = new JobQueue(o.store.collection<StoredQueue>('queue'));
     const policy = new TeamPolicy({
       settings,
-      ledger,
-      queue,
+      store: o.store.team,
       clock: o.clock,
       ...(o.onStartable ? { onStartable: o.onStartable } : {}),
       ...(o.onQueueChanged ? { onQueueChanged: o.onQueueChanged } : {}),
@@ -79,7 +75,7 @@ export class Team {
       sink: o.alertSink,
       clock: o.clock,
     });
-    return new Team(settings, ledger, queue, policy, alerts, o.clock);
+    return new Team(settings, o.store.team.ledger, o.store.team.queues, policy, alerts, o.clock);
   }
 
   /** TeamView: the channel's effective settings as handlers use them. */

@@ -15,6 +15,7 @@ import {
   utcMonthStart,
   type LedgerEntry,
   type LedgerFilter,
+  type LedgerReader,
 } from './ledger.js';
 
 export const USAGE_PERIODS = ['today', '7d', '30d', 'month'] as const;
@@ -140,20 +141,18 @@ export interface BudgetStatus {
 const budgetLine = (budget: number | null, spent: number): BudgetLine | null =>
   budget === null ? null : { budget, spent, left: roundCredits(Math.max(0, budget - spent)) };
 
-/** What is left of a channel's budgets, by the same rules admission uses. */
-export function budgetStatus(
+/** What is left of a channel's budgets, by the same rules admission uses (two indexed sums). */
+export async function budgetStatus(
+  ledger: Pick<LedgerReader, 'spent'>,
   channelId: string,
   settings: Pick<EffectiveSettings, 'dailyBudget' | 'monthlyBudget' | 'countFailed'>,
-  channelEntries: readonly LedgerEntry[],
   now: number,
-): BudgetStatus {
-  const day = utcDayStart(now);
-  const month = utcMonthStart(now);
-  const spentSince = (t: number) => sumCredits(channelEntries.filter((e) => e.createdAt >= t), settings.countFailed);
+): Promise<BudgetStatus> {
+  const spentSince = async (t: number) => (await ledger.spent({ channelId, since: t }, settings.countFailed)).credits;
   return {
     channelId,
-    daily: budgetLine(settings.dailyBudget, spentSince(day)),
-    monthly: budgetLine(settings.monthlyBudget, spentSince(month)),
+    daily: settings.dailyBudget === null ? null : budgetLine(settings.dailyBudget, await spentSince(utcDayStart(now))),
+    monthly: settings.monthlyBudget === null ? null : budgetLine(settings.monthlyBudget, await spentSince(utcMonthStart(now))),
   };
 }
 
@@ -290,7 +289,17 @@ export interface BurnRate {
  * A ledger younger than the window is averaged over its own age, so a bot
  * started yesterday doesn't report a seventh of its real rate.
  */
-export function burnRate(entries: Iterable<LedgerEntry>, now: number, windowDays = 7): BurnRate {
+export async function burnRate(ledger: Pick<LedgerReader, 'spent' | 'earliest'>, now: number, windowDays = 7): Promise<BurnRate> {
+  const since = now - windowDays * DAY_MS;
+  const earliest = await ledger.earliest();
+  const age = earliest !== null ? (now - earliest) / DAY_MS : 0;
+  const days = Math.min(windowDays, Math.max(1, age));
+  const { credits } = await ledger.spent({ since, until: now + 1 }, false);
+  return { credits, days: roundCredits(days), perDay: roundCredits(credits / days) };
+}
+
+/** The same burn rate over lines in hand (pure; tests and tools). */
+export function burnRateOf(entries: Iterable<LedgerEntry>, now: number, windowDays = 7): BurnRate {
   const since = now - windowDays * DAY_MS;
   let earliest = Number.POSITIVE_INFINITY;
   const inWindow: LedgerEntry[] = [];

@@ -256,10 +256,15 @@ export function asProviderError(e: unknown, kind: 'create' | 'read'): unknown {
 
 const CONTENT_WORDS = /sensitive|nsfw|violat|moderat|banned|prohibited|policy/i;
 
+/** KIE's times: an ISO string in its docs, epoch ms in some mirrors (epoch seconds tolerated), as the tracker has always read them. */
 const timeOf = (t: string | null): number | null => {
-  if (t === null) return null;
-  const n = /^\d+$/.test(t) ? Number(t) : Date.parse(t);
-  return Number.isFinite(n) ? n : null;
+  if (t === null || t === '') return null;
+  if (/^\d+(\.\d+)?$/.test(t)) {
+    const n = Number(t);
+    return n < 1e12 ? Math.round(n * 1000) : Math.round(n);
+  }
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? null : ms;
 };
 
 /** KIE's record as the port's TaskStatus. */

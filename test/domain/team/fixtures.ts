@@ -4,11 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newJob, type Job, type JobKind } from '../../../src/domain/job.js';
-import type { Speed } from '../../../src/providers/kie/schemas.js';
-import { openStore, type Store } from '../../../src/store/store.js';
+import type { Speed } from '../../../src/domain/midjourney.js';
+import { openStore, type OpenedStore as Store } from '../../../src/store/store.js';
 import { ChannelSettings, type StoredSettings } from '../../../src/domain/team/settings.js';
-import { Ledger, type LedgerEntry } from '../../../src/domain/team/ledger.js';
-import { JobQueue, type StoredQueue } from '../../../src/domain/team/queue.js';
+import type { LedgerEntry, LedgerFilter } from '../../../src/domain/team/ledger.js';
 import { TeamPolicy, type TeamPolicyDeps } from '../../../src/domain/team/policy.js';
 
 export const GUILD = '100000000000000001';
@@ -91,21 +90,60 @@ export function fakeClock(start = NOON): { now: () => number; set: (t: number) =
   return { now: () => t, set: (v) => (t = v), advance: (ms) => (t += ms) };
 }
 
+/** The ledger for tests: the store's reader plus direct writes (each in its channel's transaction). */
+export interface TestLedger {
+  get(jobId: string): Promise<LedgerEntry | undefined>;
+  put(entry: LedgerEntry): Promise<LedgerEntry>;
+  query(filter?: LedgerFilter): Promise<LedgerEntry[]>;
+  channel(channelId: string): Promise<LedgerEntry[]>;
+}
+
+export function testLedger(store: Store): TestLedger {
+  const { ledger } = store.team;
+  return {
+    get: (jobId) => ledger.get(jobId),
+    put: (entry) => store.team.inChannel(entry.channelId, (tx) => tx.put(entry)),
+    query: (filter = {}) => ledger.query(filter),
+    channel: (channelId) => ledger.query({ channelId }),
+  };
+}
+
+/** A channel queue for tests, over the store (each write in its channel's transaction). */
+export interface TestQueue {
+  list(channelId: string): Promise<Job[]>;
+  enqueue(job: Job): Promise<number>;
+  update(job: Job): Promise<boolean>;
+  remove(channelId: string, jobIds: readonly string[]): Promise<number>;
+  position(channelId: string, jobId: string): Promise<number | null>;
+  channels(): Promise<string[]>;
+}
+
+export function testQueue(store: Store): TestQueue {
+  const { queues } = store.team;
+  const inChannel = store.team.inChannel.bind(store.team);
+  return {
+    list: (channelId) => queues.list(channelId),
+    enqueue: (job) => inChannel(job.origin.channelId, (tx) => tx.queue.enqueue(job)),
+    update: (job) => inChannel(job.origin.channelId, (tx) => tx.queue.update(job)),
+    remove: (channelId, jobIds) => inChannel(channelId, (tx) => tx.queue.remove(jobIds)),
+    position: (channelId, jobId) => queues.position(channelId, jobId),
+    channels: () => queues.channels(),
+  };
+}
+
 export interface Team {
   store: Store;
   settings: ChannelSettings;
-  ledger: Ledger;
-  queue: JobQueue;
+  ledger: TestLedger;
+  queue: TestQueue;
   policy: TeamPolicy;
 }
 
 /** The team services over one store, as main.ts would wire them. */
 export async function openTeam(store: Store, clock: { now: () => number }, extra: Partial<TeamPolicyDeps> = {}): Promise<Team> {
   const settings = new ChannelSettings(store.collection<StoredSettings>('settings'));
-  const ledger = await Ledger.open(store.collection<LedgerEntry>('ledger'));
-  const queue = new JobQueue(store.collection<StoredQueue>('queue'));
-  const policy = new TeamPolicy({ settings, ledger, queue, clock, ...extra });
-  return { store, settings, ledger, queue, policy };
+  const policy = new TeamPolicy({ settings, store: store.team, clock, ...extra });
+  return { store, settings, ledger: testLedger(store), queue: testQueue(store), policy };
 }
 
 export const memoryStore = (): Promise<Store> => openStore('memory://');

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  Ledger,
   counts,
   COUNTING_RULE,
+  matches,
   entryFromJob,
   formatCredits,
   mergeEntry,
@@ -12,8 +12,11 @@ import {
   utcMonthStart,
   type LedgerEntry,
 } from '../../../src/domain/team/ledger.js';
-import { openStore } from '../../../src/store/store.js';
-import { ALICE, BOB, CHANNEL, GUILD, NOON, OTHER_CHANNEL, entry, makeJob, memoryStore, tempSqlite } from './fixtures.js';
+import { openStore, type OpenedStore } from '../../../src/store/store.js';
+import { buildUsageReport } from '../../../src/domain/team/usage.js';
+import { channelUsage } from '../../../src/domain/team/policy.js';
+import { storeBackends, type TestDatabase } from '../../support/backends.js';
+import { ALICE, BOB, CHANNEL, GUILD, NOON, OTHER_CHANNEL, entry, makeJob, testLedger } from './fixtures.js';
 
 describe('UTC periods', () => {
   it('finds the start of the day and month', () => {
@@ -76,41 +79,100 @@ describe('counts / sumCredits', () => {
   });
 });
 
-describe('Ledger', () => {
-  it('writes through to the store and answers queries from memory', async () => {
-    const store = await memoryStore();
-    const ledger = await Ledger.open(store.collection<LedgerEntry>('ledger'));
+describe.each(storeBackends())('the SQL ledger on %s', (backend) => {
+  let db: TestDatabase;
+  let stores: OpenedStore[] = [];
+  const open = async () => {
+    const store = await openStore(db.url);
+    stores.push(store);
+    return store;
+  };
+  beforeEach(async () => {
+    db = await backend.create();
+  });
+  afterEach(async () => {
+    for (const s of stores) await s.close();
+    stores = [];
+    await db.drop();
+  });
+
+  it('writes lines and answers filtered queries', async () => {
+    const store = await open();
+    const ledger = testLedger(store);
     await ledger.put(entry({ jobId: 'a', channelId: CHANNEL, userId: ALICE, createdAt: NOON }));
     await ledger.put(entry({ jobId: 'b', channelId: OTHER_CHANNEL, userId: BOB, createdAt: NOON - 86_400_000 }));
     await ledger.put(entry({ jobId: 'c', channelId: CHANNEL, userId: BOB, guildId: 'other-guild' }));
 
-    expect(ledger.size).toBe(3);
-    expect(ledger.channel(CHANNEL).map((e) => e.jobId).sort()).toEqual(['a', 'c']);
-    expect(ledger.query({ guildId: GUILD }).map((e) => e.jobId).sort()).toEqual(['a', 'b']);
-    expect(ledger.query({ userId: BOB, since: NOON - 1 }).map((e) => e.jobId)).toEqual(['c']);
-    expect(ledger.query({ until: NOON }).map((e) => e.jobId)).toEqual(['b']);
-    expect(await store.collection<LedgerEntry>('ledger').get('a')).toMatchObject({ jobId: 'a' });
-    await store.close();
+    expect(await ledger.query()).toHaveLength(3);
+    expect((await ledger.channel(CHANNEL)).map((e) => e.jobId).sort()).toEqual(['a', 'c']);
+    expect((await ledger.query({ guildId: GUILD })).map((e) => e.jobId).sort()).toEqual(['a', 'b']);
+    expect((await ledger.query({ userId: BOB, since: NOON - 1 })).map((e) => e.jobId)).toEqual(['c']);
+    expect((await ledger.query({ until: NOON })).map((e) => e.jobId)).toEqual(['b']);
+    expect(await ledger.get('a')).toEqual(entry({ jobId: 'a', channelId: CHANNEL, userId: ALICE, createdAt: NOON }));
   });
 
-  it('loads every line again after a restart', async () => {
-    const db = tempSqlite();
-    try {
-      const first = await openStore(db.url);
-      const ledger = await Ledger.open(first.collection<LedgerEntry>('ledger'));
-      for (let i = 0; i < 25; i++) await ledger.put(entry({ jobId: `j${i}`, credits: i, state: 'running' }));
-      await ledger.put(entry({ jobId: 'j3', state: 'failed' }));
-      await first.close();
+  it('merges updates: states only move forwards', async () => {
+    const ledger = testLedger(await open());
+    await ledger.put(entry({ jobId: 'a', state: 'running', taskId: 't1' }));
+    await ledger.put(entry({ jobId: 'a', state: 'succeeded', taskId: null, finishedAt: NOON + 5 }));
+    await ledger.put(entry({ jobId: 'a', state: 'running' }));
+    expect(await ledger.get('a')).toMatchObject({ state: 'succeeded', taskId: 't1', finishedAt: NOON + 5 });
+  });
 
-      const second = await openStore(db.url);
-      const reopened = await Ledger.open(second.collection<LedgerEntry>('ledger'));
-      expect(reopened.size).toBe(25);
-      expect(reopened.get('j3')?.state).toBe('failed');
-      expect(sumCredits(reopened.query(), false)).toBe((24 * 25) / 2 - 3);
-      await second.close();
-    } finally {
-      db.cleanup();
+  it('aggregates reports, spend and the oldest line in SQL, as the pure functions do', async () => {
+    const store = await open();
+    const ledger = testLedger(store);
+    const lines = [
+      entry({ jobId: 'a', channelId: CHANNEL, userId: ALICE, credits: 8 }),
+      entry({ jobId: 'b', channelId: CHANNEL, userId: ALICE, credits: 16, state: 'failed' }),
+      entry({ jobId: 'c', channelId: OTHER_CHANNEL, userId: BOB, credits: 45 }),
+      entry({ jobId: 'd', channelId: CHANNEL, userId: BOB, credits: 0.1, createdAt: NOON - 40 * 86_400_000 }),
+      entry({ jobId: 'e', channelId: CHANNEL, userId: BOB, credits: 3, state: 'cancelled' }),
+    ];
+    for (const l of lines) await ledger.put(l);
+    for (const countFailed of [false, true]) {
+      const filter = { guildId: GUILD, since: NOON - 30 * 86_400_000 };
+      expect(await store.team.ledger.report(filter, countFailed)).toEqual(buildUsageReport(lines.filter((e) => matches(e, filter)), countFailed));
+      expect(await store.team.ledger.spent({ channelId: CHANNEL }, countFailed)).toEqual({
+        credits: sumCredits(lines.filter((e) => e.channelId === CHANNEL), countFailed),
+        jobs: lines.filter((e) => e.channelId === CHANNEL && counts(e, countFailed)).length,
+      });
     }
+    expect(await store.team.ledger.earliest()).toBe(NOON - 40 * 86_400_000);
+    expect(await store.team.ledger.report({ channelId: 'none' }, false)).toEqual({ jobs: 0, failed: 0, cancelled: 0, credits: 0, byChannel: [], byUser: [] });
+  });
+
+  it('computes a channel decision’s usage as channelUsage does', async () => {
+    const store = await open();
+    const ledger = testLedger(store);
+    const lines = [
+      entry({ jobId: 'a', userId: ALICE, credits: 8, state: 'running' }),
+      entry({ jobId: 'b', userId: ALICE, credits: 16, state: 'queued' }),
+      entry({ jobId: 'c', userId: BOB, credits: 4, state: 'failed' }),
+      entry({ jobId: 'd', userId: ALICE, credits: 30, createdAt: NOON - 86_400_000 }),
+      entry({ jobId: 'e', userId: ALICE, credits: 30, createdAt: NOON - 40 * 86_400_000, state: 'pending' }),
+      entry({ jobId: 'f', channelId: OTHER_CHANNEL, userId: ALICE, credits: 99 }),
+    ];
+    for (const l of lines) await ledger.put(l);
+    for (const countFailed of [false, true]) {
+      const q = { userId: ALICE, now: NOON, countFailed, excludeJobId: 'b' };
+      const sql = await store.team.inChannel(CHANNEL, (tx) => tx.usage(q));
+      expect(sql).toEqual(channelUsage(lines.filter((e) => e.channelId === CHANNEL), q));
+    }
+  });
+
+  it('keeps every line across a restart', async () => {
+    const first = await open();
+    const ledger = testLedger(first);
+    for (let i = 0; i < 25; i++) await ledger.put(entry({ jobId: `j${i}`, credits: i, state: 'running' }));
+    await ledger.put(entry({ jobId: 'j3', state: 'failed' }));
+    await first.close();
+    stores = stores.filter((s) => s !== first);
+
+    const second = testLedger(await open());
+    expect(await second.query()).toHaveLength(25);
+    expect((await second.get('j3'))?.state).toBe('failed');
+    expect(sumCredits(await second.query(), false)).toBe((24 * 25) / 2 - 3);
   });
 });
 

@@ -111,7 +111,7 @@ describe('a mixed run against the local KIE server', () => {
     const startable = (jobs: Job[]) => {
       for (const j of jobs) void h.service.startQueued(j);
     };
-    let teamStore: Store = await openStore(db.url);
+    let teamStore = await openStore(db.url);
     let team: Team = await openTeam(teamStore, clock, { onStartable: startable });
     // The service keeps its admission across its own restart; this one always asks the current policy.
     const admission: Admission = {
@@ -170,7 +170,7 @@ describe('a mixed run against the local KIE server', () => {
     await h.clock.advance(10 * 60_000);
 
     // Everything ended.
-    const states = Object.fromEntries(team.ledger.query().map((e) => [e.jobId, e.state]));
+    const states = Object.fromEntries((await team.ledger.query()).map((e) => [e.jobId, e.state]));
     expect(states).toEqual({
       a1: 'succeeded',
       a2: 'succeeded',
@@ -187,14 +187,14 @@ describe('a mixed run against the local KIE server', () => {
     // The ledger against KIE: every accepted create is one ledger line with its taskId, and the credits agree.
     const accepted = h.sim.requests.filter((r) => CREATES.has(r.endpoint) && r.responseCode === 200);
     const implied = accepted.reduce((sum, r) => sum + impliedCredits(r, h.sim), 0);
-    const charged = team.ledger.query().filter((e) => e.taskId !== null);
+    const charged = (await team.ledger.query()).filter((e) => e.taskId !== null);
     expect(charged.map((e) => e.taskId).sort()).toEqual(accepted.map((r) => r.taskId).sort());
     expect(sumCredits(charged, true)).toBe(implied);
     expect(implied).toBe(8 + 16 + 3 + 16 + 4 + 8 + 30 + 45);
 
     // Budgets leave out failed (b2, b3) and cancelled (a4) lines by default.
-    expect(sumCredits(team.ledger.query(), false)).toBe(implied - 45);
-    const a = channelUsage(team.ledger.channel(CHANNEL), { userId: ALICE, now: h.clock.now(), countFailed: false });
+    expect(sumCredits((await team.ledger.query()), false)).toBe(implied - 45);
+    const a = channelUsage((await team.ledger.channel(CHANNEL)), { userId: ALICE, now: h.clock.now(), countFailed: false });
     expect(a).toMatchObject({ spentToday: 8 + 16 + 3 + 16 + 4 + 8, active: 0, waiting: 0 });
   });
 });

@@ -235,14 +235,14 @@ describe('TeamPolicy', () => {
     const t = await team();
     const job = makeJob({ credits: 8 });
     expect(await t.policy.admit(job)).toEqual({ verdict: 'run' });
-    expect(t.ledger.get(job.id)).toMatchObject({ state: 'pending', credits: 8, createdAt: NOON, channelId: CHANNEL });
+    expect(await t.ledger.get(job.id)).toMatchObject({ state: 'pending', credits: 8, createdAt: NOON, channelId: CHANNEL });
   });
 
   it('does not write anything for a refused job', async () => {
     const t = await team();
     await t.settings.set('channel', CHANNEL, { enabled: false });
     expect((await t.policy.admit(makeJob())).verdict).toBe('reject');
-    expect(t.ledger.size).toBe(0);
+    expect(await t.ledger.query()).toHaveLength(0);
   });
 
   it('two admits racing for the last credits: exactly one runs', async () => {
@@ -320,13 +320,13 @@ describe('TeamPolicy', () => {
     expect(await t.policy.admit(running)).toEqual({ verdict: 'run' });
     expect(await t.policy.admit(q1)).toEqual({ verdict: 'queue', position: 1 });
     expect(await t.policy.admit(q2)).toEqual({ verdict: 'queue', position: 2 });
-    expect(t.ledger.get('q1')?.state).toBe('queued');
+    expect((await t.ledger.get('q1'))?.state).toBe('queued');
     expect((await t.policy.waiting(CHANNEL)).map((j) => j.id)).toEqual(['q1', 'q2']);
 
     const started = await t.policy.release(finish(running, 'succeeded'));
     expect(started.map((j) => j.id)).toEqual(['q1']);
     expect(started[0]?.state).toBe('queued'); // the service moves it on
-    expect(t.ledger.get('q1')?.state).toBe('pending'); // but its slot is already taken
+    expect((await t.ledger.get('q1'))?.state).toBe('pending'); // but its slot is already taken
     expect((await t.policy.waiting(CHANNEL)).map((j) => j.id)).toEqual(['q2']);
     // A newcomer cannot take q1's slot.
     expect(await t.policy.admit(makeJob({ id: 'late' }))).toEqual({ verdict: 'queue', position: 2 });
@@ -344,7 +344,7 @@ describe('TeamPolicy', () => {
     expect((await t.policy.admit(makeJob())).verdict).toBe('reject'); // the queued job's credits are reserved
     expect(await t.policy.release(finish({ ...waiting, state: 'queued' }, 'cancelled'))).toEqual([]);
     expect(await t.policy.waiting(CHANNEL)).toEqual([]);
-    expect(t.ledger.get(waiting.id)?.state).toBe('cancelled');
+    expect((await t.ledger.get(waiting.id))?.state).toBe('cancelled');
     expect((await t.policy.admit(makeJob())).verdict).toBe('queue');
   });
 
@@ -394,7 +394,7 @@ describe('TeamPolicy', () => {
         ['w2', ALICE],
       ]);
       expect(await after.policy.resume()).toEqual([]); // r still holds the only slot
-      expect(after.ledger.get('w1')?.state).toBe('queued');
+      expect((await after.ledger.get('w1'))?.state).toBe('queued');
       const started = await after.policy.release(finish(running, 'succeeded'));
       expect(started.map((j) => j.id)).toEqual(['w1']);
       await second.close();
@@ -403,7 +403,7 @@ describe('TeamPolicy', () => {
       const third = await openStore(db.url);
       const again = await openTeam(third, clock);
       expect((await again.policy.waiting(CHANNEL)).map((j) => j.id)).toEqual(['w2']);
-      expect(again.ledger.get('w1')?.state).toBe('pending');
+      expect((await again.ledger.get('w1'))?.state).toBe('pending');
       await third.close();
     } finally {
       db.cleanup();
@@ -447,9 +447,9 @@ describe('TeamPolicy', () => {
     const known = makeJob({ id: 'known', channelId: OTHER_CHANNEL });
     await t.policy.admit(known);
     expect(await t.policy.reconcile(async (id) => id === 'known')).toBe(2);
-    expect(t.ledger.get('ghost')?.state).toBe('failed');
+    expect((await t.ledger.get('ghost'))?.state).toBe('failed');
     expect(await t.policy.waiting(CHANNEL)).toEqual([]);
-    expect(t.ledger.get('known')?.state).toBe('pending');
+    expect((await t.ledger.get('known'))?.state).toBe('pending');
     expect((await t.policy.admit(makeJob())).verdict).toBe('run');
   });
 

@@ -32,7 +32,7 @@ describe('Team', () => {
     await team.settings.set('channel', CHANNEL, { enabled: true });
     const job = makeJob();
     expect((await team.policy.admit(job)).verdict).toBe('run');
-    expect(team.ledger.get(job.id)?.state).toBe('pending');
+    expect((await team.ledger.get(job.id))?.state).toBe('pending');
     await store.close();
   });
 

@@ -3,7 +3,7 @@ import {
   TOP_ROWS,
   budgetStatus,
   buildUsageReport,
-  burnRate,
+  burnRateOf,
   csvCell,
   daysLeft,
   formatCreditsReport,
@@ -13,7 +13,7 @@ import {
   usageFilter,
   type UsageTextOptions,
 } from '../../../src/domain/team/usage.js';
-import { DAY_MS, matches } from '../../../src/domain/team/ledger.js';
+import { DAY_MS, counts, matches, sumCredits, type LedgerFilter } from '../../../src/domain/team/ledger.js';
 import { ALICE, BOB, CHANNEL, GUILD, NOON, OTHER_CHANNEL, entry } from './fixtures.js';
 
 describe('periodRange / usageFilter', () => {
@@ -70,14 +70,20 @@ describe('buildUsageReport', () => {
 });
 
 describe('budgetStatus', () => {
-  it('shows what admission would allow', () => {
+  it('shows what admission would allow', async () => {
     const lines = [entry({ credits: 100 }), entry({ credits: 50, createdAt: NOON - DAY_MS }), entry({ credits: 70, state: 'failed' })];
-    expect(budgetStatus(CHANNEL, { dailyBudget: 400, monthlyBudget: 120, countFailed: false }, lines, NOON)).toEqual({
+    const ledger = {
+      spent: async (f: LedgerFilter, countFailed: boolean) => {
+        const hit = lines.filter((e) => matches(e, f));
+        return { credits: sumCredits(hit, countFailed), jobs: hit.filter((e) => counts(e, countFailed)).length };
+      },
+    };
+    expect(await budgetStatus(ledger, CHANNEL, { dailyBudget: 400, monthlyBudget: 120, countFailed: false }, NOON)).toEqual({
       channelId: CHANNEL,
       daily: { budget: 400, spent: 100, left: 300 },
       monthly: { budget: 120, spent: 150, left: 0 },
     });
-    expect(budgetStatus(CHANNEL, { dailyBudget: null, monthlyBudget: null, countFailed: false }, lines, NOON)).toMatchObject({
+    expect(await budgetStatus(ledger, CHANNEL, { dailyBudget: null, monthlyBudget: null, countFailed: false }, NOON)).toMatchObject({
       daily: null,
       monthly: null,
     });
@@ -167,13 +173,13 @@ describe('burnRate / daysLeft', () => {
       entry({ credits: 70, createdAt: NOON - DAY_MS }),
       entry({ credits: 500, createdAt: NOON, state: 'failed' }),
     ];
-    expect(burnRate(lines, NOON)).toEqual({ credits: 210, days: 7, perDay: 30 });
+    expect(burnRateOf(lines, NOON)).toEqual({ credits: 210, days: 7, perDay: 30 });
   });
 
   it('averages over the ledger’s age when it is younger than the window, at least a day', () => {
-    expect(burnRate([entry({ credits: 60, createdAt: NOON - 2 * DAY_MS })], NOON)).toMatchObject({ days: 2, perDay: 30 });
-    expect(burnRate([entry({ credits: 60, createdAt: NOON - 1000 })], NOON)).toMatchObject({ days: 1, perDay: 60 });
-    expect(burnRate([], NOON)).toEqual({ credits: 0, days: 1, perDay: 0 });
+    expect(burnRateOf([entry({ credits: 60, createdAt: NOON - 2 * DAY_MS })], NOON)).toMatchObject({ days: 2, perDay: 30 });
+    expect(burnRateOf([entry({ credits: 60, createdAt: NOON - 1000 })], NOON)).toMatchObject({ days: 1, perDay: 60 });
+    expect(burnRateOf([], NOON)).toEqual({ credits: 0, days: 1, perDay: 0 });
   });
 
   it('days left at that rate', () => {

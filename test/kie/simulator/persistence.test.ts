@@ -46,6 +46,32 @@ describe('simulator persistence', () => {
     expect(record.resultUrls[0]).toContain(second.sim.url);
   });
 
+  it('with get(), reads a previous run\'s task by id when a request names it, never loading all', async () => {
+    let t = 1_000_000;
+    const store = memoryPersistence();
+    const first = await start(store, () => t);
+    const { taskId } = await first.kie.generate({ taskType: 'mj_txt2img', prompt: 'a fox', speed: 'fast' });
+    await first.sim.close();
+
+    t += 20_000;
+    const reads: string[] = [];
+    const lazy: SimPersistence = {
+      get: async (id) => (reads.push(id), store.rows.get(id)),
+      load: async () => {
+        throw new Error('must not load everything');
+      },
+      save: store.save,
+      remove: store.remove,
+    };
+    const second = await start(lazy, () => t);
+    expect(second.sim.tasks.size).toBe(0);
+    const record = await second.kie.recordInfo(taskId);
+    expect(record.successFlag).toBe(1);
+    expect(reads).toEqual([taskId]);
+    // An upscale of the old grid finds its parent the same way.
+    await expect(second.kie.upscale({ taskId, imageIndex: 0 })).resolves.toMatchObject({ taskId: expect.any(String) });
+  });
+
   it('forget() removes the task from the store', async () => {
     const store = memoryPersistence();
     const { sim, kie } = await start(store, () => 1);

@@ -167,9 +167,11 @@ class SimulatorServer implements KieSimulator {
   }
 
   async restore(): Promise<void> {
-    if (!this.opts.persistence) return;
+    const persistence = this.opts.persistence;
+    // Lazy persistence: tasks come back one by one as requests name them (see loadMentioned).
+    if (!persistence?.load || persistence.get) return;
     // Restored tasks get no callbacks: the receiver they named belonged to the previous run. Polling finds them.
-    this.taskMap.restore(await this.opts.persistence.load());
+    this.taskMap.restore(await persistence.load());
   }
 
   async listen(): Promise<void> {
@@ -272,6 +274,7 @@ class SimulatorServer implements KieSimulator {
     };
     this.log.push(entry);
 
+    await this.loadMentioned(route, url, raw);
     const fault = this.faults.takeForRequest(route.endpoint);
     if (fault?.kind === 'lostAnswer') {
       if (route.endpoint !== 'file') {
@@ -292,6 +295,32 @@ class SimulatorServer implements KieSimulator {
     entry.responseCode = reply.body.code;
     if (reply.taskId) entry.taskId = reply.taskId;
     sendJson(res, reply.status, reply.body);
+  }
+
+  /** With lazy persistence: bring back from storage any earlier run's task this request names (a poll, a parent, a file). */
+  private async loadMentioned(route: Route, url: URL, raw: string | null): Promise<void> {
+    const get = this.opts.persistence?.get;
+    if (!get) return;
+    const ids = new Set<string>();
+    const fromQuery = url.searchParams.get('taskId');
+    if (fromQuery) ids.add(fromQuery);
+    if (route.endpoint === 'file') {
+      const wanted = parseFileName(route.fileName);
+      if (wanted && wanted.kind !== 'big') ids.add(wanted.taskId);
+    } else if (raw) {
+      try {
+        const body = JSON.parse(raw) as { taskId?: unknown };
+        if (typeof body?.taskId === 'string') ids.add(body.taskId);
+      } catch {
+        /* the handler answers a bad body */
+      }
+    }
+    for (const id of ids) {
+      if (id.length > 200 || this.taskMap.has(id)) continue;
+      const task = await get.call(this.opts.persistence, id).catch(() => undefined);
+      // Restored tasks get no callbacks: the receiver they named belonged to the previous run. Polling finds them.
+      if (task && !this.taskMap.has(id)) this.taskMap.restore([task]);
+    }
   }
 
   private accepts(bearer: string | null): boolean {

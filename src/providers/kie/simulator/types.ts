@@ -61,9 +61,14 @@ export interface SimulatorOptions {
   persistence?: SimPersistence;
 }
 
-/** Where a simulator keeps its tasks between runs. Writes are fire-and-forget. */
+/**
+ * Where a simulator keeps its tasks between runs. Writes are fire-and-forget.
+ * With `get`, tasks are read lazily, by id, when a request names one (nothing
+ * is loaded whole at start); otherwise `load` reads them all once at start.
+ */
 export interface SimPersistence {
-  load(): Promise<Iterable<SimTask>>;
+  load?(): Promise<Iterable<SimTask>>;
+  get?(taskId: string): Promise<SimTask | undefined>;
   save(task: SimTask): Promise<void>;
   remove(taskId: string): Promise<void>;
 }

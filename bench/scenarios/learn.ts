@@ -1,0 +1,388 @@
+/**
+ * The learning tracker on loads whose durations drift away from the notes,
+ * and the poll budget under pressure (issue 11).
+ *
+ * Unlike the lag scenario (wall clock, compressed by a time scale, real HTTP
+ * and the fake Discord), these runs use a virtual clock (test/support's
+ * ManualClock): the real Tracker, JobService and JobRepository, with KIE and
+ * Discord replaced by in-process fakes that answer at once. Time is then not
+ * compressed but skipped, so a 40-minute load runs in seconds at the
+ * production settings (time scale 1, 8 polls per second), and every run is
+ * exactly repeatable. What it measures is the schedule: lag = when the
+ * tracker saw the task done − when KIE finished it; the delivery work after
+ * that (download, upload, edit: ~25 ms p50 in the lag scenario) is not in
+ * these figures.
+ *
+ * Pollers, all on the same load:
+ * - learned:        the bot (Tracker + LearnedTimings, in-memory DurationStore, default poll order);
+ * - fixed schedule: the Tracker with the notes' windows (the schedule before issue 11);
+ * - fixed 3 s:      the naive poller of ../pollers/fixed.ts, every 3 s.
+ *
+ * "Before" / "after": a job counts as after once 20 jobs of its speed (of
+ * the current regime, for the mid-run change) had finished when it was
+ * submitted — i.e. once the learner could have seen 20 of its kind.
+ */
+import type { Job } from '../../src/domain/job.js';
+import type { JobRepository } from '../../src/domain/jobs.js';
+import { InMemoryDurationStore, LearnedTimings } from '../../src/domain/durations.js';
+import type { JobPresenter } from '../../src/domain/ports.js';
+import type { KieApi } from '../../src/providers/kie/api.js';
+import { kieProviders } from '../../src/providers/kie/adapter.js';
+import type { PollOrder } from '../../src/domain/pollPriority.js';
+import { JobService, type NewJob } from '../../src/domain/service.js';
+import { Tracker } from '../../src/domain/tracker.js';
+import type { Speed, TaskRecord } from '../../src/providers/kie/schemas.js';
+import { createRng, randomBetween } from '../../src/providers/kie/simulator/random.js';
+import { openStore } from '../../src/store/store.js';
+import { ManualClock } from '../../test/support/manualClock.js';
+import { FixedIntervalPoller } from '../pollers/fixed.js';
+import { summarize } from '../stats.js';
+import { buildWorkload, DEFAULT_WORKLOAD, type WorkloadJob, type WorkloadSpec } from '../workload.js';
+
+export interface LearnJob {
+  index: number;
+  arriveAtMs: number;
+  speed: Speed;
+  durationMs: number;
+  /** Durations changed mid-run: which regime this job belongs to (0 before, 1 after). */
+  regime: number;
+}
+
+export interface LearnLoad {
+  name: string;
+  description: string;
+  jobs: LearnJob[];
+}
+
+export type LearnPoller = 'learned' | 'fixed schedule' | 'fixed 3 s' | 'learned, 20 polls/s';
+
+export interface PhaseFigures {
+  jobs: number;
+  lagP50: number;
+  lagP95: number;
+  taskSecondsPerPoll: number;
+}
+
+export interface LearnRun {
+  load: string;
+  poller: LearnPoller;
+  before: PhaseFigures;
+  after: PhaseFigures;
+  all: PhaseFigures;
+  /** What the learner believed at the end (learned poller only). */
+  beliefs: string[];
+  delivered: number;
+  meanInFlight: number;
+  longestGapS: number;
+}
+
+export interface PressureRun {
+  /** Durations uniform over the notes' windows, or peaked (log-normal, σ 0.3) inside them. */
+  shape: 'uniform' | 'peaked';
+  order: PollOrder;
+  /** Timings learned during the run (else the notes' windows, for the schedule and the ranking). */
+  learn: boolean;
+  jobs: number;
+  peakInFlight: number;
+  lagP50: number;
+  lagP95: number;
+  lagMax: number;
+  polls: number;
+  /** The longest any job went between two checks (s). */
+  longestGapS: number;
+}
+
+/** A longer day than the lag scenario's: 40 minutes at 15 per minute, so every speed sees well over 20 jobs. */
+export const LEARN_WORKLOAD: WorkloadSpec = { ...DEFAULT_WORKLOAD, spanMs: 40 * 60_000 };
+const AFTER_JOBS = 20;
+
+const fromWorkload = (jobs: readonly WorkloadJob[], f: (j: WorkloadJob) => Pick<LearnJob, 'durationMs' | 'regime'>): LearnJob[] =>
+  jobs.map((j) => ({ index: j.index, arriveAtMs: j.arriveAtMs, speed: j.speed, ...f(j) }));
+
+/** The drift loads: the notes' own ranges, 3× faster, 2.5× slower, and fast dropping to 8–20 s halfway. */
+export function learnLoads(spec: WorkloadSpec = LEARN_WORKLOAD): LearnLoad[] {
+  const base = buildWorkload(spec);
+  const rng = createRng(spec.seed + 11);
+  const half = spec.spanMs / 2;
+  return [
+    { name: 'as the notes say', description: 'turbo 10–40 s, fast 30–100 s, relaxed 90–300 s', jobs: fromWorkload(base, (j) => ({ durationMs: j.durationMs, regime: 0 })) },
+    { name: '3× faster', description: 'every duration ÷ 3 (fast 10–33 s)', jobs: fromWorkload(base, (j) => ({ durationMs: Math.round(j.durationMs / 3), regime: 0 })) },
+    { name: '2.5× slower', description: 'every duration × 2.5 (fast 75–250 s)', jobs: fromWorkload(base, (j) => ({ durationMs: Math.round(j.durationMs * 2.5), regime: 0 })) },
+    {
+      name: 'fast drops mid-run',
+      description: 'fast tasks go from 30–100 s to 8–20 s halfway through',
+      jobs: fromWorkload(base, (j) =>
+        j.speed === 'fast' && j.arriveAtMs >= half
+          ? { durationMs: Math.round(randomBetween(rng, 8, 20) * 1000), regime: 1 }
+          : { durationMs: j.durationMs, regime: 0 },
+      ),
+    },
+  ];
+}
+
+/** KIE as a map of tasks that finish at a known time; counts record-info per task. */
+class FakeKie implements KieApi {
+  readonly tasks = new Map<string, { prompt: string; createdAt: number; finishAt: number; polls: number }>();
+  constructor(
+    private readonly clock: ManualClock,
+    private readonly durationOf: (prompt: string) => number,
+  ) {}
+  async generate(body: object): Promise<{ taskId: string }> {
+    const taskId = `task${this.tasks.size}`;
+    const now = this.clock.now();
+    const prompt = 'prompt' in body && typeof body.prompt === 'string' ? body.prompt : '';
+    this.tasks.set(taskId, { prompt, createdAt: now, finishAt: now + this.durationOf(prompt), polls: 0 });
+    return { taskId };
+  }
+  upscale = this.generate;
+  vary = this.generate;
+  extendVideo = this.generate;
+  async credits(): Promise<number> {
+    return 1e9;
+  }
+  async recordInfo(taskId: string): Promise<TaskRecord> {
+    const t = this.tasks.get(taskId)!;
+    t.polls++;
+    const done = this.clock.now() >= t.finishAt;
+    return {
+      taskId,
+      taskType: 'mj_txt2img',
+      params: null,
+      successFlag: done ? 1 : 0,
+      resultUrls: done ? ['https://cdn.example.invalid/0.png'] : [],
+      errorCode: null,
+      errorMessage: null,
+      createTime: String(t.createdAt),
+      completeTime: done ? String(t.finishAt) : null,
+    };
+  }
+}
+
+const presenter: JobPresenter = {
+  progress: async () => {},
+  deliver: async () => ({ delivered: true }),
+};
+
+const origin = (index: number): NewJob['origin'] => ({
+  guildId: '1',
+  channelId: `10${index % 5}`,
+  userId: `20${index % 12}`,
+  applicationId: '3',
+  interactionToken: `token${index}`,
+  interactionAt: 0,
+  messageId: null,
+  replyToMessageId: null,
+  attachmentSizeLimit: null,
+});
+
+const draftFor = (job: LearnJob): NewJob => {
+  const prompt = `learn job ${job.index}`;
+  return {
+    id: `learn${job.index}`,
+    kind: 'grid',
+    request: { op: 'generate', body: { taskType: 'mj_txt2img', prompt, speed: job.speed } },
+    promptText: prompt,
+    speed: job.speed,
+    estimatedCredits: 0,
+    origin: origin(job.index),
+    parent: null,
+  };
+};
+
+interface Outcome {
+  job: LearnJob;
+  createdAt: number;
+  finishAt: number;
+  seenAt: number;
+  polls: number;
+}
+
+/** Run one load through one poller in virtual time. */
+async function runOne(
+  jobs: readonly LearnJob[],
+  poller: LearnPoller | { order: PollOrder; learn: boolean },
+  opts: { maxPollsPerSecond?: number } = {},
+): Promise<{ outcomes: Outcome[]; beliefs: string[]; peakInFlight: number; meanInFlight: number; longestGapMs: number }> {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const byPrompt = new Map(jobs.map((j) => [`learn job ${j.index}`, j]));
+  const kie = new FakeKie(clock, (prompt) => byPrompt.get(prompt)!.durationMs);
+  const seen = new Map<string, number>();
+  const pollTimes = new Map<string, number[]>();
+  const onDelivered = (job: Job): void => {
+    if (!seen.has(job.id)) seen.set(job.id, clock.now());
+  };
+  const submits = new Set<Promise<unknown>>();
+  let submit: (job: LearnJob) => Promise<unknown>;
+  let stop: () => Promise<void>;
+  let beliefs: () => string[] = () => [];
+  if (poller === 'fixed 3 s') {
+    const fixed = new FixedIntervalPoller({ kie, presenter, clock, timeScale: 1, intervalMs: 3_000, onDelivered });
+    submit = (job) => fixed.submit(draftFor(job));
+    stop = () => fixed.stop();
+  } else {
+    const store = await openStore('memory://');
+    const repo: JobRepository = store.jobs;
+    const learning = typeof poller === 'object' ? poller.learn : poller !== 'fixed schedule';
+    const timings = learning ? new LearnedTimings({ clock, store: new InMemoryDurationStore() }) : undefined;
+    const tracker = new Tracker({
+      repo,
+      providers: kieProviders(kie),
+      presenter,
+      clock,
+      ...(timings ? { timings } : {}),
+      // The fixed schedule is the tracker as it was: notes' windows, first-come budget.
+      ...(typeof poller === 'object' ? { pollOrder: poller.order } : {}),
+      maxPollsPerSecond: poller === 'learned, 20 polls/s' ? 20 : (opts.maxPollsPerSecond ?? 8),
+      observer: {
+        onPoll: (job) => {
+          const list = pollTimes.get(job.id) ?? [];
+          list.push(clock.now());
+          pollTimes.set(job.id, list);
+        },
+        onFinished: onDelivered,
+      },
+    });
+    const service = new JobService({ repo, providers: kieProviders(kie), tracker, presenter, clock });
+    tracker.start();
+    clock.settleWith(() => tracker.idle());
+    submit = (job) => service.submit(draftFor(job));
+    stop = async () => {
+      await tracker.stop();
+      service.dispose();
+      await store.close();
+    };
+    beliefs = () => timings?.describe() ?? [];
+  }
+  clock.settleWith(async () => {
+    while (submits.size > 0) await Promise.allSettled([...submits]);
+  });
+  const t0 = clock.now();
+  for (const job of jobs) {
+    clock.setTimeout(() => {
+      const p = submit(job).finally(() => submits.delete(p));
+      submits.add(p);
+    }, job.arriveAtMs);
+  }
+  let peakInFlight = 0;
+  let inFlightSum = 0;
+  let samples = 0;
+  const lastArrival = Math.max(...jobs.map((j) => j.arriveAtMs));
+  const limit = t0 + lastArrival + 3 * 3_600_000;
+  while (seen.size < jobs.length && clock.now() < limit) {
+    await clock.advance(10_000);
+    const inFlight = kie.tasks.size - seen.size;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    inFlightSum += inFlight;
+    samples++;
+  }
+  await stop();
+
+  const outcomes: Outcome[] = [];
+  for (const t of kie.tasks.values()) {
+    const job = byPrompt.get(t.prompt)!;
+    const seenAt = seen.get(`learn${job.index}`);
+    if (seenAt !== undefined) outcomes.push({ job, createdAt: t.createdAt, finishAt: t.finishAt, seenAt, polls: t.polls });
+  }
+  let longestGapMs = 0;
+  for (const times of pollTimes.values()) for (let k = 1; k < times.length; k++) longestGapMs = Math.max(longestGapMs, times[k]! - times[k - 1]!);
+  return { outcomes, beliefs: beliefs(), peakInFlight, meanInFlight: samples ? inFlightSum / samples : 0, longestGapMs };
+}
+
+function figures(outcomes: readonly Outcome[]): PhaseFigures {
+  const lags = summarize(outcomes.map((o) => (o.seenAt - o.finishAt) / 1000));
+  const taskMs = outcomes.reduce((s, o) => s + (o.finishAt - o.createdAt), 0);
+  const polls = outcomes.reduce((s, o) => s + o.polls, 0);
+  return { jobs: outcomes.length, lagP50: lags.p50, lagP95: lags.p95, taskSecondsPerPoll: polls > 0 ? taskMs / 1000 / polls : NaN };
+}
+
+/** Whether, when this job was created, 20 jobs of its speed and regime had finished. */
+function splitByExperience(outcomes: readonly Outcome[]): { before: Outcome[]; after: Outcome[] } {
+  const before: Outcome[] = [];
+  const after: Outcome[] = [];
+  for (const o of outcomes) {
+    const seenBefore = outcomes.filter(
+      (x) => x.job.speed === o.job.speed && x.job.regime === o.job.regime && x.seenAt <= o.createdAt,
+    ).length;
+    (seenBefore >= AFTER_JOBS ? after : before).push(o);
+  }
+  return { before, after };
+}
+
+export const LEARN_POLLERS: readonly LearnPoller[] = ['learned', 'fixed schedule', 'fixed 3 s'];
+
+/** Every drift load through every poller. */
+export async function runLearnScenario(log: (line: string) => void = () => {}): Promise<LearnRun[]> {
+  const runs: LearnRun[] = [];
+  for (const load of learnLoads()) {
+    // On the slow load the 8/s budget binds (see RESULTS.md); one more run shows the schedule without it.
+    const pollers: LearnPoller[] = load.name === '2.5× slower' ? [...LEARN_POLLERS, 'learned, 20 polls/s'] : [...LEARN_POLLERS];
+    for (const poller of pollers) {
+      const { outcomes, beliefs, meanInFlight, longestGapMs } = await runOne(load.jobs, poller);
+      const { before, after } = splitByExperience(outcomes);
+      const run: LearnRun = {
+        load: load.name,
+        poller,
+        before: figures(before),
+        after: figures(after),
+        all: figures(outcomes),
+        beliefs,
+        delivered: outcomes.length,
+        meanInFlight,
+        longestGapS: longestGapMs / 1000,
+      };
+      log(
+        `learn: ${load.name} / ${poller}: ${outcomes.length}/${load.jobs.length} seen; after 20: lag p50 ${run.after.lagP50.toFixed(2)} s, p95 ${run.after.lagP95.toFixed(2)} s, ${run.after.taskSecondsPerPoll.toFixed(2)} task s/poll`,
+      );
+      runs.push(run);
+    }
+  }
+  return runs;
+}
+
+/** 1,000 jobs arriving within two minutes (the default mix), 8 polls/s: learned priority vs first-come. */
+export function pressureLoad(shape: 'uniform' | 'peaked' = 'uniform', count = 1_000, spreadMs = 120_000, seed = 20250102): LearnJob[] {
+  const rng = createRng(seed);
+  const jobs: LearnJob[] = [];
+  for (let i = 0; i < count; i++) {
+    const r = rng();
+    const speed: Speed = r < 0.2 ? 'turbo' : r < 0.8 ? 'fast' : 'relaxed';
+    const [min, max] = speed === 'turbo' ? [10, 40] : speed === 'fast' ? [30, 100] : [90, 300];
+    let durationMs = Math.round(randomBetween(rng, min, max) * 1000);
+    if (shape === 'peaked') {
+      // Log-normal around the window's geometric middle, σ 0.3 (like "median 41 s, 90 % within 28–77 s").
+      const z = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+      durationMs = Math.round(Math.sqrt(min * max) * 0.75 * Math.exp(0.3 * z) * 1000);
+    }
+    jobs.push({ index: i, arriveAtMs: Math.round((i / count) * spreadMs), speed, durationMs, regime: 0 });
+  }
+  return jobs;
+}
+
+export async function runPressureScenario(log: (line: string) => void = () => {}): Promise<PressureRun[]> {
+  const out: PressureRun[] = [];
+  const variants = [
+    { order: 'due', learn: true },
+    { order: 'likely-done', learn: true },
+    { order: 'likely-done', learn: false },
+  ] as const;
+  for (const shape of ['uniform', 'peaked'] as const) for (const { order, learn } of variants) {
+    const jobs = pressureLoad(shape);
+    const { outcomes, peakInFlight, longestGapMs } = await runOne(jobs, { order, learn });
+    const lags = summarize(outcomes.map((o) => (o.seenAt - o.finishAt) / 1000));
+    const run: PressureRun = {
+      shape,
+      order,
+      learn,
+      jobs: outcomes.length,
+      peakInFlight,
+      lagP50: lags.p50,
+      lagP95: lags.p95,
+      lagMax: lags.max,
+      polls: outcomes.reduce((s, o) => s + o.polls, 0),
+      longestGapS: longestGapMs / 1000,
+    };
+    log(`pressure: ${shape} / ${order}${learn ? '' : ' (notes’ windows)'}: ${run.jobs} seen, peak ${run.peakInFlight}, polls ${run.polls}, mean ${lags.mean.toFixed(1)}, lag p50 ${run.lagP50.toFixed(1)} s, p95 ${run.lagP95.toFixed(1)} s, longest gap ${run.longestGapS.toFixed(0)} s`);
+    out.push(run);
+  }
+  return out;
+}

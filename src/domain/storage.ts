@@ -1,0 +1,31 @@
+/**
+ * The persistence ports the domain is written against. The store layer
+ * (src/store/) implements them: SQL (Kysely) for what is queried or decides
+ * money, keyv for what is truly key-value. The domain never imports it.
+ */
+import type { DurationStore } from './durations.js';
+import type { JobRepository } from './jobs.js';
+import type { TeamStore } from './team/ledger.js';
+
+/** One key-value namespace. `set` throws when the write did not happen. */
+export interface Collection<T> {
+  get(key: string): Promise<T | undefined>;
+  set(key: string, value: T): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  /** Every entry (order unspecified). Never on a hot path or at start: only for small namespaces, rarely. */
+  entries(): AsyncGenerator<[string, T]>;
+}
+
+/** The key-value namespaces (settings, alert metadata, simulator tasks; the rest are the pre-SQL layout, read only by the one-time migration). */
+export const NAMESPACES = ['jobs', 'index', 'settings', 'ledger', 'queue', 'meta', 'simulator'] as const;
+export type Namespace = (typeof NAMESPACES)[number];
+
+/** Everything the bot persists, as the domain sees it. */
+export interface Store {
+  collection<T>(ns: Namespace): Collection<T>;
+  readonly jobs: JobRepository;
+  readonly team: TeamStore;
+  /** Finished tasks' durations, from which the tracker learns its schedule. */
+  readonly durations: DurationStore;
+  close(): Promise<void>;
+}

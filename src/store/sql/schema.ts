@@ -1,0 +1,84 @@
+/**
+ * The SQL schema as Kysely sees it. Times are epoch milliseconds (bigint),
+ * flags are 0/1 integers and records are JSON text, so every query is the
+ * same on SQLite and PostgreSQL.
+ */
+export interface JobsTable {
+  id: string;
+  state: string;
+  guild_id: string | null;
+  channel_id: string;
+  user_id: string;
+  kind: string;
+  speed: string | null;
+  /** Unique where not null: callbacks find their job by it. */
+  task_id: string | null;
+  parent_job_id: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+  /** 0/1: the job's end is shown in Discord. */
+  delivered: number;
+  /** 0/1: not terminal or not yet delivered (partial index: the tracker's resume reads only these). */
+  needs_work: number;
+  /** The whole Job as JSON. */
+  data: string;
+}
+
+export interface LedgerTable {
+  job_id: string;
+  guild_id: string | null;
+  channel_id: string;
+  user_id: string;
+  kind: string;
+  speed: string | null;
+  credits: number;
+  task_id: string | null;
+  state: string;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface QueueTable {
+  channel_id: string;
+  /** Order within the channel: positions are ranks of seq. */
+  seq: number;
+  job_id: string;
+  /** The waiting Job as JSON. */
+  data: string;
+}
+
+export interface ClaimsTable {
+  parent_job_id: string;
+  action: string;
+  position: number;
+  child_job_id: string;
+}
+
+/** One row per channel that ever had a decision: PostgreSQL locks it (FOR UPDATE) to serialise admissions. */
+export interface ChannelLocksTable {
+  channel_id: string;
+}
+
+export interface TaskDurationsTable {
+  kind: string;
+  speed: string | null;
+  duration_ms: number;
+  finished_at: number;
+}
+
+/** Start-up write probe and small facts about the database itself. */
+export interface StoreInfoTable {
+  key: string;
+  value: string;
+}
+
+export interface Schema {
+  jobs: JobsTable;
+  ledger: LedgerTable;
+  queue: QueueTable;
+  claims: ClaimsTable;
+  channel_locks: ChannelLocksTable;
+  task_durations: TaskDurationsTable;
+  store_info: StoreInfoTable;
+}
