@@ -79,6 +79,22 @@ const yesNoSetting = (key: BooleanKey, label: string, name: string, description:
 export const SETTINGS_UI = [
   yesNoSetting('enabled', 'Enabled', 'enabled', 'Whether the bot works in this channel'),
   ui({
+    key: 'provider',
+    label: 'Image service',
+    option: {
+      type: ApplicationCommandOptionType.String,
+      name: 'provider',
+      description: 'The image service new jobs here go to (among those the bot is configured for)',
+      choices: [
+        { name: 'the bot default', value: 'default' },
+        { name: 'KIE', value: 'kie' },
+        { name: 'APIXO', value: 'apixo' },
+      ],
+    },
+    read: (o) => optional(o.getString('provider')) ?? undefined,
+    show: (v) => (v === 'default' ? 'the bot default' : v.toUpperCase()),
+  }),
+  ui({
     key: 'version',
     label: 'Default version',
     option: {
@@ -393,6 +409,10 @@ async function set(interaction: ChatInputCommandInteraction, ctx: AppContext): P
   if (scope === 'channel' && serverOnly.length > 0) {
     const names = serverOnly.map((k) => `\`${uiOf(k as SettingKey).option.name}\``).join(', ');
     throw new UserError(`${names} can only be set for the whole server: add \`scope:whole server\`.`);
+  }
+  if (patch.provider !== undefined && patch.provider !== 'default' && !ctx.providers.get(patch.provider)) {
+    const configured = ctx.providers.ids().map((p) => p.toUpperCase()).join(', ');
+    throw new UserError(`The bot is not configured for ${patch.provider.toUpperCase()}; it can use ${configured}.`);
   }
   const team = teamOf(ctx);
   const id = scope === 'server' ? guildId : policyChannelIdOf(interaction);

@@ -25,6 +25,8 @@ const snowflake = z.string().regex(/^\d{5,25}$/, 'must be a Discord id');
 /** Every setting, with its validation. The field order is the order `/settings view` lists them in. */
 export const SettingsSchema = z.object({
   enabled: z.boolean(),
+  /** The image service new jobs here go to: a configured provider's id, or 'default' (the deployment's IMAGE_PROVIDER). */
+  provider: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be a provider id'),
   version: z.enum(VERSIONS),
   aspectRatio: z.enum(ASPECT_RATIOS),
   speed: z.enum(SPEEDS),
@@ -61,6 +63,7 @@ export const SERVER_ONLY_KEYS: readonly SettingKey[] = ['alertChannelId', 'lowBa
 
 export const DEFAULT_SETTINGS: Readonly<EffectiveSettings> = Object.freeze({
   enabled: true,
+  provider: 'default',
   version: '7',
   aspectRatio: '1:1',
   speed: 'fast',

@@ -24,6 +24,8 @@ export interface ChannelPolicyView {
   hdAllowed: boolean;
   videoHd: boolean;
   videoBatchSize: EffectiveSettings['videoBatchSize'];
+  /** The provider chosen for this channel; absent = the deployment's default. */
+  provider?: string;
 }
 
 export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
@@ -35,6 +37,7 @@ export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
     hdAllowed: s.hdAllowed,
     videoHd: s.videoHd,
     videoBatchSize: s.videoBatchSize,
+    ...(s.provider && s.provider !== 'default' ? { provider: s.provider } : {}),
   };
 }
 
