@@ -52,6 +52,8 @@ export interface AppDeps {
   logger: Logger;
   clock?: Clock;
   prices?: PriceTable;
+  /** Price tables per provider id (each in its provider's credits). */
+  providerPrices?: Readonly<Record<string, PriceTable>>;
   /** Global budget of KIE status reads per second. */
   maxPollsPerSecond?: number;
   /** Polling schedule overrides (the simulator runs faster than life). */
@@ -169,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     repo,
     team,
     prices: deps.prices ?? DEFAULT_PRICES,
+    ...(deps.providerPrices ? { providerPrices: deps.providerPrices } : {}),
     limits: { maxInputImageBytes: deps.maxInputImageBytes ?? 25 * 1024 * 1024 },
     acks: new AckPacer(deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS),
   };

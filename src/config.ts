@@ -43,6 +43,7 @@ const HINTS: Record<string, string> = {
   LOG_LEVEL: `Use one of ${LOG_LEVELS.join(', ')}.`,
   KIE_CALLBACK_URL: 'Use the public https URL that reaches this bot\'s callback receiver, ending in /kie/callback, or leave it unset.',
   PRICE_TABLE: 'Only the prices you change are needed, e.g. {"grid":{"fast":8}} (see README, Prices).',
+  APIXO_PRICE_TABLE: 'Only the prices you change are needed, e.g. {"upscale":5} (see README, Prices).',
   HTTP_PORT: 'Use a port number (default 8080); 0 picks a free one.',
   HTTP_HOST: 'Use an interface address such as 0.0.0.0 (all; right in Docker) or 127.0.0.1 (this machine only).',
   CALLBACK_PORT: 'It is the old name of HTTP_PORT; use HTTP_PORT instead.',
@@ -66,6 +67,14 @@ export type ImageProviderId = (typeof IMAGE_PROVIDERS)[number];
 /** What `npm run commands:deploy` needs: Discord only, no KIE key. */
 export const DeployConfigSchema = z.object(discordShape);
 export type DeployConfig = z.output<typeof DeployConfigSchema>;
+
+const priceTableVariable = optionalString.transform((v, ctx): PriceTable | undefined => {
+  if (v === undefined) return undefined;
+  const table = parsePriceTable(v);
+  if (table.ok) return table.value;
+  ctx.addIssue({ code: 'custom', message: table.error.replace(/^price table( is|:)/, (m) => (m.endsWith('is') ? 'is' : 'has')) });
+  return z.NEVER;
+});
 
 export const ConfigSchema = z
   .object({
@@ -133,13 +142,9 @@ export const ConfigSchema = z
       return ids;
     }),
     /** JSON overrides of the credit price table. */
-    PRICE_TABLE: optionalString.transform((v, ctx): PriceTable | undefined => {
-      if (v === undefined) return undefined;
-      const table = parsePriceTable(v);
-      if (table.ok) return table.value;
-      ctx.addIssue({ code: 'custom', message: table.error.replace(/^price table( is|:)/, (m) => (m.endsWith('is') ? 'is' : 'has')) });
-      return z.NEVER;
-    }),
+    PRICE_TABLE: priceTableVariable,
+    /** JSON overrides of APIXO's price table (same shape, APIXO's credits). */
+    APIXO_PRICE_TABLE: priceTableVariable,
   });
 
 export type Config = z.output<typeof ConfigSchema>;

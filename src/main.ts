@@ -13,7 +13,7 @@ import { deployCommands } from './discord/deploy.js';
 import { inviteUrl } from './discord/invite.js';
 import { DISCORD_DEFAULT_API, DiscordTokenRejectedError, DiscordUnreachableError, probeDiscord, withinGatewayTimeout } from './discord/preflight.js';
 import { commandDefinitions } from '../commands/index.js';
-import { DEFAULT_PRICES } from './domain/pricing.js';
+import { DEFAULT_APIXO_PRICES, DEFAULT_PRICES } from './domain/pricing.js';
 import { healthRoutes } from './http/health.js';
 import { HttpListenError, startHttpServer, type HttpServer, type Route } from './http/server.js';
 import { KieClient } from './providers/kie/client.js';
@@ -259,7 +259,8 @@ async function main(): Promise<void> {
     store,
     providers,
     logger,
-    prices: config.PRICE_TABLE ?? DEFAULT_PRICES,
+    prices: config.IMAGE_PROVIDER === 'apixo' ? (config.APIXO_PRICE_TABLE ?? DEFAULT_APIXO_PRICES) : (config.PRICE_TABLE ?? DEFAULT_PRICES),
+    providerPrices: { kie: config.PRICE_TABLE ?? DEFAULT_PRICES, apixo: config.APIXO_PRICE_TABLE ?? DEFAULT_APIXO_PRICES },
     maxPollsPerSecond: config.KIE_POLLS_PER_SECOND,
     ...(endpoint?.simulator || apixo?.simulator ? { schedule: { timeScale: config.SIMULATOR_TIME_SCALE } } : {}),
     balanceCheckMs: BALANCE_CHECK_MS,

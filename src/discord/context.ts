@@ -40,7 +40,10 @@ export interface AppContext {
   jobs: JobService;
   repo: JobRepository;
   team: TeamView;
+  /** The default provider's price table. */
   prices: PriceTable;
+  /** Each provider's price table (each in its own credits); a provider without one uses `prices`. */
+  providerPrices?: Readonly<Record<string, PriceTable>>;
   limits: {
     /** Largest image attachment /imagine and /animate accept as input. */
     maxInputImageBytes: number;

@@ -63,7 +63,7 @@ export async function submitDraft(
     {
       ...draft,
       ...(id ? { id } : {}),
-      estimatedCredits: estimateCredits(draft.kind, { speed: draft.speed, videoBatchSize: videoBatchOf(draft) }, ctx.prices),
+      estimatedCredits: estimateCredits(draft.kind, { speed: draft.speed, videoBatchSize: videoBatchOf(draft) }, ctx.providerPrices?.[draft.provider] ?? ctx.prices),
       origin: originOf(interaction, null),
     },
     {
