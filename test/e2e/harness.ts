@@ -344,7 +344,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const kie = observedKie(kieClient, (op) => events.push(`kie:${op}`));
   const apixoSim =
     options.provider === 'apixo'
-      ? await startApixoSimulator({ now: clock.now, durationMs: () => 20_000, seed: 11, createRateLimit: null, callbackIntervalMs: 3_600_000 })
+      ? await startApixoSimulator({ now: clock.now, durationMs: () => 20_000, seed: 29, createRateLimit: null, callbackIntervalMs: 3_600_000 })
       : null;
   const apixoClient = apixoSim ? new ApixoClient({ baseUrl: apixoSim.url, apiKey: 'test-key', retry: { maxAttempts: { read: 1, create: 1 } } }) : null;
   const providers = apixoClient

@@ -8,7 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/domain/job.js';
 import type { FakeMessage } from '../support/fakeDiscord.js';
-import { buttonsOf, str, useE2E, type E2E, type Injected } from './harness.js';
+import { ApplicationCommandOptionType } from 'discord.js';
+import { buttonsOf, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
+
+/** A subcommand option, e.g. /settings set. */
+const sub = (name: string, options: Option[] = []): Option => ({ type: ApplicationCommandOptionType.Subcommand, name, options }) as unknown as Option;
 
 const start = useE2E();
 const PROMPT = 'a lighthouse at dusk --ar 16:9';
@@ -100,5 +104,32 @@ describe.each(TABLE)('$provider behind the buttons', ({ provider, upscaleButtons
     expect(creates(e, other)).toBe(before);
     // The grid, the upscale and one create per button went to this provider's server.
     expect(creates(e, provider)).toBe(2 + upscaleButtons.length);
+  });
+});
+
+describe('/settings provider: a channel chooses among the configured providers', () => {
+  it('new jobs go to the chosen provider; an older job’s buttons still go to the provider that made it', async () => {
+    const e = await start({ provider: 'apixo' });
+    const apixoGrid = await grid(e);
+    expect(apixoGrid.job.provider).toBe('apixo');
+
+    await e.slash('settings', [sub('set', [str('provider', 'kie')])]);
+    const kieGrid = await grid(e);
+    expect(kieGrid.job.provider).toBe('kie');
+
+    // The APIXO grid's upscale is still APIXO's, with APIXO's upscale buttons.
+    const u = await press(e, apixoGrid.message, 'U2');
+    expect(u.job.provider).toBe('apixo');
+    expect(labels(u.message)).toEqual(['Upscale (Subtle)', 'Upscale (Creative)', 'Vary (Subtle)', 'Vary (Strong)']);
+    const k = await press(e, kieGrid.message, 'U2');
+    expect(k.job.provider).toBe('kie');
+    expect(labels(k.message)).toEqual(['Vary', 'Animate (High motion)', 'Animate (Low motion)']);
+  });
+
+  it('refuses a provider the bot is not configured for', async () => {
+    const e = await start();
+    const cmd = await e.slash('settings', [sub('set', [str('provider', 'apixo')])]);
+    const reply = e.fake.originalFor(cmd.token);
+    expect(reply?.content).toContain('not configured for APIXO');
   });
 });
