@@ -251,6 +251,7 @@ export const SETTINGS_UI = [
     show: (v) => (v.length === 0 ? 'none' : truncate(v.map((w) => `\`${w.replace(/`/g, "'")}\``).join(', '), 300)),
   }),
   yesNoSetting('countFailed', 'Failed jobs count against limits', 'count_failed', 'Whether failed jobs count against budgets and daily limits'),
+  yesNoSetting('failover', 'Fail over to the other image service', 'failover', 'Server-wide: send a new job to the other configured image service when its own is down'),
   ui({
     key: 'alertChannelId',
     label: 'Low-balance alert channel',

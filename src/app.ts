@@ -161,6 +161,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     clock,
     logger: logger.child({ module: 'jobs' }),
     ...(deps.callBackUrl ? { callBackUrl: deps.callBackUrl } : {}),
+    // Per server (/settings failover); only meaningful with a second provider configured.
+    failover: async (job) =>
+      providers.ids().length > 1 && job.origin.guildId !== null && (await team.settings.resolve(job.origin.guildId, policyChannelOf(job.origin))).values.failover,
   });
 
   const ctx: AppContext = {

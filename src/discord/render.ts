@@ -180,10 +180,17 @@ export function statusLabel(job: Job, ctx: RenderContext): string {
  * "**<prompt>** - <subject> <@user> (<suffix>)" followed by `extra` lines,
  * with the prompt truncated so the whole content fits Discord's limit.
  */
+/** "-# Made by APIXO: KIE was unavailable (…)" when the create failed over to another provider. */
+function failoverLine(job: Job): string[] {
+  if (!job.failover || !job.provider) return [];
+  const reason = truncate(oneLine(job.failover.reason), MAX_REASON_LENGTH);
+  return [`-# Made by ${job.provider.toUpperCase()}: ${job.failover.from.toUpperCase()} was unavailable (${reason})`];
+}
+
 function headline(job: Job, suffix: string | null, extra: string[] = []): string {
   const who = [subject(job), mention(job.origin.userId)].filter((s) => s.length > 0).join(' ');
   const build = (prompt: string): string =>
-    [`**${prompt}** - ${who}${suffix ? ` (${suffix})` : ''}`, ...extra].join('\n');
+    [`**${prompt}** - ${who}${suffix ? ` (${suffix})` : ''}`, ...failoverLine(job), ...extra].join('\n');
   const budget = DISCORD_LIMITS.content - build('').length;
   // Last resort (absurdly long extra lines): cut the whole content.
   return truncate(build(fitPrompt(job.promptText, Math.max(0, budget))), DISCORD_LIMITS.content);

@@ -105,6 +105,8 @@ export interface Job {
   spec?: JobSpec;
   /** Jobs stored before the port kept KIE's request body here; read only through specOf. */
   request?: unknown;
+  /** Set when the create went to another provider because the chosen one was unavailable (the reply says so). */
+  failover?: { from: ProviderId; reason: string };
   /** The prompt as the user typed it (flags included), for display and the extend modal. */
   promptText: string;
   speed: Speed | null;

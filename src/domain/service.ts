@@ -17,7 +17,7 @@
  * service tells admission, which may hand back queued jobs of that channel
  * to start now.
  */
-import { isProviderError, type ImageProvider, type ProviderRegistry } from './provider.js';
+import { FAILOVER_CATEGORIES, isProviderError, type ImageProvider, type ProviderRegistry } from './provider.js';
 import { InteractionTakenError, UserError } from './errors.js';
 import {
   InvalidTransitionError,
@@ -68,6 +68,12 @@ export interface JobServiceDeps {
   logger?: DomainLogger;
   /** For job ids. */
   random?: () => number;
+  /**
+   * Whether a job's server lets a create fail over to another configured
+   * provider when its own is unavailable (answered maintenance/5xx, or
+   * unreachable: provably nothing created). Default: never.
+   */
+  failover?: (job: Job) => Promise<boolean>;
   /** Where KIE should POST task callbacks (see src/providers/kie/callbackServer.ts); unset = polling only. */
   callBackUrl?: string;
 }
@@ -120,6 +126,7 @@ export class JobService {
   private readonly logger: DomainLogger;
   private readonly random: () => number;
   private readonly callBackUrl: string | undefined;
+  private readonly failover: (job: Job) => Promise<boolean>;
   private readonly unsubscribe: () => void;
   /** KIE creates under way (sent, answer not yet recorded), for a graceful shutdown. */
   private readonly sending = new Set<Promise<unknown>>();
@@ -134,6 +141,7 @@ export class JobService {
     this.logger = deps.logger ?? silentLogger;
     this.random = deps.random ?? Math.random;
     this.callBackUrl = deps.callBackUrl;
+    this.failover = deps.failover ?? (async () => false);
     this.unsubscribe = this.tracker.onTerminal((job) => this.afterTerminal(job));
   }
 
@@ -303,7 +311,9 @@ export class JobService {
       ({ taskId } = await createTask(this.providerFor(pending), specOf(pending), this.callBackUrl));
     } catch (error) {
       if (createOutcomeUnknown(error)) return { kind: 'unknown', job: await this.markOutcomeUnknown(pending, error) };
-      return { kind: 'failed', job: await this.failSubmission(pending, error) };
+      const moved = await this.failOver(pending, error);
+      if (!moved) return { kind: 'failed', job: await this.failSubmission(pending, error) };
+      ({ taskId, pending } = moved);
     }
     let running: Job;
     try {
@@ -318,6 +328,41 @@ export class JobService {
     await this.recordSafely(running);
     this.tracker.track(running);
     return { kind: 'running', job: running };
+  }
+
+  /**
+   * A create (never a follow-up: its result lives at one provider) that its
+   * provider provably did not take (FAILOVER_CATEGORIES), on a server that
+   * allows it, goes to the next configured provider that accepts the
+   * request. The job then names that provider, and its message says why.
+   */
+  private async failOver(pending: Job, error: unknown): Promise<{ taskId: string; pending: Job } | null> {
+    const spec = specOf(pending);
+    if (isFollowUpSpec(spec) || !isProviderError(error) || !FAILOVER_CATEGORIES.has(error.category)) return null;
+    let allowed = false;
+    try {
+      allowed = await this.failover(pending);
+    } catch (e) {
+      this.logger.warn({ jobId: pending.id, err: describeError(e) }, 'service: could not read the failover setting; not failing over');
+    }
+    if (!allowed) return null;
+    const from = providerOf(pending);
+    for (const id of this.providers.ids()) {
+      const other = this.providers.get(id);
+      if (id === from || !other || other.check(spec) !== null) continue;
+      let taskId: string;
+      try {
+        ({ taskId } = await createTask(other, spec, this.callBackUrl));
+      } catch (e) {
+        this.logger.warn({ jobId: pending.id, provider: id, err: describeError(e) }, 'service: failover create failed too');
+        if (isProviderError(e) && FAILOVER_CATEGORIES.has(e.category)) continue;
+        return null;
+      }
+      this.logger.warn({ jobId: pending.id, from, to: id, category: error.category }, 'service: create failed over to another provider');
+      const moved = await this.repo.update(pending.id, (j) => ({ ...j, provider: id, failover: { from, reason: error.userMessage } }));
+      return { taskId, pending: moved };
+    }
+    return null;
   }
 
   private async failSubmission(pending: Job, error: unknown): Promise<Job> {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/domain/job.js';
 import type { FakeMessage } from '../support/fakeDiscord.js';
 import { ApplicationCommandOptionType } from 'discord.js';
-import { buttonsOf, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
+import { bool, buttonsOf, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
 
 /** A subcommand option, e.g. /settings set. */
 const sub = (name: string, options: Option[] = []): Option => ({ type: ApplicationCommandOptionType.Subcommand, name, options }) as unknown as Option;
@@ -131,5 +131,29 @@ describe('/settings provider: a channel chooses among the configured providers',
     const cmd = await e.slash('settings', [sub('set', [str('provider', 'apixo')])]);
     const reply = e.fake.originalFor(cmd.token);
     expect(reply?.content).toContain('not configured for APIXO');
+  });
+});
+
+describe('failover on create (per server, /settings failover)', () => {
+  it('with failover on, a create APIXO answers 503 goes to KIE and the reply says so; its buttons are KIE’s', async () => {
+    const e = await start({ provider: 'apixo' });
+    await e.slash('settings', [sub('set', [str('scope', 'server'), bool('failover', true)])]);
+    e.apixoSim!.inject({ kind: 'http', status: 503, endpoint: 'create', times: 1 });
+    const g = await grid(e);
+    expect(g.job).toMatchObject({ provider: 'kie', failover: { from: 'apixo' } });
+    expect(g.message.content).toContain('Made by KIE: APIXO was unavailable');
+    const u = await press(e, g.message, 'U1');
+    expect(u.job.provider).toBe('kie');
+    expect(labels(u.message)).toEqual(['Vary', 'Animate (High motion)', 'Animate (Low motion)']);
+  });
+
+  it('with failover off (the default), the same failure is shown and nothing goes to KIE', async () => {
+    const e = await start({ provider: 'apixo' });
+    e.apixoSim!.inject({ kind: 'http', status: 503, endpoint: 'create', times: 1 });
+    const cmd = await e.slash('imagine', [str('prompt', PROMPT)]);
+    await e.runUntil(() => e.fake.originalFor(cmd.token)?.content?.includes('unavailable') ?? false);
+    expect(e.events.filter((x) => x.startsWith('kie:'))).toEqual([]);
+    const job = (await e.jobs())[0]!;
+    expect(job).toMatchObject({ state: 'failed', provider: 'apixo' });
   });
 });

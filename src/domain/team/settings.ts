@@ -48,6 +48,8 @@ export const SettingsSchema = z.object({
   bannedWords: z.array(z.string().trim().min(1).max(100)).max(200),
   /** Whether failed jobs still count against budgets and daily limits. */
   countFailed: z.boolean(),
+  /** Server only: a create whose image service is unavailable goes to another configured one (the reply says so). */
+  failover: z.boolean(),
   /** Server only: where the low-balance alert goes, and below how many credits. */
   alertChannelId: snowflake.nullable(),
   lowBalanceThreshold: z.number().min(0).nullable(),
@@ -59,7 +61,7 @@ export type StoredSettings = Partial<EffectiveSettings>;
 export const SETTING_KEYS = Object.keys(SettingsSchema.shape) as SettingKey[];
 
 /** Settings that describe the server (or the KIE account), not a channel: only settable server-wide. */
-export const SERVER_ONLY_KEYS: readonly SettingKey[] = ['alertChannelId', 'lowBalanceThreshold'];
+export const SERVER_ONLY_KEYS: readonly SettingKey[] = ['failover', 'alertChannelId', 'lowBalanceThreshold'];
 
 export const DEFAULT_SETTINGS: Readonly<EffectiveSettings> = Object.freeze({
   enabled: true,
@@ -80,6 +82,7 @@ export const DEFAULT_SETTINGS: Readonly<EffectiveSettings> = Object.freeze({
   monthlyBudget: null,
   bannedWords: [],
   countFailed: false,
+  failover: false,
   alertChannelId: null,
   lowBalanceThreshold: null,
 });
