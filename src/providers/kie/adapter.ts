@@ -1,7 +1,7 @@
 /**
- * KIE behind the provider port, over the existing client (src/providers/kie/client.ts,
- * through the KieApi interface it implements). src/providers/kie stays where it is
- * for now; this adapter is what the domain will talk to once it is wired.
+ * KIE behind the provider port, over its client (./client.ts, through the
+ * KieApi interface in ./api.ts). The domain and the Discord layer talk only
+ * to this adapter, through src/domain/provider.ts.
  *
  * Translation, in one place each:
  * - requests: `toKieRequest` turns a CreateRequest / FollowUpRequest into
@@ -12,7 +12,11 @@
  *   upscale; Extend on a video; no typed upscales or varies);
  * - states: successFlag 0 → running (KIE has no separate "queued"), 1 →
  *   succeeded (no files → failed), 2/3 → failed;
- * - errors: every KieError class → a ProviderError category.
+ * - errors: every KieError class → a ProviderError category (on a create,
+ *   KIE's own createOutcomeUnknown decides outcome_unknown), keeping KIE's
+ *   sentence for people;
+ * - lost creates: `taskMatches` compares KIE's echo of a task's parameters
+ *   with a request, so a callback can reveal the task of a lost answer.
  */
 import type { CallOptions, KieApi } from './api.js';
 import {
