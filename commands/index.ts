@@ -10,8 +10,9 @@ import { command as settings } from './settings.js';
 import { command as usage } from './usage.js';
 import { command as credits } from './credits.js';
 import { command as help } from './help.js';
+import { command as history } from './history.js';
 
-export const commands: readonly SlashCommand[] = [imagine, animate, settings, usage, credits, help];
+export const commands: readonly SlashCommand[] = [imagine, animate, settings, usage, credits, history, help];
 
 export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
   return commands.map((c) => c.data);

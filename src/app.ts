@@ -177,6 +177,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...(deps.providerPrices ? { providerPrices: deps.providerPrices } : {}),
     limits: { maxInputImageBytes: deps.maxInputImageBytes ?? 25 * 1024 * 1024 },
     acks: new AckPacer(deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS),
+    history: deps.store.history,
   };
   const guilds = new GuildGate(deps.allowedGuildIds ?? null);
   const router = new InteractionRouter(commands, handleComponent, ctx, guilds);

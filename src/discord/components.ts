@@ -20,6 +20,7 @@ import type { AppContext, ChannelView } from './context.js';
 import { EXTEND_PROMPT_INPUT_ID, pressedKey, type ComponentAction } from './customId.js';
 import { messageLink, renderExtendModal, renderPressedGrid } from './render.js';
 import { replyError } from './replyError.js';
+import { handleHistoryPage } from '../../commands/history.js';
 import { policyChannelIdOf, submitDraft } from './submit.js';
 
 /** KIE deletes results after ~14 days (NOTES.md); past that a follow-up cannot work. */
@@ -42,6 +43,9 @@ const ACTION_NOUN: Record<FollowUpAction, string> = {
 
 export async function handleComponent(interaction: RepliableInteraction, action: ComponentAction, ctx: AppContext): Promise<void> {
   switch (action.action) {
+    case 'history_page':
+      if (!interaction.isButton()) return;
+      return handleHistoryPage(interaction, action.viewId, action.index, ctx);
     case 'cancel':
       return handleCancel(interaction as ButtonInteraction, action.jobId, ctx);
     case 'extend_modal': {

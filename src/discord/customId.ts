@@ -6,7 +6,8 @@
  * buttons still sitting on old messages (those decode to null, and the
  * handler can tell the user the button is stale).
  *
- * Format: `tj1:<action>:<jobId>` or `tj1:<action>:<jobId>:<index>`.
+ * Format: `tj1:<action>:<jobId>` or `tj1:<action>:<jobId>:<index>`; the
+ * /history page buttons are `tj1:history_page:<viewId>:<page>`.
  */
 import { FOLLOW_UP_ACTIONS } from '../domain/actions.js';
 import { z } from 'zod';
@@ -21,7 +22,7 @@ export const CUSTOM_ID_MAX_LENGTH = 100;
 export const EXTEND_PROMPT_INPUT_ID = 'prompt';
 
 /** Every button/modal action: the follow-ups on results (domain), plus cancel and the extend modal. */
-export const COMPONENT_ACTIONS = [...FOLLOW_UP_ACTIONS, 'cancel', 'extend_modal'] as const;
+export const COMPONENT_ACTIONS = [...FOLLOW_UP_ACTIONS, 'cancel', 'extend_modal', 'history_page'] as const;
 export type ComponentActionName = (typeof COMPONENT_ACTIONS)[number];
 
 /** Actions on one image of a 2×2 grid; index is the 0-based grid position (0–3). */
@@ -53,6 +54,12 @@ export const GRID_POSITION_MAX = 3;
  */
 export const CLIP_INDEX_MAX = 99;
 
+/** /history page buttons: the stored view (src/domain/history.ts) and the 0-based page. */
+export const PAGE_ACTIONS = ['history_page'] as const;
+export type PageActionName = (typeof PAGE_ACTIONS)[number];
+/** Pages are bounded by the index's three digits. */
+export const PAGE_INDEX_MAX = 999;
+
 /** Job ids as newJobId makes them (base36), with headroom. */
 export const JOB_ID_PATTERN = /^[0-9a-z]{1,24}$/;
 
@@ -60,7 +67,8 @@ export const JOB_ID_PATTERN = /^[0-9a-z]{1,24}$/;
 export type ComponentAction =
   | { action: GridActionName; jobId: string; index: number }
   | { action: ClipActionName; jobId: string; index: number }
-  | { action: JobActionName; jobId: string };
+  | { action: JobActionName; jobId: string }
+  | { action: PageActionName; viewId: string; index: number };
 
 const jobId = z.string().regex(JOB_ID_PATTERN);
 const gridIndex = z.number().int().min(0).max(GRID_POSITION_MAX);
@@ -70,6 +78,7 @@ export const ComponentActionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.enum(GRID_ACTIONS), jobId, index: gridIndex }).strict(),
   z.object({ action: z.enum(CLIP_ACTIONS), jobId, index: clipIndex }).strict(),
   z.object({ action: z.enum(JOB_ACTIONS), jobId }).strict(),
+  z.object({ action: z.enum(PAGE_ACTIONS), viewId: jobId, index: z.number().int().min(0).max(PAGE_INDEX_MAX) }).strict(),
 ]);
 
 /** Thrown by encodeCustomId for an action that could never decode: a programming error, not a user's. */
@@ -93,7 +102,7 @@ export function encodeCustomId(action: ComponentAction): string {
     throw new InvalidComponentActionError(issue ? `${issue.path.join('.') || 'action'}: ${issue.message}` : 'invalid');
   }
   const a = parsed.data;
-  return [CUSTOM_ID_PREFIX, a.action, a.jobId, ...(hasIndex(a) ? [String(a.index)] : [])].join(':');
+  return [CUSTOM_ID_PREFIX, a.action, 'viewId' in a ? a.viewId : a.jobId, ...(hasIndex(a) ? [String(a.index)] : [])].join(':');
 }
 
 /** Canonical non-negative integers only ("2", not "02", "+2" or "2.0"), so each action has exactly one id. */
@@ -109,7 +118,8 @@ export function decodeCustomId(id: string): ComponentAction | null {
   const [prefix, action, job, index, ...rest] = id.split(':');
   if (prefix !== CUSTOM_ID_PREFIX || rest.length > 0) return null;
   if (index !== undefined && !INDEX_PATTERN.test(index)) return null;
-  const candidate = index === undefined ? { action, jobId: job } : { action, jobId: job, index: Number(index) };
+  const key = (PAGE_ACTIONS as readonly (string | undefined)[]).includes(action) ? 'viewId' : 'jobId';
+  const candidate = index === undefined ? { action, [key]: job } : { action, [key]: job, index: Number(index) };
   const parsed = ComponentActionSchema.safeParse(candidate);
   return parsed.success ? parsed.data : null;
 }

@@ -5,6 +5,7 @@
  */
 import type { DurationStore } from './durations.js';
 import type { JobRepository } from './jobs.js';
+import type { JobHistory } from './history.js';
 import type { TeamStore } from './team/ledger.js';
 
 /** One key-value namespace. `set` throws when the write did not happen. */
@@ -27,5 +28,7 @@ export interface Store {
   readonly team: TeamStore;
   /** Finished tasks' durations, from which the tracker learns its schedule. */
   readonly durations: DurationStore;
+  /** Past jobs, filtered and paged (/history). */
+  readonly history: JobHistory;
   close(): Promise<void>;
 }

@@ -23,7 +23,7 @@
  *
  * Only SQLite files can hold the round-1 layout: round 1 had no PostgreSQL.
  */
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Job } from '../domain/job.js';
 import type { LedgerEntry } from '../domain/team/ledger.js';
 import {
@@ -78,7 +78,7 @@ export interface LegacyMigrationOptions {
 const zero = (): KindCount => ({ moved: 0, skipped: 0, existing: 0 });
 
 /** The `jobs` row for a legacy Job: the SQL repository's own mapping, stamped with the job's last own time. */
-export function legacyJobRow(job: Job): Schema['jobs'] {
+export function legacyJobRow(job: Job): Insertable<Schema['jobs']> {
   return jobRow(job, job.finishedAt ?? job.submittedAt ?? job.createdAt);
 }
 
@@ -104,7 +104,7 @@ const BATCH = 200;
 async function insertAll<T extends keyof Schema>(
   trx: Kysely<Schema>,
   table: T,
-  rows: Schema[T][],
+  rows: Insertable<Schema[T]>[],
   count: KindCount,
 ): Promise<void> {
   for (let i = 0; i < rows.length; i += BATCH) {
@@ -146,7 +146,7 @@ export async function migrateLegacyKeyv(db: Kysely<Schema>, opts: LegacyMigratio
     // Jobs first: the index entries are checked against them.
     const taskOf = new Map<string, string | null>();
     for await (const rows of legacyPages(any, 'jobs', page)) {
-      const good: Schema['jobs'][] = [];
+      const good: Insertable<Schema['jobs']>[] = [];
       for (const row of rows) {
         const job = asLegacyJob(row.value);
         if (!job || job.id !== row.key) {

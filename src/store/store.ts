@@ -11,6 +11,7 @@ import pg from 'pg';
 import type { Collection, Namespace, Store } from '../domain/storage.js';
 import { DatabaseError, describeFailure, openDatabase, parseDatabaseUrl, type DatabaseTarget, type OpenDatabaseOptions, type SqlDatabase } from './sql/database.js';
 import { SqlDurationStore } from './sql/durations.js';
+import { SqlJobHistory } from './sql/history.js';
 import { SqlJobRepository } from './sql/jobs.js';
 import { SqlTeamStore } from './sql/team.js';
 import { migrateLegacyKeyv, type LegacyMigrationReport } from './legacyMigration.js';
@@ -148,6 +149,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     jobs: new SqlJobRepository(sqlDb),
     team: new SqlTeamStore(sqlDb),
     durations: new SqlDurationStore(sqlDb),
+    history: new SqlJobHistory(sqlDb),
     collection<T>(ns: Namespace): Collection<T> {
       return new KeyvCollection<T>(keyvFor(ns) as Keyv<T>, ns, () => lastErrors.get(ns));
     },

@@ -31,6 +31,8 @@ const EXAMPLES: ComponentAction[] = [
   { action: 'extend_auto', jobId: JOB, index: 99 },
   { action: 'extend_manual', jobId: JOB, index: 3 },
   { action: 'cancel', jobId: JOB },
+  { action: 'history_page', viewId: JOB, index: 0 },
+  { action: 'history_page', viewId: JOB, index: 999 },
   { action: 'extend_modal', jobId: JOB, index: 1 },
   { action: 'extend_manual', jobId: LONGEST_JOB, index: 99 },
 ];
@@ -101,5 +103,14 @@ describe('pressedKey', () => {
   it('is the action and index without the job, as stored in Job.pressed', () => {
     expect(pressedKey({ action: 'upscale', jobId: JOB, index: 1 })).toBe('upscale:1');
     expect(pressedKey({ action: 'vary_up', jobId: JOB })).toBe('vary_up');
+  });
+});
+
+describe('history page ids', () => {
+  it('carry a view id and a page, and refuse pages past 999 or a job-style id without page', () => {
+    expect(encodeCustomId({ action: 'history_page', viewId: 'abc123', index: 4 })).toBe('tj1:history_page:abc123:4');
+    expect(decodeCustomId('tj1:history_page:abc123:4')).toEqual({ action: 'history_page', viewId: 'abc123', index: 4 });
+    expect(decodeCustomId('tj1:history_page:abc123:1000')).toBeNull();
+    expect(decodeCustomId('tj1:history_page:abc123')).toBeNull();
   });
 });

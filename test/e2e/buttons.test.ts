@@ -157,7 +157,7 @@ describe('grid buttons', () => {
     expect(v.message.content).toContain('Variations of Image #3');
     expect(v.message.content).toContain(`<@${USER}>`);
     expect(labels(v.message)).toEqual(GRID_LABELS);
-    expect(buttonsOf(v.message).every((b) => b.action?.jobId === v.job.id)).toBe(true);
+    expect(buttonsOf(v.message).every((b) => b.action !== null && 'jobId' in b.action && b.action.jobId === v.job.id)).toBe(true);
     expect(v.job).toMatchObject({ kind: 'vary', parent: { jobId: g.job.id, position: 2, action: 'vary' } });
   });
 

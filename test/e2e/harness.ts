@@ -284,6 +284,7 @@ function observedStore(store: OpenedStore, onJobWrite: (job: Job) => void): Open
     jobs,
     team: store.team,
     durations: store.durations,
+    history: store.history,
     collection: <T>(ns: Namespace): Collection<T> => store.collection<T>(ns),
     close: () => store.close(),
   };

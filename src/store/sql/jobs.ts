@@ -4,13 +4,13 @@
  * PostgreSQL, the write lock on SQLite); a task id belongs to one job
  * (partial unique index); a button claim is the unique key of `claims`.
  */
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Job } from '../../domain/job.js';
 import { JobExistsError, JobNotFoundError, needsWork, type JobRepository } from '../../domain/jobs.js';
 import type { SqlDatabase } from './database.js';
 import type { JobsTable, Schema } from './schema.js';
 
-export function jobRow(job: Job, now: number = Date.now()): JobsTable {
+export function jobRow(job: Job, now: number = Date.now()): Insertable<JobsTable> {
   return {
     id: job.id,
     state: job.state,
@@ -27,6 +27,7 @@ export function jobRow(job: Job, now: number = Date.now()): JobsTable {
     delivered: job.delivered ? 1 : 0,
     needs_work: needsWork(job) ? 1 : 0,
     data: JSON.stringify(job),
+    prompt: job.promptText ?? '',
   };
 }
 

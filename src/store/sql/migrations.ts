@@ -97,9 +97,45 @@ const m001_core: Migration = {
   },
 };
 
+/**
+ * /history: the prompt as its own column (search), filled for existing rows
+ * in batches by id; and the stored /history views its page buttons refer to.
+ */
+const m002_history: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('jobs').addColumn('prompt', 'text').execute();
+    const jobs = db as unknown as Kysely<{ jobs: { id: string; data: string; prompt: string | null } }>;
+    let after = '';
+    for (;;) {
+      const rows = await jobs.selectFrom('jobs').select(['id', 'data']).where('id', '>', after).orderBy('id').limit(500).execute();
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        let prompt = '';
+        try {
+          const parsed = JSON.parse(row.data) as { promptText?: unknown };
+          if (typeof parsed.promptText === 'string') prompt = parsed.promptText;
+        } catch {
+          // A row that does not parse keeps an empty prompt; the job itself is read elsewhere.
+        }
+        await jobs.updateTable('jobs').set({ prompt }).where('id', '=', row.id).execute();
+      }
+      after = rows[rows.length - 1]!.id;
+    }
+    await db.schema
+      .createTable('history_views')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('history_views_created_at').on('history_views').column('created_at').execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
+  '002_history': m002_history,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,6 +3,7 @@
  * flags are 0/1 integers and records are JSON text, so every query is the
  * same on SQLite and PostgreSQL.
  */
+import type { ColumnType } from 'kysely';
 export interface JobsTable {
   id: string;
   state: string;
@@ -22,6 +23,16 @@ export interface JobsTable {
   /** 0/1: not terminal or not yet delivered (partial index: the tracker's resume reads only these). */
   needs_work: number;
   /** The whole Job as JSON. */
+  data: string;
+  /** The prompt as typed (002_history; /history searches it). */
+  prompt: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** One /history invocation's filter (002_history): its page buttons carry only the id. */
+export interface HistoryViewsTable {
+  id: string;
+  user_id: string;
+  created_at: number;
   data: string;
 }
 
@@ -75,6 +86,7 @@ export interface StoreInfoTable {
 
 export interface Schema {
   jobs: JobsTable;
+  history_views: HistoryViewsTable;
   ledger: LedgerTable;
   queue: QueueTable;
   claims: ClaimsTable;
