@@ -213,6 +213,7 @@ async function runOne(
   let submit: (job: LearnJob) => Promise<unknown>;
   let stop: () => Promise<void>;
   let beliefs: () => string[] = () => [];
+  let timingsRef: LearnedTimings | undefined;
   if (poller === 'fixed 3 s') {
     const fixed = new FixedIntervalPoller({ kie, presenter, clock, timeScale: 1, intervalMs: 3_000, onDelivered });
     submit = (job) => fixed.submit(draftFor(job));
@@ -250,6 +251,7 @@ async function runOne(
       await store.close();
     };
     beliefs = () => timings?.describe() ?? [];
+    timingsRef = timings;
   }
   clock.settleWith(async () => {
     while (submits.size > 0) await Promise.allSettled([...submits]);
@@ -268,6 +270,10 @@ async function runOne(
   const limit = t0 + lastArrival + 3 * 3_600_000;
   while (seen.size < jobs.length && clock.now() < limit) {
     await clock.advance(10_000);
+    if (process.env.LEARN_DEBUG && timingsRef) {
+      const m = timingsRef.model('grid', 'fast');
+      console.log(Math.round((clock.now() - t0) / 1000), 'fast model', m.count, m.running, [0.1, 0.5, 0.9].map((p) => Math.round(m.quantile(p) / 1000)).join('/'), m.window);
+    }
     const inFlight = kie.tasks.size - seen.size;
     peakInFlight = Math.max(peakInFlight, inFlight);
     inFlightSum += inFlight;

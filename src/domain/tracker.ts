@@ -572,6 +572,8 @@ export class Tracker {
     if (this.jobInfo.has(job.id)) return;
     const { kind, speed } = job;
     this.jobInfo.set(job.id, { startedAt: startedAt(job), model: () => this.timings.model(kind, speed) });
+    // A running task is a censored observation: the learner knows it takes at least its age.
+    if (this.learning) this.timings.started(job.id, kind, speed, startedAt(job), this.tuning.timeScale);
   }
 
   /**
@@ -584,7 +586,7 @@ export class Tracker {
     const start = startedAt(job);
     const end = kieCompletedAt !== null && kieCompletedAt > start && kieCompletedAt <= seenAt ? kieCompletedAt : seenAt;
     const durationMs = (end - start) / this.tuning.timeScale;
-    this.spawn(this.timings.observe(job.kind, job.speed, durationMs, end));
+    this.spawn(this.timings.observe(job.kind, job.speed, durationMs, end, job.id));
     this.logger.debug({ kind: job.kind, speed: job.speed }, `tracker timings: ${describeModel(job.kind, job.speed, this.timings.model(job.kind, job.speed))}`);
   }
 
@@ -634,6 +636,7 @@ export class Tracker {
     this.pollErrors.delete(jobId);
     const now = this.clock.now();
     const outcome = outcomeOf(record);
+    if (this.learning && outcome.kind === 'running') this.timings.stillRunning(jobId, askedAt);
     if (outcome.kind === 'succeeded') {
       this.learnFrom(job, parseKieTime(record.completeTime), now);
       const kind = resultKindFor(job.kind);
@@ -713,7 +716,7 @@ export class Tracker {
   private forgetPollState(jobId: string): void {
     this.pollErrors.delete(jobId);
     this.lastCheckAt.delete(jobId);
-    this.jobInfo.delete(jobId);
+    if (this.jobInfo.delete(jobId) && this.learning) this.timings.ended(jobId);
     this.ready.delete(jobId);
     this.lastProgressAt.delete(jobId);
     const channel = this.jobChannel.get(jobId);
