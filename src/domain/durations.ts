@@ -10,6 +10,11 @@
  * guess behind, and when KIE's speed drifts the newest jobs win within
  * ~2 half-lives.
  *
+ * Tasks still running are right-censored observations (see Censoring and
+ * LearnedTimings.started/stillRunning): the observed part is a product-limit
+ * (Kaplan–Meier) estimate, which without running tasks is exactly the
+ * weighted empirical distribution above.
+ *
  * The model answers the schedule's questions:
  * - `window()` — [q(earliestQuantile), q(latestQuantile)]: where polling is
  *   dense (silent before, back-off after);

@@ -92,9 +92,10 @@ export interface TrackerOptions {
   timings?: LearnedTimings;
   /**
    * Who gets the budget when more polls are due than it allows: 'due' (first-come, the default) or
-   * 'likely-done' (the chance the task finished since its last check). Not yet the default: in a
-   * burst the learned model is biased short by the tasks that finished first (the long ones are
-   * still running and unseen), which ranks badly — see bench/RESULTS.md, "Poll order under pressure".
+   * 'likely-done' (the chance the task finished since its last check, from the censoring-aware
+   * learned model). likely-done lowers lag p50 and the mean where the budget binds but lengthens
+   * the tail (up to `starveAfterMs`), so it is not the default — see bench/RESULTS.md, "Poll order
+   * under pressure".
    */
   pollOrder?: PollOrder;
   /** A job unchecked this long goes before every ranked one. Default 2 min × the schedule's timeScale. */
