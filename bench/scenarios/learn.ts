@@ -15,6 +15,7 @@
  *
  * Pollers, all on the same load:
  * - learned:        the bot (Tracker + LearnedTimings, in-memory DurationStore, default poll order);
+ * - learned, likely-done: the same with pollOrder 'likely-done' (does the ranking win on every load?);
  * - fixed schedule: the Tracker with the notes' windows (the schedule before issue 11);
  * - fixed 3 s:      the naive poller of ../pollers/fixed.ts, every 3 s.
  *
@@ -52,7 +53,7 @@ export interface LearnLoad {
   jobs: LearnJob[];
 }
 
-export type LearnPoller = 'learned' | 'fixed schedule' | 'fixed 3 s' | 'learned, 20 polls/s';
+export type LearnPoller = 'learned' | 'learned, likely-done' | 'fixed schedule' | 'fixed 3 s' | 'learned, 20 polls/s';
 
 export interface PhaseFigures {
   jobs: number;
@@ -213,7 +214,6 @@ async function runOne(
   let submit: (job: LearnJob) => Promise<unknown>;
   let stop: () => Promise<void>;
   let beliefs: () => string[] = () => [];
-  let timingsRef: LearnedTimings | undefined;
   if (poller === 'fixed 3 s') {
     const fixed = new FixedIntervalPoller({ kie, presenter, clock, timeScale: 1, intervalMs: 3_000, onDelivered });
     submit = (job) => fixed.submit(draftFor(job));
@@ -230,7 +230,7 @@ async function runOne(
       clock,
       ...(timings ? { timings } : {}),
       // The fixed schedule is the tracker as it was: notes' windows, first-come budget.
-      ...(typeof poller === 'object' ? { pollOrder: poller.order } : {}),
+      ...(typeof poller === 'object' ? { pollOrder: poller.order } : poller === 'learned, likely-done' ? { pollOrder: 'likely-done' as const } : {}),
       maxPollsPerSecond: poller === 'learned, 20 polls/s' ? 20 : (opts.maxPollsPerSecond ?? 8),
       observer: {
         onPoll: (job) => {
@@ -251,7 +251,6 @@ async function runOne(
       await store.close();
     };
     beliefs = () => timings?.describe() ?? [];
-    timingsRef = timings;
   }
   clock.settleWith(async () => {
     while (submits.size > 0) await Promise.allSettled([...submits]);
@@ -270,10 +269,6 @@ async function runOne(
   const limit = t0 + lastArrival + 3 * 3_600_000;
   while (seen.size < jobs.length && clock.now() < limit) {
     await clock.advance(10_000);
-    if (process.env.LEARN_DEBUG && timingsRef) {
-      const m = timingsRef.model('grid', 'fast');
-      console.log(Math.round((clock.now() - t0) / 1000), 'fast model', m.count, m.running, [0.1, 0.5, 0.9].map((p) => Math.round(m.quantile(p) / 1000)).join('/'), m.window);
-    }
     const inFlight = kie.tasks.size - seen.size;
     peakInFlight = Math.max(peakInFlight, inFlight);
     inFlightSum += inFlight;
@@ -312,7 +307,7 @@ function splitByExperience(outcomes: readonly Outcome[]): { before: Outcome[]; a
   return { before, after };
 }
 
-export const LEARN_POLLERS: readonly LearnPoller[] = ['learned', 'fixed schedule', 'fixed 3 s'];
+export const LEARN_POLLERS: readonly LearnPoller[] = ['learned', 'learned, likely-done', 'fixed schedule', 'fixed 3 s'];
 
 /** Every drift load through every poller. */
 export async function runLearnScenario(log: (line: string) => void = () => {}): Promise<LearnRun[]> {
