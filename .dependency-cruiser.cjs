@@ -1,7 +1,7 @@
 /**
  * The layers, enforced (`npm run lint:deps`, run by .ci/run):
  *   domain     src/domain/**   — knows no provider, no Discord, no store implementation, no HTTP library
- *   providers  src/kie/**, src/providers/** — speak HTTP to image APIs; know no Discord
+ *   providers  src/providers/** — speak HTTP to image APIs; know no Discord
  *   discord    src/discord/**, commands/** — reach providers only through the domain's port
  *   store      src/store/**    — implements the domain's repository ports
  * and no import cycles anywhere.

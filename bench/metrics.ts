@@ -15,7 +15,7 @@
  * and the real-equivalent lag is detect ÷ s + overhead. Dividing the whole
  * measured lag by s instead would inflate a 20 ms upload into 0.4 s.
  */
-import type { Speed } from '../src/kie/schemas.js';
+import type { Speed } from '../src/providers/kie/schemas.js';
 import { percentileInterval, ratio, slidingWindowMax, summarize, type Summary } from './stats.js';
 
 /** One job of a lag run, as measured. Times are wall-clock ms in the scaled run. */

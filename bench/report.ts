@@ -10,7 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_ACK_BUDGET_MS } from '../src/discord/ack.js';
-import type { Speed } from '../src/kie/schemas.js';
+import type { Speed } from '../src/providers/kie/schemas.js';
 import { renderLagChart, type ChartPoint } from './chart.js';
 import type { PollerMetrics } from './metrics.js';
 import { ADAPTIVE_NAME, CALLBACKS_NAME, TRACKER_LIMITS } from './pollers/adaptive.js';
@@ -467,7 +467,7 @@ function methodSection(r: BenchResults): string {
     '',
     `- **Real components.** The lag runs drive the real KieClient, the real Tracker and JobService (adaptive, persisting every ` +
       'step to SQLite on disk as the bot does), and the real ' +
-      'DiscordPresenter on discord.js’s REST. The local KIE server (src/kie/simulator) and the fake Discord REST server ' +
+      'DiscordPresenter on discord.js’s REST. The local KIE server (src/providers/kie/simulator) and the fake Discord REST server ' +
       '(test/support/fakeDiscord.ts) run in a separate process, as KIE and Discord are other machines in production: their work ' +
       '(drawing PNGs, parsing uploads) must not land on the bot’s event loop. Everything talks HTTP over 127.0.0.1.',
     `- **Time scale ${s}.** Task durations and every interval of the schedule are multiplied by ${s} (a fast task of 30–100 s takes ` +
@@ -489,7 +489,7 @@ function methodSection(r: BenchResults): string {
     '- **Ack** runs the bot as src/app.ts wires it (router, /imagine, team policy, job service, the AckPacer with its ' +
       `${DEFAULT_ACK_BUDGET_MS} ms budget) at real time, on SQLite in a temp dir on disk.`,
     `- **Callbacks** (${CALLBACKS_NAME} only): creates carry a callBackUrl; the KIE server signs (HMAC) and POSTs a callback for ` +
-      'every finished task to the bot’s own receiver (src/kie/callbackServer.ts) in the bench process, which looks the task up and ' +
+      'every finished task to the bot’s own receiver (src/providers/kie/callbackServer.ts) in the bench process, which looks the task up and ' +
       `has the Tracker poll it at once, as App.taskMayBeDone does. The server looks for finished tasks every ` +
       `${fixed(CALLBACK_CHECK_MS / 1000, 1)} s real-equivalent (${fixed(CALLBACK_CHECK_MS * s, 0)} ms of wall time), so a callback ` +
       'leaves up to that long after done; the callback’s own round trip and the poll it triggers count in the scaled part of the ' +

@@ -3,7 +3,7 @@
  * writes into RESULTS.md (through report.ts) and what the smoke test checks.
  */
 import { cpus, release, totalmem, type } from 'node:os';
-import type { Speed } from '../src/kie/schemas.js';
+import type { Speed } from '../src/providers/kie/schemas.js';
 import type { PollerMetrics } from './metrics.js';
 import type { ScaleChildResult } from './scenarios/scaleChild.js';
 import type { Summary } from './stats.js';

@@ -14,9 +14,9 @@
  * durations in arrival order, so whatever order the creates happen in, every
  * poller gets the same durations for the same speeds.
  */
-import type { Speed } from '../src/kie/schemas.js';
-import { SPEED_SECONDS, type SimTaskInfo } from '../src/kie/simulator/index.js';
-import { createRng, randomBetween, type Rng } from '../src/kie/simulator/random.js';
+import type { Speed } from '../src/providers/kie/schemas.js';
+import { SPEED_SECONDS, type SimTaskInfo } from '../src/providers/kie/simulator/index.js';
+import { createRng, randomBetween, type Rng } from '../src/providers/kie/simulator/random.js';
 
 export interface WorkloadJob {
   /** 0-based, in arrival order. */

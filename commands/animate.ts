@@ -8,7 +8,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { MOTIONS, VIDEO_BATCH_SIZES, type Motion } from '../src/kie/schemas.js';
+import { MOTIONS, VIDEO_BATCH_SIZES, type Motion } from '../src/domain/midjourney.js';
 import { ANIMATE_OPTION_NAMES, buildVideoRequest, checkAttachment, PromptError } from '../src/domain/prompt.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
@@ -71,8 +71,9 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   if (!built.ok) return ack.refuse(built.error.message);
   await submitFromInteraction(interaction, ack, ctx, {
     kind: hd ? 'video_hd' : 'video',
-    request: { op: 'generate', body: built.value },
-    promptText: prompt ?? built.value.prompt,
+    provider: view.provider ?? ctx.providers.defaultId,
+    spec: built.value,
+    promptText: prompt ?? built.value.prompt ?? '',
     speed: null,
     parent: null,
   });

@@ -12,7 +12,7 @@ import {
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { UserError } from '../src/domain/errors.js';
-import { isKieError } from '../src/kie/errors.js';
+import { isProviderError } from '../src/domain/provider.js';
 import { teamOf } from '../src/domain/team/team.js';
 import { burnRate, formatCreditsReport } from '../src/domain/team/usage.js';
 
@@ -21,22 +21,35 @@ export const BURN_WINDOW_DAYS = 7;
 
 export const data = {
   name: 'credits',
-  description: "The team's KIE credit balance, burn rate and how long it lasts",
+  description: "The team's image-service credit balance, burn rate and how long it lasts",
   type: ApplicationCommandType.ChatInput,
   contexts: [InteractionContextType.Guild],
 } satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
   const team = teamOf(ctx);
-  let balance: number;
-  try {
-    balance = await ctx.kie.credits();
-  } catch (error) {
-    if (isKieError(error)) throw new UserError(`Couldn't read the KIE balance: ${error.userMessage}`);
-    throw error;
+  // One balance per configured provider (each in its own unit), the default first.
+  const ids = [ctx.providers.defaultId, ...ctx.providers.ids().filter((id) => id !== ctx.providers.defaultId)];
+  const reports: string[] = [];
+  let balance: number | null = null;
+  for (const id of ids) {
+    const provider = ctx.providers.get(id)!;
+    let credits: number;
+    try {
+      credits = (await provider.balance()).credits;
+    } catch (error) {
+      if (!isProviderError(error)) throw error;
+      if (ids.length === 1) throw new UserError(`Couldn't read the ${provider.displayName} balance: ${error.userMessage}`);
+      reports.push(`**${provider.displayName}**: couldn't read the balance: ${error.userMessage}`);
+      continue;
+    }
+    if (id === ctx.providers.defaultId) balance = credits;
+    const burn = await burnRate(team.ledger, ctx.clock.now(), BURN_WINDOW_DAYS);
+    const report = formatCreditsReport(credits, burn);
+    reports.push(ids.length === 1 ? report : `**${provider.displayName}**\n${report}`);
   }
-  const burn = await burnRate(team.ledger, ctx.clock.now(), BURN_WINDOW_DAYS);
-  await interaction.editReply({ content: formatCreditsReport(balance, burn), allowedMentions: { parse: [] } });
+  await interaction.editReply({ content: reports.join('\n\n'), allowedMentions: { parse: [] } });
+  if (balance === null) return;
   // The alert is a side effect of a fresh balance; it must not spoil the answer.
   try {
     for (const outcome of await team.alerts.check(balance)) {

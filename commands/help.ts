@@ -15,7 +15,7 @@ import { UserError } from '../src/domain/errors.js';
 import { estimateCredits, type PriceTable } from '../src/domain/pricing.js';
 import { MJ_VERSIONS, NIJI_NUMBERS } from '../src/domain/prompt/values.js';
 import { teamOf } from '../src/domain/team/team.js';
-import { ASPECT_RATIOS, RANGES } from '../src/kie/schemas.js';
+import { ASPECT_RATIOS, RANGES } from '../src/domain/midjourney.js';
 import type { EffectiveSettings } from '../src/domain/team/settings.js';
 
 export const data = {

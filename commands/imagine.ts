@@ -9,7 +9,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { ASPECT_RATIOS, RANGES, SPEEDS, VERSIONS } from '../src/kie/schemas.js';
+import { ASPECT_RATIOS, RANGES, SPEEDS, VERSIONS } from '../src/domain/midjourney.js';
 import { parseImagine, type ImagineOptions } from '../src/domain/prompt.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
@@ -130,7 +130,8 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   if (!parsed.ok) return ack.refuse(parsed.error.message);
   await submitFromInteraction(interaction, ack, ctx, {
     kind: 'grid',
-    request: { op: 'generate', body: parsed.value.request },
+    provider: settings.provider ?? ctx.providers.defaultId,
+    spec: parsed.value.request,
     promptText: prompt,
     speed: parsed.value.speed,
     parent: null,

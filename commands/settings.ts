@@ -20,7 +20,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { ASPECT_RATIOS, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES, type Speed } from '../src/kie/schemas.js';
+import { ASPECT_RATIOS, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES, type Speed } from '../src/domain/midjourney.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { UserError } from '../src/domain/errors.js';
@@ -78,6 +78,22 @@ const yesNoSetting = (key: BooleanKey, label: string, name: string, description:
 /** The settings in `/settings view` order; `set` has one option for each. */
 export const SETTINGS_UI = [
   yesNoSetting('enabled', 'Enabled', 'enabled', 'Whether the bot works in this channel'),
+  ui({
+    key: 'provider',
+    label: 'Image service',
+    option: {
+      type: ApplicationCommandOptionType.String,
+      name: 'provider',
+      description: 'The image service new jobs here go to (among those the bot is configured for)',
+      choices: [
+        { name: 'the bot default', value: 'default' },
+        { name: 'KIE', value: 'kie' },
+        { name: 'APIXO', value: 'apixo' },
+      ],
+    },
+    read: (o) => optional(o.getString('provider')) ?? undefined,
+    show: (v) => (v === 'default' ? 'the bot default' : v.toUpperCase()),
+  }),
   ui({
     key: 'version',
     label: 'Default version',
@@ -235,6 +251,7 @@ export const SETTINGS_UI = [
     show: (v) => (v.length === 0 ? 'none' : truncate(v.map((w) => `\`${w.replace(/`/g, "'")}\``).join(', '), 300)),
   }),
   yesNoSetting('countFailed', 'Failed jobs count against limits', 'count_failed', 'Whether failed jobs count against budgets and daily limits'),
+  yesNoSetting('failover', 'Fail over to the other image service', 'failover', 'Server-wide: send a new job to the other configured image service when its own is down'),
   ui({
     key: 'alertChannelId',
     label: 'Low-balance alert channel',
@@ -393,6 +410,10 @@ async function set(interaction: ChatInputCommandInteraction, ctx: AppContext): P
   if (scope === 'channel' && serverOnly.length > 0) {
     const names = serverOnly.map((k) => `\`${uiOf(k as SettingKey).option.name}\``).join(', ');
     throw new UserError(`${names} can only be set for the whole server: add \`scope:whole server\`.`);
+  }
+  if (patch.provider !== undefined && patch.provider !== 'default' && !ctx.providers.get(patch.provider)) {
+    const configured = ctx.providers.ids().map((p) => p.toUpperCase()).join(', ');
+    throw new UserError(`The bot is not configured for ${patch.provider.toUpperCase()}; it can use ${configured}.`);
   }
   const team = teamOf(ctx);
   const id = scope === 'server' ? guildId : policyChannelIdOf(interaction);

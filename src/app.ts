@@ -17,7 +17,10 @@ import { InteractionRouter } from './discord/router.js';
 import { LearnedTimings, type DurationStore } from './domain/durations.js';
 import { policyChannelOf, type Job } from './domain/job.js';
 import type { JobRepository } from './domain/jobs.js';
-import { systemClock, type Clock, type KieApi } from './domain/ports.js';
+import { systemClock, type Clock } from './domain/ports.js';
+import { providerRegistry, type ProviderRegistry } from './domain/provider.js';
+import type { KieApi } from './providers/kie/api.js';
+import { KieProvider } from './providers/kie/adapter.js';
 import { DEFAULT_PRICES, type PriceTable } from './domain/pricing.js';
 import type { ScheduleTuning } from './domain/schedule.js';
 import { JobService } from './domain/service.js';
@@ -42,10 +45,15 @@ async function settleWithin(work: Promise<unknown>[], ms: number): Promise<void>
 export interface AppDeps {
   client: Client;
   store: Store;
-  kie: KieApi;
+  /** The KIE API (tests, the benchmark); used as the only provider when `providers` is not given. */
+  kie?: KieApi;
+  /** The configured image providers (main.ts); the default one takes new jobs unless a channel chose another. */
+  providers?: ProviderRegistry;
   logger: Logger;
   clock?: Clock;
   prices?: PriceTable;
+  /** Price tables per provider id (each in its provider's credits). */
+  providerPrices?: Readonly<Record<string, PriceTable>>;
   /** Global budget of KIE status reads per second. */
   maxPollsPerSecond?: number;
   /** Polling schedule overrides (the simulator runs faster than life). */
@@ -90,7 +98,10 @@ export interface App {
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const clock = deps.clock ?? systemClock;
-  const { client, kie, logger } = deps;
+  const { client, logger } = deps;
+  const providers = deps.providers ?? (deps.kie ? providerRegistry('kie', [new KieProvider(deps.kie)]) : null);
+  if (!providers) throw new Error('createApp needs providers (or a KIE API)');
+  const defaultProvider = providers.get(providers.defaultId)!;
   const repo: JobRepository = deps.store.jobs;
   // The team's queue hands back jobs to start; the service starts them. The
   // service exists only after the team, hence the late binding.
@@ -120,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     clock,
     logger: logger.child({ module: 'presenter' }),
     queuePosition: (job) => team.queue.position(policyChannelOf(job.origin), job.id),
+    capabilitiesOf: (id) => providers.get(id)?.capabilities,
     ...(deps.trustedMediaOrigins ? { trustedMediaOrigins: deps.trustedMediaOrigins } : {}),
     ...deps.presenter,
   });
@@ -132,7 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const tracker = new Tracker({
     timings,
     repo,
-    kie,
+    providers,
     presenter,
     clock,
     logger: logger.child({ module: 'tracker' }),
@@ -142,23 +154,27 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   jobs = new JobService({
     repo,
-    kie,
+    providers,
     tracker,
     presenter,
     admission: team.policy,
     clock,
     logger: logger.child({ module: 'jobs' }),
     ...(deps.callBackUrl ? { callBackUrl: deps.callBackUrl } : {}),
+    // Per server (/settings failover); only meaningful with a second provider configured.
+    failover: async (job) =>
+      providers.ids().length > 1 && job.origin.guildId !== null && (await team.settings.resolve(job.origin.guildId, policyChannelOf(job.origin))).values.failover,
   });
 
   const ctx: AppContext = {
     clock,
     logger,
-    kie,
+    providers,
     jobs,
     repo,
     team,
     prices: deps.prices ?? DEFAULT_PRICES,
+    ...(deps.providerPrices ? { providerPrices: deps.providerPrices } : {}),
     limits: { maxInputImageBytes: deps.maxInputImageBytes ?? 25 * 1024 * 1024 },
     acks: new AckPacer(deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS),
   };
@@ -212,7 +228,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       // Queued jobs whose slots freed up while the bot was down start now.
       for (const job of await team.policy.resume()) await startQueued(job);
       if (deps.balanceCheckMs) {
-        stopBalance = team.watchBalance(kie, deps.balanceCheckMs, (err) => logger.warn({ err }, 'balance check failed'));
+        stopBalance = team.watchBalance({ credits: async () => (await defaultProvider.balance()).credits }, deps.balanceCheckMs, (err) => logger.warn({ err }, 'balance check failed'));
       }
     },
     async stop() {

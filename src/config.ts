@@ -36,10 +36,14 @@ const HINTS: Record<string, string> = {
   DISCORD_API_URL: 'Use the base URL of a Discord REST proxy such as http://localhost:8080/api, or leave it unset.',
   KIE_API_KEY: 'Set it to your key from https://kie.ai/api-key, or set KIE_BASE_URL=simulator to try the bot without one.',
   KIE_BASE_URL: 'Use https://api.kie.ai (the default), another http(s) URL, or "simulator".',
+  IMAGE_PROVIDER: 'Use kie (the default) or apixo: the image service new jobs go to unless a channel chose another.',
+  APIXO_API_KEY: 'Set it to your APIXO key, or set APIXO_BASE_URL=simulator to try APIXO without one.',
+  APIXO_BASE_URL: 'Use https://api.apixo.ai (the default), another http(s) URL, or "simulator".',
   DATABASE_URL: 'Use sqlite://path/to/file.sqlite (the default is sqlite://data/teamjourney.sqlite), postgres://user:password@host:5432/database, or memory://.',
   LOG_LEVEL: `Use one of ${LOG_LEVELS.join(', ')}.`,
   KIE_CALLBACK_URL: 'Use the public https URL that reaches this bot\'s callback receiver, ending in /kie/callback, or leave it unset.',
   PRICE_TABLE: 'Only the prices you change are needed, e.g. {"grid":{"fast":8}} (see README, Prices).',
+  APIXO_PRICE_TABLE: 'Only the prices you change are needed, e.g. {"upscale":5} (see README, Prices).',
   HTTP_PORT: 'Use a port number (default 8080); 0 picks a free one.',
   HTTP_HOST: 'Use an interface address such as 0.0.0.0 (all; right in Docker) or 127.0.0.1 (this machine only).',
   CALLBACK_PORT: 'It is the old name of HTTP_PORT; use HTTP_PORT instead.',
@@ -56,9 +60,21 @@ const discordShape = {
   LOG_LEVEL: z.preprocess((v) => (v === '' || v === undefined ? 'info' : v), z.enum(LOG_LEVELS, { message: 'is not a log level' })),
 };
 
+/** The image services the bot can use; each is configured by its own variables and may be configured together. */
+export const IMAGE_PROVIDERS = ['kie', 'apixo'] as const;
+export type ImageProviderId = (typeof IMAGE_PROVIDERS)[number];
+
 /** What `npm run commands:deploy` needs: Discord only, no KIE key. */
 export const DeployConfigSchema = z.object(discordShape);
 export type DeployConfig = z.output<typeof DeployConfigSchema>;
+
+const priceTableVariable = optionalString.transform((v, ctx): PriceTable | undefined => {
+  if (v === undefined) return undefined;
+  const table = parsePriceTable(v);
+  if (table.ok) return table.value;
+  ctx.addIssue({ code: 'custom', message: table.error.replace(/^price table( is|:)/, (m) => (m.endsWith('is') ? 'is' : 'has')) });
+  return z.NEVER;
+});
 
 export const ConfigSchema = z
   .object({
@@ -70,6 +86,18 @@ export const ConfigSchema = z
         .string()
         .refine((v) => v === 'simulator' || (/^https?:\/\//.test(v) && URL.canParse(v)), 'must be an http(s) URL or "simulator"')
         .transform((v) => v.replace(/\/+$/, '')),
+    ),
+    /** The image service new jobs go to (a channel may choose another configured one in /settings). */
+    IMAGE_PROVIDER: z.preprocess((v) => (v === '' || v === undefined ? 'kie' : String(v).toLowerCase()), z.enum(IMAGE_PROVIDERS, { message: 'must be kie or apixo' })),
+    APIXO_API_KEY: optionalString,
+    /** Unset with no APIXO_API_KEY: APIXO is not configured. */
+    APIXO_BASE_URL: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .refine((v) => v === 'simulator' || (/^https?:\/\//.test(v) && URL.canParse(v)), 'must be an http(s) URL or "simulator"')
+        .transform((v) => v.replace(/\/+$/, ''))
+        .optional(),
     ),
     DATABASE_URL: z.preprocess(
       (v) => (v === '' || v === undefined ? 'sqlite://data/teamjourney.sqlite' : v),
@@ -114,13 +142,9 @@ export const ConfigSchema = z
       return ids;
     }),
     /** JSON overrides of the credit price table. */
-    PRICE_TABLE: optionalString.transform((v, ctx): PriceTable | undefined => {
-      if (v === undefined) return undefined;
-      const table = parsePriceTable(v);
-      if (table.ok) return table.value;
-      ctx.addIssue({ code: 'custom', message: table.error.replace(/^price table( is|:)/, (m) => (m.endsWith('is') ? 'is' : 'has')) });
-      return z.NEVER;
-    }),
+    PRICE_TABLE: priceTableVariable,
+    /** JSON overrides of APIXO's price table (same shape, APIXO's credits). */
+    APIXO_PRICE_TABLE: priceTableVariable,
   });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -156,9 +180,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const trimmed = trimValues(env);
   const problems: ConfigProblem[] = [];
   // Checked here rather than in a zod refinement, which would not run while another variable is bad.
-  if (trimmed.KIE_BASE_URL !== 'simulator' && !trimmed.KIE_API_KEY) problems.push({ variable: 'KIE_API_KEY', problem: 'is missing' });
+  const primary = (trimmed.IMAGE_PROVIDER ?? '').toLowerCase() || 'kie';
+  // KIE is required when it is the default; otherwise configured only if its key (or the simulator) is given.
+  const kieWanted = primary === 'kie' || !!trimmed.KIE_API_KEY || trimmed.KIE_BASE_URL === 'simulator';
+  if (kieWanted && trimmed.KIE_BASE_URL !== 'simulator' && !trimmed.KIE_API_KEY) problems.push({ variable: 'KIE_API_KEY', problem: 'is missing' });
+  const apixoWanted = primary === 'apixo' || !!trimmed.APIXO_API_KEY || !!trimmed.APIXO_BASE_URL;
+  if (apixoWanted && trimmed.APIXO_BASE_URL !== 'simulator' && !trimmed.APIXO_API_KEY) problems.push({ variable: 'APIXO_API_KEY', problem: 'is missing' });
   const config = parseWith(ConfigSchema, trimmed, problems);
-  if (!trimmed.DATABASE_URL && isSimulator(config)) config.DATABASE_URL = SIMULATOR_DATABASE_URL;
+  if (!trimmed.DATABASE_URL && (isSimulator(config) || config.APIXO_BASE_URL === 'simulator')) config.DATABASE_URL = SIMULATOR_DATABASE_URL;
   return config;
 }
 
@@ -208,3 +237,8 @@ export function allowedGuildIds(c: Pick<Config, 'ALLOWED_GUILD_IDS' | 'DISCORD_G
 
 /** True when the bot should run its own local KIE server instead of calling KIE. */
 export const isSimulator = (c: Config): boolean => c.KIE_BASE_URL === 'simulator';
+
+/** KIE is configured: it is the default, or its key (or the simulator) is given. */
+export const kieConfigured = (c: Config): boolean => c.IMAGE_PROVIDER === 'kie' || !!c.KIE_API_KEY || isSimulator(c);
+/** APIXO is configured: it is the default, or its key or base URL is given. */
+export const apixoConfigured = (c: Config): boolean => c.IMAGE_PROVIDER === 'apixo' || !!c.APIXO_API_KEY || c.APIXO_BASE_URL !== undefined;

@@ -8,20 +8,24 @@ import { existsSync } from 'node:fs';
 import { Client, Events, GatewayIntentBits, Partials, Status } from 'discord.js';
 import { randomBytes } from 'node:crypto';
 import { buildApp, type App } from './app.js';
-import { allowedGuildIds, ConfigError, httpListen, isSimulator, parseConfig, type Config } from './config.js';
+import { allowedGuildIds, apixoConfigured, ConfigError, httpListen, isSimulator, kieConfigured, parseConfig, type Config } from './config.js';
 import { deployCommands } from './discord/deploy.js';
 import { inviteUrl } from './discord/invite.js';
 import { DISCORD_DEFAULT_API, DiscordTokenRejectedError, DiscordUnreachableError, probeDiscord, withinGatewayTimeout } from './discord/preflight.js';
 import { commandDefinitions } from '../commands/index.js';
-import { DEFAULT_PRICES } from './domain/pricing.js';
+import { DEFAULT_APIXO_PRICES, DEFAULT_PRICES } from './domain/pricing.js';
 import { healthRoutes } from './http/health.js';
 import { HttpListenError, startHttpServer, type HttpServer, type Route } from './http/server.js';
-import { KieClient } from './kie/client.js';
-import { CALLBACK_PATH, callbackRoute } from './kie/callbackServer.js';
-import { checkKieKey } from './kie/keyCheck.js';
+import { KieClient } from './providers/kie/client.js';
+import { KieProvider } from './providers/kie/adapter.js';
+import { ApixoClient, APIXO_BASE_URL } from './providers/apixo/client.js';
+import { ApixoProvider } from './providers/apixo/adapter.js';
+import { providerRegistry } from './domain/provider.js';
+import { CALLBACK_PATH, callbackRoute } from './providers/kie/callbackServer.js';
+import { checkKieKey } from './providers/kie/keyCheck.js';
 import { createLogger, type Logger } from './log.js';
 import type { Collection, Store } from './store/store.js';
-import { startKieSimulator, type KieSimulator, type SimPersistence, type SimTask } from './kie/simulator/index.js';
+import type { KieSimulator, SimPersistence, SimTask } from './providers/kie/simulator/index.js';
 
 const BALANCE_CHECK_MS = 10 * 60 * 1000;
 
@@ -87,6 +91,8 @@ async function kieEndpoint(config: Config, store: Store, logger: Logger, http: H
   if (!isSimulator(config)) {
     return { baseUrl: config.KIE_BASE_URL, apiKey: config.KIE_API_KEY!, simulator: null, callBackUrl: config.KIE_CALLBACK_URL };
   }
+  // Loaded only in simulator mode: a production start never imports the simulator.
+  const { startKieSimulator } = await import('./providers/kie/simulator/index.js');
   const simulator = await startKieSimulator({
     timeScale: config.SIMULATOR_TIME_SCALE,
     apiKey: null,
@@ -98,6 +104,25 @@ async function kieEndpoint(config: Config, store: Store, logger: Logger, http: H
     'SIMULATOR MODE: KIE is simulated locally; results are placeholder images and videos, no credits are spent',
   );
   return { baseUrl: simulator.url, apiKey: 'simulator', simulator, callBackUrl: `${http.url}${CALLBACK_PATH}` };
+}
+
+/**
+ * APIXO: the real API, or its local simulator (loaded only then). APIXO
+ * documents no callback signature, so the bot polls it (a callback would
+ * only be a hint).
+ */
+async function apixoEndpoint(
+  config: Config,
+  logger: Logger,
+): Promise<{ baseUrl: string; client: ApixoClient; simulator: { close(): Promise<void> } | null }> {
+  if (config.APIXO_BASE_URL !== 'simulator') {
+    const baseUrl = config.APIXO_BASE_URL ?? APIXO_BASE_URL;
+    return { baseUrl, client: new ApixoClient({ baseUrl, apiKey: config.APIXO_API_KEY! }), simulator: null };
+  }
+  const { startApixoSimulator } = await import('./providers/apixo/simulator/index.js');
+  const simulator = await startApixoSimulator({ timeScale: config.SIMULATOR_TIME_SCALE, apiKey: null });
+  logger.warn({ url: simulator.url, timeScale: config.SIMULATOR_TIME_SCALE }, 'SIMULATOR MODE: APIXO is simulated locally; results are placeholder images');
+  return { baseUrl: simulator.url, client: new ApixoClient({ baseUrl: simulator.url, apiKey: 'simulator' }), simulator };
 }
 
 /** What /readyz asks of the process; filled in as its parts come up. */
@@ -205,14 +230,22 @@ async function main(): Promise<void> {
   const callbacks =
     isSimulator(config) || config.KIE_CALLBACK_URL ? callbackRoute({ hmacKey, onTask, logger: logger.child({ module: 'callbacks' }) }) : null;
   const http = await startHttp(config, logger, readiness, callbacks);
-  const endpoint = await kieEndpoint(config, store, logger, http, hmacKey);
-  const kie = new KieClient({
-    baseUrl: endpoint.baseUrl,
-    apiKey: endpoint.apiKey,
-    timeoutMs: config.KIE_TIMEOUT_MS,
-    createLimit: { max: config.KIE_CREATES_PER_10S, windowMs: 10_000 },
-    logger: logger.child({ module: 'kie' }),
-  });
+  // Each configured image service behind the port; IMAGE_PROVIDER is the default one.
+  const endpoint = kieConfigured(config) ? await kieEndpoint(config, store, logger, http, hmacKey) : null;
+  const kie = endpoint
+    ? new KieClient({
+        baseUrl: endpoint.baseUrl,
+        apiKey: endpoint.apiKey,
+        timeoutMs: config.KIE_TIMEOUT_MS,
+        createLimit: { max: config.KIE_CREATES_PER_10S, windowMs: 10_000 },
+        logger: logger.child({ module: 'kie' }),
+      })
+    : null;
+  const apixo = apixoConfigured(config) ? await apixoEndpoint(config, logger) : null;
+  const providers = providerRegistry(config.IMAGE_PROVIDER, [
+    ...(kie ? [new KieProvider(kie)] : []),
+    ...(apixo ? [new ApixoProvider(apixo.client)] : []),
+  ]);
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     // An interaction's channel is built from its payload even when not cached (a new forum post), so a thread's parent is always known.
@@ -224,15 +257,16 @@ async function main(): Promise<void> {
   app = await buildApp({
     client,
     store,
-    kie,
+    providers,
     logger,
-    prices: config.PRICE_TABLE ?? DEFAULT_PRICES,
+    prices: config.IMAGE_PROVIDER === 'apixo' ? (config.APIXO_PRICE_TABLE ?? DEFAULT_APIXO_PRICES) : (config.PRICE_TABLE ?? DEFAULT_PRICES),
+    providerPrices: { kie: config.PRICE_TABLE ?? DEFAULT_PRICES, apixo: config.APIXO_PRICE_TABLE ?? DEFAULT_APIXO_PRICES },
     maxPollsPerSecond: config.KIE_POLLS_PER_SECOND,
-    ...(endpoint.simulator ? { schedule: { timeScale: config.SIMULATOR_TIME_SCALE } } : {}),
+    ...(endpoint?.simulator || apixo?.simulator ? { schedule: { timeScale: config.SIMULATOR_TIME_SCALE } } : {}),
     balanceCheckMs: BALANCE_CHECK_MS,
-    ...(endpoint.callBackUrl ? { callBackUrl: endpoint.callBackUrl } : {}),
+    ...(endpoint?.callBackUrl ? { callBackUrl: endpoint.callBackUrl } : {}),
     allowedGuildIds: allowedGuildIds(config),
-    trustedMediaOrigins: loopbackOrigins([endpoint.baseUrl]),
+    trustedMediaOrigins: loopbackOrigins([...(endpoint ? [endpoint.baseUrl] : []), ...(apixo ? [apixo.baseUrl] : [])]),
   });
   const running = app;
 
@@ -257,16 +291,18 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down; unfinished jobs resume on the next start');
     await running.stop();
     await client.destroy();
-    await kie.close();
+    await kie?.close();
+    await apixo?.client.close();
     await http.close();
-    await endpoint.simulator?.close();
+    await endpoint?.simulator?.close();
+    await apixo?.simulator?.close();
     await store.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  if (!endpoint.simulator) void checkKieKeyAtStart(kie, logger);
+  if (kie && !endpoint?.simulator) void checkKieKeyAtStart(kie, logger);
   // The token is set before resuming, so a resumed delivery can use the bot's channel routes before login completes.
   client.rest.setToken(config.DISCORD_TOKEN);
   await running.start();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedGuildIds, ConfigError, httpListen, isSimulator, parseConfig, parseDeployConfig, SIMULATOR_DATABASE_URL } from '../src/config.js';
+import { allowedGuildIds, apixoConfigured, ConfigError, kieConfigured, httpListen, isSimulator, parseConfig, parseDeployConfig, SIMULATOR_DATABASE_URL } from '../src/config.js';
 
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nw.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB';
 const KEY = 'kie-secret-key-1234567890';
@@ -127,5 +127,30 @@ describe('ALLOWED_GUILD_IDS', () => {
   });
   it('names a bad id in one line', () => {
     expect(errorOf({ ...base, ALLOWED_GUILD_IDS: `${G1},my-server` }).message).toMatch(/^Configuration error: ALLOWED_GUILD_IDS must be numeric Discord ids/);
+  });
+});
+
+describe('image providers', () => {
+  it('KIE alone is the default, as before there were several', () => {
+    const c = parseConfig(base);
+    expect(c.IMAGE_PROVIDER).toBe('kie');
+    expect([kieConfigured(c), apixoConfigured(c)]).toEqual([true, false]);
+  });
+
+  it('APIXO as the default needs no KIE key; both may be configured at once', () => {
+    const apixoOnly = parseConfig({ DISCORD_TOKEN: TOKEN, IMAGE_PROVIDER: 'apixo', APIXO_API_KEY: 'ak' });
+    expect([apixoOnly.IMAGE_PROVIDER, kieConfigured(apixoOnly), apixoConfigured(apixoOnly)]).toEqual(['apixo', false, true]);
+    const both = parseConfig({ ...base, APIXO_API_KEY: 'ak' });
+    expect([both.IMAGE_PROVIDER, kieConfigured(both), apixoConfigured(both)]).toEqual(['kie', true, true]);
+    const sim = parseConfig({ DISCORD_TOKEN: TOKEN, IMAGE_PROVIDER: 'APIXO', APIXO_BASE_URL: 'simulator' });
+    expect([sim.IMAGE_PROVIDER, sim.APIXO_BASE_URL, sim.DATABASE_URL]).toEqual(['apixo', 'simulator', SIMULATOR_DATABASE_URL]);
+  });
+
+  it('names each missing or bad provider variable', () => {
+    expect(errorOf({ DISCORD_TOKEN: TOKEN, IMAGE_PROVIDER: 'apixo' }).message).toContain('APIXO_API_KEY');
+    expect(errorOf({ ...base, APIXO_BASE_URL: 'https://apixo.example' }).message).toContain('APIXO_API_KEY');
+    expect(errorOf({ ...base, IMAGE_PROVIDER: 'midjourney' }).message).toContain('IMAGE_PROVIDER');
+    expect(errorOf({ ...base, APIXO_API_KEY: 'ak', APIXO_BASE_URL: 'ftp://x' }).message).toContain('APIXO_BASE_URL');
+    expect(errorOf({ ...base, APIXO_PRICE_TABLE: '{"grid":{"turbo":-1}}' }).message).toContain('APIXO_PRICE_TABLE');
   });
 });

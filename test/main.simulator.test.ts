@@ -110,7 +110,7 @@ function freshDatabase(): string {
 }
 
 /** Runs src/main.ts as `npm start` does, in an empty directory (no .env is read). */
-function startBot(env: { DATABASE_URL: string; SIMULATOR_TIME_SCALE: string }): Bot {
+function startBot(env: { DATABASE_URL: string; SIMULATOR_TIME_SCALE: string } & Record<string, string>): Bot {
   const cwd = mkdtempSync(join(tmpdir(), 'tj-sim-'));
   dirs.push(cwd);
   const child = spawn(process.execPath, ['--import', TSX, MAIN], {
@@ -247,6 +247,21 @@ describe('npm start in simulator mode', () => {
     expect(messages.some((m) => m.startsWith('shutting down'))).toBe(true);
     expect(bot.output()).not.toContain(TOKEN);
     expect(bot.output()).not.toContain(cmd.token);
+  }, 60_000);
+
+  it('IMAGE_PROVIDER=apixo with APIXO_BASE_URL=simulator: /imagine is made by the local APIXO server, with the grid buttons', async () => {
+    const since = fake.requests.length;
+    const bot = startBot({ DATABASE_URL: freshDatabase(), SIMULATOR_TIME_SCALE: '0.01', IMAGE_PROVIDER: 'apixo', APIXO_BASE_URL: 'simulator' });
+    await online(bot, since);
+    const cmd = imagine('a lighthouse at dusk');
+    await discordState(bot, 'four attachments on the reply', () => (original(cmd.token)?.attachments.length ?? 0) === 4);
+    const message = original(cmd.token)!;
+    for (const attachment of message.attachments) {
+      expect(fake.attachmentData(attachment.id)!.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    }
+    expect(buttonsOf(message).map((b) => b.label ?? b.emoji)).toEqual(['U1', 'U2', 'U3', 'U4', '🔄', 'V1', 'V2', 'V3', 'V4']);
+    expect(await stop(bot)).toEqual({ code: 0, signal: null });
+    expect(bot.messages().some((m) => m.includes('APIXO is simulated locally'))).toBe(true);
   }, 60_000);
 
   it('a job left running at SIGTERM is picked up and delivered by the next process (the simulator keeps its tasks in the store)', async () => {

@@ -13,8 +13,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDiscord, type FakeDiscord } from './support/fakeDiscord.js';
 import { startFakeGateway, type FakeGateway } from './support/fakeGateway.js';
-import { startKieSimulator } from '../src/kie/simulator/index.js';
-import { KEY_REJECTED_LINE } from '../src/kie/keyCheck.js';
+import { startKieSimulator } from '../src/providers/kie/simulator/index.js';
+import { KEY_REJECTED_LINE } from '../src/providers/kie/keyCheck.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

@@ -13,6 +13,7 @@
  * second, so its shape (never more than 8 in any second) holds too, not
  * only its average rate.
  */
+import { kieProviders } from '../../src/providers/kie/adapter.js';
 import type { JobRepository } from '../../src/domain/jobs.js';
 import { JobService, type NewJob } from '../../src/domain/service.js';
 import { Tracker } from '../../src/domain/tracker.js';
@@ -54,7 +55,7 @@ export async function createAdaptivePoller(deps: PollerDeps, options: AdaptivePo
   const repo: JobRepository = store.jobs;
   const tracker = new Tracker({
     repo,
-    kie,
+    providers: kieProviders(kie),
     presenter,
     clock,
     observer: { onFinished: (job) => deps.onDelivered(job) },
@@ -66,7 +67,7 @@ export async function createAdaptivePoller(deps: PollerDeps, options: AdaptivePo
   });
   const { callBackUrl } = options;
   const callbacks = callBackUrl !== undefined;
-  const service = new JobService({ repo, kie, tracker, presenter, clock, callBackUrl });
+  const service = new JobService({ repo, providers: kieProviders(kie), tracker, presenter, clock, callBackUrl });
   tracker.start();
   return {
     name: callbacks ? CALLBACKS_NAME : ADAPTIVE_NAME,

@@ -11,7 +11,8 @@
  * limit still holds) and the same DiscordPresenter, so delivery costs the
  * same and only the polling differs.
  */
-import { newJob, newJobId, outcomeOf, resultKindFor, transition, type Job } from '../../src/domain/job.js';
+import { KieProvider, toTaskStatus } from '../../src/providers/kie/adapter.js';
+import { newJob, newJobId, outcomeOf, specOf, resultKindFor, transition, type Job } from '../../src/domain/job.js';
 import { createTask, submitErrorOf, type NewJob } from '../../src/domain/service.js';
 import type { Poller, PollerDeps } from './types.js';
 
@@ -43,7 +44,7 @@ export class FixedIntervalPoller implements Poller {
     const pending = newJob(draft, draft.id ?? newJobId(now), 'pending', now);
     let running: Job;
     try {
-      const { taskId } = await createTask(kie, pending.request);
+      const { taskId } = await createTask(new KieProvider(kie), specOf(pending));
       running = transition(pending, 'running', { taskId, submittedAt: clock.now() });
     } catch (error) {
       const failed = transition(pending, 'failed', { error: submitErrorOf(error), finishedAt: clock.now() });
@@ -91,7 +92,7 @@ export class FixedIntervalPoller implements Poller {
         continue; // a naive poller just tries again next interval
       }
       current = { ...current, polls: current.polls + 1 };
-      const outcome = outcomeOf(record);
+      const outcome = outcomeOf(toTaskStatus(record));
       if (outcome.kind === 'running') continue;
       const finishedAt = this.deps.clock.now();
       const done =

@@ -5,7 +5,8 @@
  * the fixed-interval ones are the naive alternatives it is compared with.
  */
 import type { Job } from '../../src/domain/job.js';
-import type { Clock, JobPresenter, KieApi } from '../../src/domain/ports.js';
+import type {Clock, JobPresenter } from '../../src/domain/ports.js';
+import type { KieApi } from '../../src/providers/kie/api.js';
 import type { NewJob } from '../../src/domain/service.js';
 
 export interface Poller {

@@ -25,7 +25,7 @@
  */
 import { Events, type Client, type Interaction } from 'discord.js';
 import { buildApp } from '../../src/app.js';
-import { KieClient } from '../../src/kie/client.js';
+import { KieClient } from '../../src/providers/kie/client.js';
 import { openStore } from '../../src/store/store.js';
 import { createTestClient, injectInteraction, rawSlashCommand } from '../../test/support/discordClient.js';
 import type { RawInteractionLike } from '../../test/support/fakeDiscord.js';

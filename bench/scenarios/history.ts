@@ -58,7 +58,7 @@ const HISTORY_LOAD_NOTE = (): string => {
 function runChild(input: HistoryChildInput): Promise<HistoryChildResult> {
   return new Promise((resolve, reject) => {
     const child = fork(benchFile('scenarios/historyChild.ts'), [], {
-      execArgv: ['--expose-gc', '--import', tsxImport()],
+      execArgv: [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir=' + process.env['BENCH_CPU_PROF']] : []), '--expose-gc', '--import', tsxImport()],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let settled = false;

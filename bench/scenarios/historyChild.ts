@@ -20,7 +20,7 @@ import { budgetsFor } from '../../commands/usage.js';
 import { buildApp } from '../../src/app.js';
 import { newJob, newJobId, type Job } from '../../src/domain/job.js';
 import { formatUsageReport, usageFilter, type UsageQuery } from '../../src/domain/team/usage.js';
-import { KieClient } from '../../src/kie/client.js';
+import { KieClient } from '../../src/providers/kie/client.js';
 import { createLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/store.js';
 import { channelIdOf, HISTORY_GUILD, userIdOf } from './historyFill.js';

@@ -21,7 +21,7 @@
  *
  * With callbacks (the adaptive poller only), the KIE server signs and POSTs
  * a callback for every finished task to a receiver in this process
- * (src/kie/callbackServer.ts, the bot's own), which makes the tracker poll
+ * (src/providers/kie/callbackServer.ts, the bot's own), which makes the tracker poll
  * that task at once, as the app does. The simulator looks for finished
  * tasks every CALLBACK_CHECK_MS of real-equivalent time, so a callback
  * leaves up to that long after the task is done.
@@ -31,9 +31,9 @@ import { DiscordPresenter } from '../../src/discord/presenter.js';
 import type { Job } from '../../src/domain/job.js';
 import { systemClock } from '../../src/domain/ports.js';
 import type { NewJob } from '../../src/domain/service.js';
-import { startCallbackServer, type CallbackServer } from '../../src/kie/callbackServer.js';
-import { DEFAULT_CREATE_MARGIN_MS, KieClient } from '../../src/kie/client.js';
-import { DEFAULT_CREATE_LIMIT, DEFAULT_READS_PER_SECOND } from '../../src/kie/limiter.js';
+import { startCallbackServer, type CallbackServer } from '../../src/providers/kie/callbackServer.js';
+import { DEFAULT_CREATE_MARGIN_MS, KieClient } from '../../src/providers/kie/client.js';
+import { DEFAULT_CREATE_LIMIT, DEFAULT_READS_PER_SECOND } from '../../src/providers/kie/limiter.js';
 import { createTestClient, DEFAULT_GUILD_ID, rawSlashCommand } from '../../test/support/discordClient.js';
 import { watchEventLoop } from '../eventLoop.js';
 import { detectTime, type JobMeasure, type LagRun } from '../metrics.js';

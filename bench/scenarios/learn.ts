@@ -26,12 +26,14 @@
 import type { Job } from '../../src/domain/job.js';
 import type { JobRepository } from '../../src/domain/jobs.js';
 import { InMemoryDurationStore, LearnedTimings } from '../../src/domain/durations.js';
-import type { JobPresenter, KieApi } from '../../src/domain/ports.js';
+import type { JobPresenter } from '../../src/domain/ports.js';
+import type { KieApi } from '../../src/providers/kie/api.js';
+import { kieProviders } from '../../src/providers/kie/adapter.js';
 import type { PollOrder } from '../../src/domain/pollPriority.js';
 import { JobService, type NewJob } from '../../src/domain/service.js';
 import { Tracker } from '../../src/domain/tracker.js';
-import type { Speed, TaskRecord } from '../../src/kie/schemas.js';
-import { createRng, randomBetween } from '../../src/kie/simulator/random.js';
+import type { Speed, TaskRecord } from '../../src/providers/kie/schemas.js';
+import { createRng, randomBetween } from '../../src/providers/kie/simulator/random.js';
 import { openStore } from '../../src/store/store.js';
 import { ManualClock } from '../../test/support/manualClock.js';
 import { FixedIntervalPoller } from '../pollers/fixed.js';
@@ -225,7 +227,7 @@ async function runOne(
     const timings = learning ? new LearnedTimings({ clock, store: new InMemoryDurationStore() }) : undefined;
     const tracker = new Tracker({
       repo,
-      kie,
+      providers: kieProviders(kie),
       presenter,
       clock,
       ...(timings ? { timings } : {}),
@@ -241,7 +243,7 @@ async function runOne(
         onFinished: onDelivered,
       },
     });
-    const service = new JobService({ repo, kie, tracker, presenter, clock });
+    const service = new JobService({ repo, providers: kieProviders(kie), tracker, presenter, clock });
     tracker.start();
     clock.settleWith(() => tracker.idle());
     submit = (job) => service.submit(draftFor(job));

@@ -10,9 +10,9 @@ import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Speed } from '../../src/kie/schemas.js';
+import type { Speed } from '../../src/providers/kie/schemas.js';
 import { rawSlashCommand } from '../../test/support/discordClient.js';
-import { createRng } from '../../src/kie/simulator/random.js';
+import { createRng } from '../../src/providers/kie/simulator/random.js';
 import { benchFile, startServices, tsxImport } from '../services/client.js';
 import type { ScaleChildInput, ScaleChildResult, ScaleJobSpec } from './scaleChild.js';
 

@@ -16,14 +16,15 @@
  * 20-per-10-s limit to build the load up quickly (5,000 creates would take
  * 42 minutes at KIE's pace); that limit is measured by the lag scenario.
  */
+import { kieProviders } from '../../src/providers/kie/adapter.js';
 import { Routes } from 'discord.js';
 import { DiscordPresenter } from '../../src/discord/presenter.js';
 import type { JobRepository } from '../../src/domain/jobs.js';
 import { systemClock } from '../../src/domain/ports.js';
 import { JobService } from '../../src/domain/service.js';
 import { Tracker } from '../../src/domain/tracker.js';
-import { KieClient } from '../../src/kie/client.js';
-import type { Speed } from '../../src/kie/schemas.js';
+import { KieClient } from '../../src/providers/kie/client.js';
+import type { Speed } from '../../src/providers/kie/schemas.js';
 import { openStore } from '../../src/store/store.js';
 import { createTestClient, DEFAULT_GUILD_ID } from '../../test/support/discordClient.js';
 import type { FakeDiscord } from '../../test/support/fakeDiscord.js';
@@ -120,7 +121,7 @@ export async function runScaleChild(input: ScaleChildInput): Promise<ScaleChildR
   };
   const tracker = new Tracker({
     repo,
-    kie,
+    providers: kieProviders(kie),
     presenter: counting,
     clock: systemClock,
     logger,
@@ -128,7 +129,7 @@ export async function runScaleChild(input: ScaleChildInput): Promise<ScaleChildR
     schedule: { timeScale: input.scheduleTimeScale },
     maxPollsPerSecond: TRACKER_LIMITS.maxPollsPerSecond,
   });
-  const service = new JobService({ repo, kie, tracker, presenter: counting, clock: systemClock, logger });
+  const service = new JobService({ repo, providers: kieProviders(kie), tracker, presenter: counting, clock: systemClock, logger });
   tracker.start();
 
   const baseline = settle();

@@ -8,7 +8,7 @@
  *
  * Driven over IPC by ./client.ts; see ./protocol.ts. Runs under tsx.
  */
-import { startKieSimulator, type KieSimulator } from '../../src/kie/simulator/index.js';
+import { startKieSimulator, type KieSimulator } from '../../src/providers/kie/simulator/index.js';
 import { startFakeDiscord, type FakeDiscord } from '../../test/support/fakeDiscord.js';
 import { durationQueue } from '../workload.js';
 import type { Collected, Reply, Request, StartOptions } from './protocol.js';

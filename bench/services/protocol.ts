@@ -3,7 +3,7 @@
  * process (the local KIE server and the fake Discord). Plain JSON over
  * Node's IPC channel; every request carries an id its reply repeats.
  */
-import type { Speed } from '../../src/kie/schemas.js';
+import type { Speed } from '../../src/providers/kie/schemas.js';
 import type { RawInteractionLike } from '../../test/support/fakeDiscord.js';
 
 export interface StartOptions {

@@ -17,7 +17,7 @@
  */
 import { DiscordAPIError, RESTJSONErrorCodes, type RepliableInteraction } from 'discord.js';
 import { InteractionTakenError } from '../domain/errors.js';
-import { replyError } from './router.js';
+import { replyError } from './replyError.js';
 
 /** Defer by this age (ms since the interaction was created) at the latest. */
 export const ACK_DEADLINE_MS = 2_200;

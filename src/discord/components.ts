@@ -14,12 +14,12 @@ import {
 import { kiePromptOf, planFollowUp, type FollowUpAction } from '../domain/actions.js';
 import { checkButtonPermission, checkCancelPermission } from '../domain/team/policy.js';
 import { UserError } from '../domain/errors.js';
-import { newJobId, type Job } from '../domain/job.js';
+import { newJobId, providerOf, type Job } from '../domain/job.js';
 import type { SubmitResult } from '../domain/service.js';
 import type { AppContext, ChannelView } from './context.js';
 import { EXTEND_PROMPT_INPUT_ID, pressedKey, type ComponentAction } from './customId.js';
 import { messageLink, renderExtendModal, renderPressedGrid } from './render.js';
-import { replyError } from './router.js';
+import { replyError } from './replyError.js';
 import { policyChannelIdOf, submitDraft } from './submit.js';
 
 /** KIE deletes results after ~14 days (NOTES.md); past that a follow-up cannot work. */
@@ -30,6 +30,10 @@ const ACTION_NOUN: Record<FollowUpAction, string> = {
   vary: 'variation',
   reroll: 'reroll',
   vary_up: 'variation',
+  upscale_subtle: 'upscale',
+  upscale_creative: 'upscale',
+  vary_subtle: 'variation',
+  vary_strong: 'variation',
   animate_high: 'animation',
   animate_low: 'animation',
   extend_auto: 'extension',
@@ -83,10 +87,14 @@ async function runFollowUp(
   if (action !== 'reroll') checkRetention(parent, ctx.clock.now());
 
   const grid = parent.kind === 'upscale' && parent.parent ? ((await ctx.repo.get(parent.parent.jobId)) ?? null) : null;
+  // A job's buttons always go back to the provider that made it.
+  const provider = ctx.providers.get(providerOf(parent));
+  if (!provider) throw new UserError('The image service that made this result is not configured any more, so its buttons cannot be used.');
   const plan = planFollowUp(parent, action, position, {
     grid,
     video: { hd: view.videoHd, batchSize: view.videoBatchSize },
     prompt: prompt ?? 'placeholder',
+    capabilities: provider.capabilities,
   });
   if (!plan.ok) throw new UserError(plan.message);
 
@@ -124,7 +132,7 @@ async function runFollowUp(
         if (action === 'upscale' && interaction.isButton()) {
           // As in Midjourney: the pressed U turns blue on the grid, and the upscale arrives as a new message.
           const pressed = await ctx.repo.update(parent.id, (j) => ({ ...j, pressed: [...new Set([...j.pressed, key])] }));
-          await interaction.update(renderPressedGrid(pressed));
+          await interaction.update(renderPressedGrid(pressed, provider.capabilities));
           const followUp = await interaction.followUp({ content: `Upscaling image #${position + 1} · <@${interaction.user.id}>`, allowedMentions: { parse: [] } });
           return { messageId: followUp.id, replyTo: interaction.message.id };
         }

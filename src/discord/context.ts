@@ -6,7 +6,8 @@
  */
 import type { Logger } from 'pino';
 import type { AckPacer } from './ack.js';
-import type { Clock, KieApi } from '../domain/ports.js';
+import type { Clock } from '../domain/ports.js';
+import type { ProviderRegistry } from '../domain/provider.js';
 import type { JobService } from '../domain/service.js';
 import type { JobRepository } from '../domain/jobs.js';
 import type { ChannelDefaults } from '../domain/prompt.js';
@@ -23,6 +24,8 @@ export interface ChannelView {
   /** Defaults for Animate buttons. */
   videoHd: boolean;
   videoBatchSize: 1 | 2 | 4;
+  /** The image provider new jobs here go to (unset: the deployment's default). */
+  provider?: string;
 }
 
 export interface TeamView {
@@ -32,11 +35,15 @@ export interface TeamView {
 export interface AppContext {
   clock: Clock;
   logger: Logger;
-  kie: KieApi;
+  /** The configured image providers (by id; the default is the deployment's IMAGE_PROVIDER). */
+  providers: ProviderRegistry;
   jobs: JobService;
   repo: JobRepository;
   team: TeamView;
+  /** The default provider's price table. */
   prices: PriceTable;
+  /** Each provider's price table (each in its own credits); a provider without one uses `prices`. */
+  providerPrices?: Readonly<Record<string, PriceTable>>;
   limits: {
     /** Largest image attachment /imagine and /animate accept as input. */
     maxInputImageBytes: number;

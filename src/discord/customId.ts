@@ -29,7 +29,17 @@ export const GRID_ACTIONS = ['upscale', 'vary'] as const;
 /** Actions on one clip of a video result; index is the 0-based clip. */
 export const CLIP_ACTIONS = ['extend_auto', 'extend_manual', 'extend_modal'] as const;
 /** Actions on a whole job (reroll, act on an upscale, cancel a queued job): no index. */
-export const JOB_ACTIONS = ['reroll', 'vary_up', 'animate_high', 'animate_low', 'cancel'] as const;
+export const JOB_ACTIONS = [
+  'reroll',
+  'vary_up',
+  'upscale_subtle',
+  'upscale_creative',
+  'vary_subtle',
+  'vary_strong',
+  'animate_high',
+  'animate_low',
+  'cancel',
+] as const;
 
 export type GridActionName = (typeof GRID_ACTIONS)[number];
 export type ClipActionName = (typeof CLIP_ACTIONS)[number];

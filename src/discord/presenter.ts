@@ -19,7 +19,8 @@ import { extname } from 'node:path';
 import type { RawFile, REST } from 'discord.js';
 import type { APIMessage } from 'discord-api-types/v10';
 import type { Logger } from 'pino';
-import type { Job, JobOrigin, JobResult } from '../domain/job.js';
+import { providerOf, type Job, type JobOrigin, type JobResult } from '../domain/job.js';
+import type { ProviderCapabilities } from '../domain/provider.js';
 import type { Clock, JobPresenter } from '../domain/ports.js';
 import { DownloadError, TooLargeError, UnsafeUrlError, downloadResult, formatBytes, type Download, type Downloaded } from '../media/download.js';
 import * as defaultRenderers from './render.js';
@@ -64,6 +65,8 @@ export interface DiscordPresenterDeps {
   trustedMediaOrigins?: readonly string[];
   /** A queued job's place in its channel's queue (1 = next), for "Queued · position 3". */
   queuePosition?: (job: Job) => Promise<number | null>;
+  /** What each provider can do, so a result shows only its provider's buttons (absent: KIE's layout). */
+  capabilitiesOf?: (providerId: string) => ProviderCapabilities | undefined;
 }
 
 export const DEFAULT_TOKEN_MAX_AGE_MS = 14 * 60 * 1000;
@@ -166,6 +169,7 @@ export class DiscordPresenter implements JobPresenter {
   private readonly downloadSlots: Semaphore;
   private readonly trustedMediaOrigins: readonly string[];
   private readonly queuePosition: DiscordPresenterDeps['queuePosition'];
+  private readonly capabilitiesOf: DiscordPresenterDeps['capabilitiesOf'];
 
   constructor(deps: DiscordPresenterDeps) {
     this.rest = deps.rest;
@@ -180,6 +184,7 @@ export class DiscordPresenter implements JobPresenter {
     this.downloadSlots = new Semaphore(deps.maxDownloadsInFlight ?? DEFAULT_MAX_DOWNLOADS_IN_FLIGHT);
     this.trustedMediaOrigins = deps.trustedMediaOrigins ?? [];
     this.queuePosition = deps.queuePosition;
+    this.capabilitiesOf = deps.capabilitiesOf;
   }
 
   /**
@@ -209,7 +214,8 @@ export class DiscordPresenter implements JobPresenter {
    * so the tracker retries the delivery later.
    */
   async deliver(job: Job): Promise<Partial<Pick<Job, 'origin' | 'results' | 'delivered'>>> {
-    const ctx: RenderContext = { now: this.clock.now() };
+    const capabilities = this.capabilitiesOf?.(providerOf(job));
+    const ctx: RenderContext = { now: this.clock.now(), ...(capabilities ? { capabilities } : {}) };
     switch (job.state) {
       case 'succeeded':
         return this.deliverResults(job, ctx);

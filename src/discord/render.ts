@@ -14,8 +14,9 @@
  */
 import { MessageFlags, TextInputStyle, ComponentType } from 'discord-api-types/v10';
 import type { APIAllowedMentions, APIModalInteractionResponseCallbackData, RESTAPIAttachment } from 'discord-api-types/v10';
-import type { Job, JobResult } from '../domain/job.js';
-import { PROMPT_MAX_LENGTH, UPSCALE_INDEX, VARY_INDEX } from '../kie/schemas.js';
+import { isFollowUpSpec, specOf, type Job, type JobResult } from '../domain/job.js';
+import { PROMPT_MAX_LENGTH } from '../domain/midjourney.js';
+import type { ProviderCapabilities } from '../domain/provider.js';
 import { encodeCustomId, EXTEND_PROMPT_INPUT_ID } from './customId.js';
 import { cancelComponents, resultComponents, retryComponents } from './render/components.js';
 import type { ButtonRow } from './render/components.js';
@@ -41,6 +42,8 @@ export interface RenderContext {
   now: number;
   /** 1-based position in the channel queue, for queued jobs, when known. */
   queuePosition?: number | null;
+  /** What the job's provider can do: its result gets only those buttons (absent: KIE's layout). */
+  capabilities?: ProviderCapabilities;
 }
 
 /** A classic message: valid as a channel message create/edit and as an interaction (webhook) edit. */
@@ -81,27 +84,26 @@ const MAX_REASON_LENGTH = 300;
 
 /**
  * The 0-based image/clip a button job acted on, from the request sent to
- * KIE (the source of truth), else from the parent link.
+ * the provider (the source of truth; a vary of an upscale varies its grid
+ * image), else from the parent link.
  */
 function sourcePosition(job: Job): number | null {
-  switch (job.request.op) {
-    case 'upscale':
-      return job.request.body.imageIndex - UPSCALE_INDEX.min;
-    case 'vary':
-      return job.request.body.imageIndex - VARY_INDEX.min;
-    case 'extend':
-      return job.request.body.index;
-    case 'generate':
-      return job.parent?.position ?? null;
-  }
+  const spec = specOf(job);
+  if (!isFollowUpSpec(spec)) return job.parent?.position ?? null;
+  if (job.kind === 'vary' && spec.source.resultKind === 'upscale' && spec.source.grid) return spec.source.grid.position;
+  return spec.source.position;
 }
 
 const numbered = (noun: string, position: number | null): string => (position === null ? noun : `${noun} #${position + 1}`);
 
 /** The motion of a video request ("High motion"), if it has one. */
 function motionLabel(job: Job): string | null {
-  if (job.request.op !== 'generate' || job.request.body.motion === undefined) return null;
-  return job.request.body.motion === 'high' ? 'High motion' : 'Low motion';
+  const spec = specOf(job);
+  const motion = isFollowUpSpec(spec)
+    ? spec.action === 'animate_high' ? 'high' : spec.action === 'animate_low' ? 'low' : null
+    : spec.kind === 'animate' ? spec.motion : null;
+  if (motion === null) return null;
+  return motion === 'high' ? 'High motion' : 'Low motion';
 }
 
 /**
@@ -178,10 +180,17 @@ export function statusLabel(job: Job, ctx: RenderContext): string {
  * "**<prompt>** - <subject> <@user> (<suffix>)" followed by `extra` lines,
  * with the prompt truncated so the whole content fits Discord's limit.
  */
+/** "-# Made by APIXO: KIE was unavailable (…)" when the create failed over to another provider. */
+function failoverLine(job: Job): string[] {
+  if (!job.failover || !job.provider) return [];
+  const reason = truncate(oneLine(job.failover.reason), MAX_REASON_LENGTH);
+  return [`-# Made by ${job.provider.toUpperCase()}: ${job.failover.from.toUpperCase()} was unavailable (${reason})`];
+}
+
 function headline(job: Job, suffix: string | null, extra: string[] = []): string {
   const who = [subject(job), mention(job.origin.userId)].filter((s) => s.length > 0).join(' ');
   const build = (prompt: string): string =>
-    [`**${prompt}** - ${who}${suffix ? ` (${suffix})` : ''}`, ...extra].join('\n');
+    [`**${prompt}** - ${who}${suffix ? ` (${suffix})` : ''}`, ...failoverLine(job), ...extra].join('\n');
   const budget = DISCORD_LIMITS.content - build('').length;
   // Last resort (absurdly long extra lines): cut the whole content.
   return truncate(build(fitPrompt(job.promptText, Math.max(0, budget))), DISCORD_LIMITS.content);
@@ -197,7 +206,7 @@ function headline(job: Job, suffix: string | null, extra: string[] = []): string
  * pings (status edits are frequent).
  */
 export function renderStatus(job: Job, ctx: RenderContext): MessagePayload {
-  const params = formatParams(job.request);
+  const params = formatParams(specOf(job));
   const details = [params ? `\`${params}\`` : null, costPhrase(job, true)].filter((s): s is string => s !== null).join(' · ');
   return {
     content: headline(job, statusLabel(job, ctx), [details]),
@@ -223,7 +232,7 @@ function linkLine(result: JobResult, position: number): string {
  * earlier (attachmentId set, not linked) are kept by id, so re-rendering an
  * existing message never drops its files; any other result is linked.
  */
-export function renderResult(job: Job, files: readonly UploadedFile[], _ctx?: RenderContext): MessagePayload {
+export function renderResult(job: Job, files: readonly UploadedFile[], ctx?: RenderContext): MessagePayload {
   const uploaded = new Set(files.map((f) => f.position));
   const kept: RESTAPIAttachment[] = [];
   const links: string[] = [];
@@ -235,7 +244,7 @@ export function renderResult(job: Job, files: readonly UploadedFile[], _ctx?: Re
   const suffix = job.kind === 'upscale' ? null : costPhrase(job, false);
   return {
     content: headline(job, suffix, links),
-    components: resultComponents(job),
+    components: resultComponents(job, ctx?.capabilities),
     attachments: [...files.map((f, n): RESTAPIAttachment => ({ id: String(n), filename: f.name })), ...kept],
     allowed_mentions: pingRequester(job),
   };
@@ -269,8 +278,8 @@ export function renderFailure(job: Job, _ctx?: RenderContext): MessagePayload {
  * The buttons of a result message after one was pressed (job.pressed
  * already updated): the edit that turns U2 blue. Works for every kind.
  */
-export function renderPressedGrid(job: Job): { components: ButtonRow[] } {
-  return { components: resultComponents(job) };
+export function renderPressedGrid(job: Job, capabilities?: ProviderCapabilities): { components: ButtonRow[] } {
+  return { components: resultComponents(job, capabilities) };
 }
 
 /**

@@ -5,6 +5,9 @@
  * else is logged and the user gets a short apology with a reference.
  */
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
+import { replyError } from './replyError.js';
+
+export { replyError };
 import { UserError } from '../domain/errors.js';
 import { isAlreadyAcknowledged } from './ack.js';
 import type { SlashCommand } from './command.js';
@@ -75,28 +78,4 @@ export class InteractionRouter {
     );
     return ref;
   }
-}
-
-/**
- * Show an error only to the user, whatever was already sent: a fresh
- * ephemeral reply; an edit of an ephemeral defer; or, after a public defer,
- * removing the public placeholder and following up ephemerally.
- */
-export async function replyError(interaction: RepliableInteraction, content: string): Promise<void> {
-  const payload = { content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } } as const;
-  if (!interaction.deferred && !interaction.replied) {
-    await interaction.reply(payload);
-    return;
-  }
-  if (interaction.ephemeral) {
-    await interaction.editReply({ content, allowedMentions: { parse: [] } });
-    return;
-  }
-  // Only a slash command's deferred reply is a placeholder of ours; on a
-  // component interaction the "original" message is the one carrying the
-  // buttons, which must never be deleted.
-  if (interaction.isChatInputCommand() && interaction.deferred && !interaction.replied) {
-    await interaction.deleteReply().catch(() => {});
-  }
-  await interaction.followUp(payload);
 }

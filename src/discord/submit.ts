@@ -5,7 +5,7 @@
  * admitted the job, so a refusal stays ephemeral.
  */
 import type { BaseInteraction, RepliableInteraction } from 'discord.js';
-import type { VideoBatchSize } from '../kie/schemas.js';
+import type { VideoBatchSize } from '../domain/midjourney.js';
 import type { JobDraft } from '../domain/actions.js';
 import type { JobOrigin } from '../domain/job.js';
 import { estimateCredits } from '../domain/pricing.js';
@@ -41,7 +41,9 @@ export function originOf(interaction: RepliableInteraction, messageId: string | 
 }
 
 export function videoBatchOf(draft: JobDraft): VideoBatchSize {
-  return draft.request.op === 'generate' ? (draft.request.body.videoBatchSize ?? 1) : 1;
+  const spec = draft.spec;
+  if ('action' in spec) return spec.video?.batch ?? 1;
+  return spec.kind === 'animate' ? spec.batch : 1;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function submitDraft(
     {
       ...draft,
       ...(id ? { id } : {}),
-      estimatedCredits: estimateCredits(draft.kind, { speed: draft.speed, videoBatchSize: videoBatchOf(draft) }, ctx.prices),
+      estimatedCredits: estimateCredits(draft.kind, { speed: draft.speed, videoBatchSize: videoBatchOf(draft) }, ctx.providerPrices?.[draft.provider] ?? ctx.prices),
       origin: originOf(interaction, null),
     },
     {

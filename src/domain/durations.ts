@@ -27,7 +27,7 @@
  * Persistence goes through the DurationStore port; LearnedTimings (below)
  * drives it.
  */
-import type { Speed } from '../kie/schemas.js';
+import type { Speed } from './midjourney.js';
 import type { Clock } from './ports.js';
 import type { JobKind } from './job.js';
 import { DEFAULT_SPEED, expectedWindow, type ExpectedWindow } from './schedule.js';

@@ -2,7 +2,9 @@
  * Jobs: one Discord-originated unit of work backed by one KIE task.
  * Pure data and the state machine; knows nothing of Discord or HTTP.
  */
-import type { KieTaskRequest, Speed, TaskRecord } from '../kie/schemas.js';
+import type { Speed } from './midjourney.js';
+import type { CreateRequest, FollowUpRequest, ProviderId, TaskStatus } from './provider.js';
+import { legacySpecOf } from './legacyRequest.js';
 
 /** What the user asked for; also the ledger's kinds. */
 export const JOB_KINDS = ['grid', 'upscale', 'vary', 'video', 'video_hd', 'extend'] as const;
@@ -97,8 +99,14 @@ export interface Job {
   id: string;
   kind: JobKind;
   state: JobState;
-  /** Exactly what is (or will be) sent to KIE. */
-  request: KieTaskRequest;
+  /** The provider that runs it (absent on jobs stored before there were several: KIE). Its follow-ups go to the same provider. */
+  provider?: ProviderId;
+  /** What is (or will be) asked of the provider, in the port's provider-neutral words (absent on jobs stored before the port: see specOf). */
+  spec?: JobSpec;
+  /** Jobs stored before the port kept KIE's request body here; read only through specOf. */
+  request?: unknown;
+  /** Set when the create went to another provider because the chosen one was unavailable (the reply says so). */
+  failover?: { from: ProviderId; reason: string };
   /** The prompt as the user typed it (flags included), for display and the extend modal. */
   promptText: string;
   speed: Speed | null;
@@ -159,30 +167,50 @@ export function newJobId(now: number = Date.now(), random: () => number = Math.r
   return `${now.toString(36)}${rand}`;
 }
 
-/** Outcome of reading a KIE task record, as the tracker decides it. */
+/** What a job asks of its provider. */
+export type JobSpec = CreateRequest | FollowUpRequest;
+
+export const isFollowUpSpec = (spec: JobSpec): spec is FollowUpRequest => 'action' in spec;
+
+/** The job's request in the port's words (converting a pre-port KIE body once read). */
+export function specOf(job: Pick<Job, 'spec' | 'request'>): JobSpec {
+  if (job.spec) return job.spec;
+  const legacy = legacySpecOf(job.request);
+  if (!legacy) throw new Error('job has neither a spec nor a readable legacy request');
+  return legacy;
+}
+
+/** The default provider id for jobs stored before there were several. */
+export const LEGACY_PROVIDER_ID: ProviderId = 'kie';
+export const providerOf = (job: Pick<Job, 'provider'>): ProviderId => job.provider ?? LEGACY_PROVIDER_ID;
+
+/** The prompt the provider saw for a job (imagine/animate/edit carry it; manual extends too; others inherit). */
+export function providerPromptOf(job: Pick<Job, 'spec' | 'request'>): string | null {
+  const spec = specOf(job);
+  if (isFollowUpSpec(spec)) {
+    const carries = spec.action === 'extend_manual' || spec.action === 'animate_high' || spec.action === 'animate_low';
+    return carries ? (spec.prompt ?? null) : null;
+  }
+  return spec.prompt ?? null;
+}
+
+/** Outcome of a provider's task status, as the tracker decides it. */
 export type TaskOutcome =
   | { kind: 'running' }
   | { kind: 'succeeded'; urls: string[] }
   | { kind: 'failed'; error: JobError };
 
-export function outcomeOf(record: TaskRecord): TaskOutcome {
-  switch (record.successFlag) {
-    case 0:
+export function outcomeOf(status: TaskStatus): TaskOutcome {
+  switch (status.state) {
+    case 'pending':
+    case 'running':
       return { kind: 'running' };
-    case 1:
-      return record.resultUrls.length > 0
-        ? { kind: 'succeeded', urls: record.resultUrls }
-        : { kind: 'failed', error: { code: 'no_results', message: 'KIE reported success but returned no files' } };
-    case 2:
-    case 3:
+    case 'succeeded':
+      return { kind: 'succeeded', urls: status.results.map((r) => r.url) };
+    case 'failed':
       return {
         kind: 'failed',
-        error: {
-          code: record.errorCode != null ? String(record.errorCode) : `successFlag ${record.successFlag}`,
-          message:
-            record.errorMessage ??
-            (record.successFlag === 2 ? 'Midjourney generation failed' : 'the task was created but generation failed'),
-        },
+        error: { code: status.failure?.code ?? 'failed', message: status.failure?.message ?? 'the generation failed' },
       };
   }
 }

@@ -1,29 +1,8 @@
 /**
  * The boundaries the domain talks through. Implementations live elsewhere:
- * KieApi in src/kie/client.ts, JobPresenter in src/discord/, Clock here.
+ * image providers behind ./provider.ts (src/providers/), JobPresenter in src/discord/, Clock here.
  */
-import type {
-  GenerateRequest,
-  TaskRecord,
-  UpscaleRequest,
-  VaryRequest,
-  VideoExtendRequest,
-} from '../kie/schemas.js';
 import type { Job } from './job.js';
-
-export interface CallOptions {
-  signal?: AbortSignal;
-}
-
-/** The KIE API as the domain needs it. Every method validates its input and throws a typed KieError. */
-export interface KieApi {
-  generate(body: GenerateRequest, opts?: CallOptions): Promise<{ taskId: string }>;
-  upscale(body: UpscaleRequest, opts?: CallOptions): Promise<{ taskId: string }>;
-  vary(body: VaryRequest, opts?: CallOptions): Promise<{ taskId: string }>;
-  extendVideo(body: VideoExtendRequest, opts?: CallOptions): Promise<{ taskId: string }>;
-  recordInfo(taskId: string, opts?: CallOptions): Promise<TaskRecord>;
-  credits(opts?: CallOptions): Promise<number>;
-}
 
 /**
  * Shows jobs to people (Discord in production). The tracker calls it; it never
@@ -79,3 +58,8 @@ export const openAdmission: Admission = {
   record: async () => {},
   release: async () => [],
 };
+
+/** An account whose remaining credits can be read (a provider's balance, in its own unit). */
+export interface BalanceSource {
+  credits(): Promise<number>;
+}

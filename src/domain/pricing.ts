@@ -7,7 +7,7 @@
  * SD clip). Hence a table that config can override from JSON.
  */
 import { z } from 'zod';
-import { SPEEDS, describeZodError, type Speed, type VideoBatchSize } from '../kie/schemas.js';
+import { SPEEDS, describeZodError, type Speed, type VideoBatchSize } from './midjourney.js';
 import type { JobKind } from './job.js';
 
 /** Credits: non-negative, possibly fractional (KIE balances are). */
@@ -55,6 +55,16 @@ export type PriceTable = z.output<typeof PriceTableSchema>;
 
 /** Frozen through and through: shared by every caller, so nobody may change it in place. */
 export const DEFAULT_PRICES: Readonly<PriceTable> = deepFreeze(PriceTableSchema.parse({}));
+
+/**
+ * APIXO's prices in its own credits. APIXO publishes none for its
+ * Midjourney API; these are the local simulator's figures (fast 8, turbo
+ * 16 a grid or vary, 4 an upscale) until the real ones are known. APIXO
+ * has no relaxed mode and no video; those entries are never used.
+ */
+export const DEFAULT_APIXO_PRICES: Readonly<PriceTable> = deepFreeze(
+  PriceTableSchema.parse({ grid: { relaxed: 8, fast: 8, turbo: 16 }, vary: { relaxed: 8, fast: 8, turbo: 16 }, upscale: 4 }),
+);
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {
   for (const inner of Object.values(value)) if (inner !== null && typeof inner === 'object') deepFreeze(inner as object);

@@ -15,6 +15,7 @@ export {
   type ImageMode,
   type ImagineInput,
   type ImagineOptions,
+  type ImagineRequest,
   type ParsedImagine,
   type ResolvedParam,
   type Source,
@@ -24,6 +25,7 @@ export {
   DEFAULT_ANIMATE_PROMPT,
   buildVideoRequest,
   type AnimateInput,
+  type AnimateRequest,
 } from './prompt/animate.js';
 export { IMAGINE_FLAGS, UNAVAILABLE_FLAGS } from './prompt/flags.js';
 export { IMAGE_CONTENT_TYPES, checkAttachment } from './prompt/values.js';

@@ -305,6 +305,13 @@ export interface ImageProvider {
    * status() before charging or delivering.
    */
   parseCallback(body: unknown): TaskStatus | null;
+  /**
+   * For a task nobody knows (a callback about it) and requests whose create
+   * answer was lost: whether the task is each request, from what the
+   * provider echoes of it. Optional: a provider that echoes nothing cannot
+   * reveal lost creates.
+   */
+  taskMatches?(taskId: string, requests: readonly (CreateRequest | FollowUpRequest)[], opts?: ProviderCallOptions): Promise<boolean[]>;
   close?(): Promise<void>;
 }
 

@@ -63,6 +63,8 @@ export interface ProviderErrorInit {
   field?: string;
   retryAfterMs?: number | null;
   httpStatus?: number | null;
+  /** The provider's own sentence for people, when it has a better one than the category's. */
+  userMessage?: string;
   cause?: unknown;
 }
 
@@ -75,6 +77,7 @@ export class ProviderError extends Error {
   readonly field: string | null;
   readonly retryAfterMs: number | null;
   readonly httpStatus: number | null;
+  readonly #userMessage: string | null;
 
   constructor(category: ProviderErrorCategory, init: ProviderErrorInit) {
     const detail = init.detail ?? '';
@@ -90,10 +93,12 @@ export class ProviderError extends Error {
     this.field = init.field ?? null;
     this.retryAfterMs = init.retryAfterMs ?? null;
     this.httpStatus = init.httpStatus ?? null;
+    this.#userMessage = init.userMessage ?? null;
   }
 
   /** A sentence a Discord user can read; never contains secrets. */
   get userMessage(): string {
+    if (this.#userMessage) return this.#userMessage;
     const base = USER_MESSAGES[this.category];
     const withDetail = this.category === 'bad_input' || this.category === 'generation_failed' || this.category === 'content_refused';
     return withDetail && this.detail ? `${base}: ${this.detail}` : `${base}.`;

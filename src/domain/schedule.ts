@@ -65,7 +65,7 @@
  *
  * Everything here is pure: time and randomness come in as arguments.
  */
-import type { Speed } from '../kie/schemas.js';
+import type { Speed } from './midjourney.js';
 import type { JobKind } from './job.js';
 
 export interface ExpectedWindow {

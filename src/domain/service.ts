@@ -17,12 +17,25 @@
  * service tells admission, which may hand back queued jobs of that channel
  * to start now.
  */
-import { createOutcomeUnknown, isKieError } from '../kie/errors.js';
-import type { KieTaskRequest } from '../kie/schemas.js';
+import { FAILOVER_CATEGORIES, isProviderError, type ImageProvider, type ProviderRegistry } from './provider.js';
 import { InteractionTakenError, UserError } from './errors.js';
-import { InvalidTransitionError, isTerminal, newJob, newJobId, transition, type JobDraftFields, type Job, type JobError, type JobOrigin } from './job.js';
+import {
+  InvalidTransitionError,
+  isFollowUpSpec,
+  isTerminal,
+  newJob,
+  newJobId,
+  providerOf,
+  specOf,
+  transition,
+  type JobDraftFields,
+  type Job,
+  type JobError,
+  type JobOrigin,
+  type JobSpec,
+} from './job.js';
 import { JobNotFoundError, type JobRepository } from './jobs.js';
-import { openAdmission, type Admission, type Clock, type JobPresenter, type KieApi } from './ports.js';
+import { openAdmission, type Admission, type Clock, type JobPresenter } from './ports.js';
 import { describeError, silentLogger, type DomainLogger, type Tracker } from './tracker.js';
 
 /** A job as a command or button builds it: the service fills in the rest. `id` may be chosen up front (button claims). */
@@ -46,7 +59,8 @@ export interface SubmitHooks {
 
 export interface JobServiceDeps {
   repo: JobRepository;
-  kie: KieApi;
+  /** The configured image providers; a job goes to the one it names. */
+  providers: ProviderRegistry;
   tracker: Tracker;
   presenter: JobPresenter;
   admission?: Admission;
@@ -54,7 +68,13 @@ export interface JobServiceDeps {
   logger?: DomainLogger;
   /** For job ids. */
   random?: () => number;
-  /** Where KIE should POST task callbacks (see src/kie/callbackServer.ts); unset = polling only. */
+  /**
+   * Whether a job's server lets a create fail over to another configured
+   * provider when its own is unavailable (answered maintenance/5xx, or
+   * unreachable: provably nothing created). Default: never.
+   */
+  failover?: (job: Job) => Promise<boolean>;
+  /** Where KIE should POST task callbacks (see src/providers/kie/callbackServer.ts); unset = polling only. */
   callBackUrl?: string;
 }
 
@@ -78,53 +98,27 @@ export const INTERRUPTED_ERROR: JobError = {
 const GENERIC_SUBMIT_ERROR = 'Something went wrong while sending this to KIE.';
 
 /**
- * The KIE create call for a stored request. `callBackUrl` is added at send
- * time (not stored), so it follows the bot's current address.
+ * The provider call for a stored spec. `callbackUrl` is added at send time
+ * (not stored), so it follows the bot's current address.
  */
-export function createTask(kie: KieApi, request: KieTaskRequest, callBackUrl?: string): Promise<{ taskId: string }> {
-  const cb = callBackUrl ? { callBackUrl } : {};
-  switch (request.op) {
-    case 'generate':
-      return kie.generate({ ...request.body, ...cb });
-    case 'upscale':
-      return kie.upscale({ ...request.body, ...cb });
-    case 'vary':
-      return kie.vary({ ...request.body, ...cb });
-    case 'extend':
-      return kie.extendVideo({ ...request.body, ...cb });
-  }
+export function createTask(provider: ImageProvider, spec: JobSpec, callbackUrl?: string): Promise<{ taskId: string }> {
+  const opts = callbackUrl && provider.capabilities.callbacks ? { callbackUrl } : {};
+  return isFollowUpSpec(spec) ? provider.followUp(spec, opts) : provider.create(spec, opts);
 }
 
-/** The user-facing error for a failed create: KIE's own sentence when it is a KieError. */
+/** The user-facing error for a failed create: the provider's own sentence when it is a ProviderError. */
 export function submitErrorOf(error: unknown): JobError {
-  return isKieError(error)
-    ? { code: String(error.code), message: error.userMessage }
-    : { code: 'error', message: GENERIC_SUBMIT_ERROR };
+  if (isProviderError(error)) return { code: error.providerCode, message: error.userMessage };
+  if (error instanceof UserError) return { code: 'refused', message: error.message };
+  return { code: 'error', message: GENERIC_SUBMIT_ERROR };
 }
 
-/**
- * Whether KIE's echo of a task's parameters (record-info `paramJson`) is the
- * request we sent: every plain field of ours that KIE echoes is equal (speed
- * is spelled differently by KIE and skipped), and the prompt or parent task
- * is among them.
- */
-export function requestMatches(request: KieTaskRequest, taskType: string | null, params: Record<string, unknown> | null): boolean {
-  if (!params) return false;
-  const body = request.body as unknown as Record<string, unknown>;
-  if (taskType && typeof body.taskType === 'string' && body.taskType !== taskType) return false;
-  let anchored = false;
-  for (const [key, ours] of Object.entries(body)) {
-    if (key === 'speed' || key === 'callBackUrl' || !(key in params)) continue;
-    if (ours === null || typeof ours === 'object') continue;
-    if (String(params[key]) !== String(ours)) return false;
-    if (key === 'prompt' || key === 'taskId') anchored = true;
-  }
-  return anchored;
-}
+/** Whether a failed create may nevertheless have made (and charged for) a task. */
+export const createOutcomeUnknown = (error: unknown): boolean => isProviderError(error) && error.maybeCreated;
 
 export class JobService {
   private readonly repo: JobRepository;
-  private readonly kie: KieApi;
+  private readonly providers: ProviderRegistry;
   private readonly tracker: Tracker;
   private readonly presenter: JobPresenter;
   private readonly admission: Admission;
@@ -132,13 +126,14 @@ export class JobService {
   private readonly logger: DomainLogger;
   private readonly random: () => number;
   private readonly callBackUrl: string | undefined;
+  private readonly failover: (job: Job) => Promise<boolean>;
   private readonly unsubscribe: () => void;
   /** KIE creates under way (sent, answer not yet recorded), for a graceful shutdown. */
   private readonly sending = new Set<Promise<unknown>>();
 
   constructor(deps: JobServiceDeps) {
     this.repo = deps.repo;
-    this.kie = deps.kie;
+    this.providers = deps.providers;
     this.tracker = deps.tracker;
     this.presenter = deps.presenter;
     this.admission = deps.admission ?? openAdmission;
@@ -146,7 +141,15 @@ export class JobService {
     this.logger = deps.logger ?? silentLogger;
     this.random = deps.random ?? Math.random;
     this.callBackUrl = deps.callBackUrl;
+    this.failover = deps.failover ?? (async () => false);
     this.unsubscribe = this.tracker.onTerminal((job) => this.afterTerminal(job));
+  }
+
+  /** The provider a job names; a job of a provider no longer configured fails with a clear message. */
+  private providerFor(job: Job): ImageProvider {
+    const provider = this.providers.get(providerOf(job));
+    if (!provider) throw new UserError(`The image service this job belongs to (${providerOf(job)}) is not configured any more.`);
+    return provider;
   }
 
   /** Detach from the tracker (tests that build several services over one tracker). */
@@ -165,6 +168,11 @@ export class JobService {
     const now = this.clock.now();
     const { id, ...fields } = draft;
     const candidate = newJob(fields, id ?? newJobId(now, this.random), 'pending', now);
+    // The provider's own validation first: a request it would refuse is refused privately, before admission counts it.
+    const provider = this.providers.get(providerOf(candidate));
+    if (!provider) return { kind: 'rejected', reason: `The image service ${providerOf(candidate)} is not configured.` };
+    const refusal = provider.check(specOf(candidate));
+    if (refusal) return { kind: 'rejected', reason: refusal.userMessage };
     const decision = await this.admission.admit(candidate);
     if (decision.verdict === 'reject') return { kind: 'rejected', reason: decision.reason };
     const placed = await this.acknowledge(candidate, hooks);
@@ -300,10 +308,12 @@ export class JobService {
   private async sendNow(pending: Job): Promise<SubmitResult> {
     let taskId: string;
     try {
-      ({ taskId } = await createTask(this.kie, pending.request, this.callBackUrl));
+      ({ taskId } = await createTask(this.providerFor(pending), specOf(pending), this.callBackUrl));
     } catch (error) {
       if (createOutcomeUnknown(error)) return { kind: 'unknown', job: await this.markOutcomeUnknown(pending, error) };
-      return { kind: 'failed', job: await this.failSubmission(pending, error) };
+      const moved = await this.failOver(pending, error);
+      if (!moved) return { kind: 'failed', job: await this.failSubmission(pending, error) };
+      ({ taskId, pending } = moved);
     }
     let running: Job;
     try {
@@ -318,6 +328,41 @@ export class JobService {
     await this.recordSafely(running);
     this.tracker.track(running);
     return { kind: 'running', job: running };
+  }
+
+  /**
+   * A create (never a follow-up: its result lives at one provider) that its
+   * provider provably did not take (FAILOVER_CATEGORIES), on a server that
+   * allows it, goes to the next configured provider that accepts the
+   * request. The job then names that provider, and its message says why.
+   */
+  private async failOver(pending: Job, error: unknown): Promise<{ taskId: string; pending: Job } | null> {
+    const spec = specOf(pending);
+    if (isFollowUpSpec(spec) || !isProviderError(error) || !FAILOVER_CATEGORIES.has(error.category)) return null;
+    let allowed = false;
+    try {
+      allowed = await this.failover(pending);
+    } catch (e) {
+      this.logger.warn({ jobId: pending.id, err: describeError(e) }, 'service: could not read the failover setting; not failing over');
+    }
+    if (!allowed) return null;
+    const from = providerOf(pending);
+    for (const id of this.providers.ids()) {
+      const other = this.providers.get(id);
+      if (id === from || !other || other.check(spec) !== null) continue;
+      let taskId: string;
+      try {
+        ({ taskId } = await createTask(other, spec, this.callBackUrl));
+      } catch (e) {
+        this.logger.warn({ jobId: pending.id, provider: id, err: describeError(e) }, 'service: failover create failed too');
+        if (isProviderError(e) && FAILOVER_CATEGORIES.has(e.category)) continue;
+        return null;
+      }
+      this.logger.warn({ jobId: pending.id, from, to: id, category: error.category }, 'service: create failed over to another provider');
+      const moved = await this.repo.update(pending.id, (j) => ({ ...j, provider: id, failover: { from, reason: error.userMessage } }));
+      return { taskId, pending: moved };
+    }
+    return null;
   }
 
   private async failSubmission(pending: Job, error: unknown): Promise<Job> {
@@ -358,8 +403,18 @@ export class JobService {
       if (job?.state === 'unknown' && job.taskId === null) candidates.push(job);
     }
     if (candidates.length === 0) return null;
-    const record = await this.kie.recordInfo(taskId);
-    const matching = candidates.filter((job) => requestMatches(job.request, record.taskType, record.params));
+    // Only a provider that can tell whether one of its tasks is a given request can reveal it.
+    const byProvider = new Map<string, Job[]>();
+    for (const job of candidates) byProvider.set(providerOf(job), [...(byProvider.get(providerOf(job)) ?? []), job]);
+    const matching: Job[] = [];
+    for (const [id, jobs] of byProvider) {
+      const provider = this.providers.get(id);
+      if (!provider?.taskMatches) continue;
+      const matches = await provider.taskMatches(taskId, jobs.map((job) => specOf(job)));
+      jobs.forEach((job, i) => {
+        if (matches[i]) matching.push(job);
+      });
+    }
     if (matching.length !== 1) {
       if (matching.length > 1) this.logger.warn({ taskId, jobs: matching.map((j) => j.id) }, 'service: a revealed task matches several jobs; leaving them');
       return null;

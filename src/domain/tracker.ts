@@ -25,12 +25,13 @@
  * Pure domain code: KIE only through KieApi, people only through
  * JobPresenter, time only through Clock.
  */
-import { isKieError, KieValidationError, sanitizeMessage } from '../kie/errors.js';
-import type { TaskRecord } from '../kie/schemas.js';
+import { isProviderError, type ProviderRegistry, type TaskStatus } from './provider.js';
+import { sanitizeMessage } from './sanitize.js';
 import {
   InvalidTransitionError,
   isTerminal,
   outcomeOf,
+  providerOf,
   resultKindFor,
   transition,
   type Job,
@@ -38,7 +39,7 @@ import {
   type JobState,
 } from './job.js';
 import type { JobRepository } from './jobs.js';
-import type { Clock, JobPresenter, KieApi } from './ports.js';
+import type { Clock, JobPresenter } from './ports.js';
 import { describeModel, LearnedTimings, type DurationModel } from './durations.js';
 import { pickBest, pollPriority, type PollOrder } from './pollPriority.js';
 import { backoffDelay, DEFAULT_TUNING, pollDelay, timeoutFor, type ScheduleTuning } from './schedule.js';
@@ -66,7 +67,8 @@ export type TerminalListener = (job: Job) => Promise<void> | void;
 
 export interface TrackerOptions {
   repo: JobRepository;
-  kie: KieApi;
+  /** The configured image providers; each job is polled at its own. */
+  providers: ProviderRegistry;
   presenter: JobPresenter;
   clock: Clock;
   logger?: DomainLogger;
@@ -142,14 +144,14 @@ export function parseKieTime(value: string | null): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
-/** 422 "Record does not exist": KIE has no such task (any more). Polling again won't help. */
+/** The provider has no such task (any more; KIE's 422 "Record does not exist"). Polling again won't help. */
 export function isRecordMissing(error: unknown): boolean {
-  return error instanceof KieValidationError && error.recordMissing;
+  return isProviderError(error) && error.category === 'not_found';
 }
 
 const recordMissingError = (error: unknown): JobError => ({
-  code: '422',
-  message: `KIE no longer knows this task (${isKieError(error) && error.kieMessage ? error.kieMessage : 'Record does not exist'}).`,
+  code: isProviderError(error) ? error.providerCode : 'not_found',
+  message: `${isProviderError(error) && error.provider !== 'kie' ? error.provider.toUpperCase() : 'KIE'} no longer knows this task (${isProviderError(error) && error.detail ? error.detail : 'Record does not exist'}).`,
 });
 
 const timeoutError = (ms: number): JobError => ({
@@ -243,7 +245,7 @@ class SlidingWindow {
 
 export class Tracker {
   private readonly repo: JobRepository;
-  private readonly kie: KieApi;
+  private readonly providers: ProviderRegistry;
   private readonly presenter: JobPresenter;
   private readonly clock: Clock;
   private readonly logger: DomainLogger;
@@ -293,7 +295,7 @@ export class Tracker {
 
   constructor(options: TrackerOptions) {
     this.repo = options.repo;
-    this.kie = options.kie;
+    this.providers = options.providers;
     this.presenter = options.presenter;
     this.clock = options.clock;
     this.logger = options.logger ?? silentLogger;
@@ -627,9 +629,11 @@ export class Tracker {
     this.noteJob(job);
     this.lastCheckAt.set(jobId, askedAt);
     if (this.learning) this.spawn(this.timings.maybeRefresh());
-    let record: TaskRecord;
+    let record: TaskStatus;
     try {
-      record = await this.kie.recordInfo(job.taskId);
+      const provider = this.providers.get(providerOf(job));
+      if (!provider) throw new Error(`provider '${providerOf(job)}' is not configured`);
+      record = await provider.status(job.taskId);
     } catch (error) {
       await this.onPollError(job, error);
       return;
@@ -639,14 +643,14 @@ export class Tracker {
     const outcome = outcomeOf(record);
     if (this.learning && outcome.kind === 'running') this.timings.stillRunning(jobId, askedAt);
     if (outcome.kind === 'succeeded') {
-      this.learnFrom(job, parseKieTime(record.completeTime), now);
+      this.learnFrom(job, record.timings.completedAt, now);
       const kind = resultKindFor(job.kind);
       await this.finish(jobId, 'succeeded', {
         results: outcome.urls.map((url) => ({ url, kind })),
-        kieCompletedAt: parseKieTime(record.completeTime),
+        kieCompletedAt: record.timings.completedAt,
       });
     } else if (outcome.kind === 'failed') {
-      await this.finish(jobId, 'failed', { error: outcome.error, kieCompletedAt: parseKieTime(record.completeTime) });
+      await this.finish(jobId, 'failed', { error: outcome.error, kieCompletedAt: record.timings.completedAt });
     } else if (now - startedAt(job) >= this.timeoutMs(job)) {
       await this.finish(jobId, 'failed', { error: timeoutError(this.timeoutMs(job)) });
     } else {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { data } from '../../commands/credits.js';
-import { KieUnauthorizedError } from '../../src/kie/errors.js';
+import { KieUnauthorizedError } from '../../src/providers/kie/errors.js';
 import type { LedgerEntry } from '../../src/domain/team/ledger.js';
 import { expectValidCommand } from '../support/discordSchema.js';
 import { entry } from '../domain/team/fixtures.js';

@@ -9,7 +9,7 @@ import { ApplicationCommandOptionType, InteractionContextType } from 'discord.js
 import type { APIApplicationCommandOption, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { commandDefinitions, commands } from '../../commands/index.js';
-import { ASPECT_RATIOS, MOTIONS, PROMPT_MAX_LENGTH, RANGES, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES } from '../../src/kie/schemas.js';
+import { ASPECT_RATIOS, MOTIONS, PROMPT_MAX_LENGTH, RANGES, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES } from '../../src/providers/kie/schemas.js';
 import { expectValidCommand } from '../support/discordSchema.js';
 
 /** Discord's rule for command and option names, restricted to what we use (lowercase ASCII). */

@@ -5,12 +5,13 @@
  * memory store and a ManualClock. Every payload the bot sends is checked
  * against Discord's schema.
  */
+import { kieProviders } from '../../src/providers/kie/adapter.js';
 import type { APIApplicationCommandInteractionDataOption, ChatInputCommandInteraction, Client } from 'discord.js';
 import { ApplicationCommandOptionType, ChannelType, PermissionFlagsBits } from 'discord.js';
 import { createLogger } from '../../src/log.js';
 import { InteractionRouter } from '../../src/discord/router.js';
 import type { AppContext } from '../../src/discord/context.js';
-import type { KieApi } from '../../src/domain/ports.js';
+import type { KieApi } from '../../src/providers/kie/api.js';
 import { Team } from '../../src/domain/team/team.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import type { LedgerEntry } from '../../src/domain/team/ledger.js';
@@ -84,7 +85,7 @@ export async function startCommandHarness(): Promise<CommandHarness> {
     },
   };
   // Only what these commands use; the rest of AppContext belongs to other commands.
-  const ctx = { clock, logger: createLogger('silent'), kie, team, prices: DEFAULT_PRICES } as unknown as AppContext;
+  const ctx = { clock, logger: createLogger('silent'), providers: kieProviders(kie as KieApi), team, prices: DEFAULT_PRICES } as unknown as AppContext;
   const router = new InteractionRouter([settingsCommand, usageCommand, creditsCommand, helpCommand], async () => {}, ctx);
 
   return {

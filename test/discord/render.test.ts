@@ -365,19 +365,12 @@ describe('helpers', () => {
   });
 
   it('formatParams shows the resolved parameters as Midjourney flags', () => {
-    const body = {
-      taskType: 'mj_txt2img' as const,
-      prompt: 'x',
-      aspectRatio: '16:9' as const,
-      version: '7' as const,
-      stylization: 100,
-      weirdness: 0,
-      variety: 0,
-    };
-    expect(formatParams({ op: 'generate', body })).toBe('--ar 16:9 --v 7 --s 100 --w 0 --c 0');
-    expect(formatParams({ op: 'generate', body: { taskType: 'mj_txt2img', prompt: 'x', version: 'niji6' } })).toBe('--niji 6');
-    expect(formatParams({ op: 'generate', body: { taskType: 'mj_txt2img', prompt: 'x' } })).toBe('');
-    expect(formatParams({ op: 'upscale', body: { taskId: 't', imageIndex: 0 } })).toBe('');
+    const imagine = (options: Record<string, unknown>) => ({ kind: 'imagine' as const, prompt: 'x', options });
+    expect(formatParams(imagine({ aspectRatio: '16:9', version: '7', stylize: 100, weird: 0, chaos: 0 }))).toBe('--ar 16:9 --v 7 --s 100 --w 0 --c 0');
+    expect(formatParams(imagine({ version: 'niji6' }))).toBe('--niji 6');
+    expect(formatParams(imagine({}))).toBe('');
+    expect(formatParams({ action: 'upscale', source: { taskId: 't', position: 0, resultKind: 'grid' } })).toBe('');
+    expect(formatParams({ kind: 'animate', imageUrl: 'https://x/a.png', motion: 'low', hd: false, batch: 2 })).toBe('--motion low --bs 2');
   });
 
   it('messageLink links guild messages and DMs', () => {

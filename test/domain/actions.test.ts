@@ -8,8 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { FOLLOW_UP_ACTIONS, kiePromptOf, needsResult, planFollowUp, type FollowUpAction, type FollowUpContext, type JobDraft } from '../../src/domain/actions.js';
 import type { Job, JobKind, JobResult } from '../../src/domain/job.js';
 import { DEFAULT_ANIMATE_PROMPT } from '../../src/domain/prompt.js';
-import { PROMPT_MAX_LENGTH, type KieTaskRequest } from '../../src/kie/schemas.js';
+import { PROMPT_MAX_LENGTH, type KieTaskRequest } from '../../src/providers/kie/schemas.js';
 import { storedJob } from '../support/jobFixtures.js';
+import { KIE_CAPABILITIES, toKieRequest } from '../../src/providers/kie/adapter.js';
+import { APIXO_CAPABILITIES } from '../../src/providers/apixo/adapter.js';
+import { specOf } from '../../src/domain/job.js';
 
 const images = (n: number, task: string): JobResult[] =>
   Array.from({ length: n }, (_, i) => ({ url: `https://kie.example/${task}/${i}.png`, kind: 'image' as const }));
@@ -22,6 +25,8 @@ function finished(id: string, kind: JobKind, request: KieTaskRequest, results: J
       id,
       state: 'succeeded',
       taskId: `${id}-task`,
+      // Stored as jobs were before the port (a KIE body), so the legacy reading is exercised too.
+      spec: undefined,
       request,
       results,
       promptText: 'a red fox --ar 16:9',
@@ -71,7 +76,8 @@ const RUNNING = { ...GRID, id: 'running', state: 'running', results: [], deliver
 const FAILED = { ...GRID, id: 'failed', state: 'failed', results: [], error: { code: '501', message: 'Banned prompt' } } satisfies Job;
 const NO_TASK = { ...GRID, id: 'notask', taskId: null } satisfies Job;
 
-const CTX: FollowUpContext = { grid: GRID, video: { hd: false, batchSize: 1 } };
+const CTX: FollowUpContext = { grid: GRID, video: { hd: false, batchSize: 1 }, capabilities: KIE_CAPABILITIES };
+const APIXO = { capabilities: APIXO_CAPABILITIES };
 
 interface Case {
   name: string;
@@ -79,10 +85,47 @@ interface Case {
   action: FollowUpAction;
   position: number;
   ctx?: Partial<FollowUpContext>;
-  expected: Pick<JobDraft, 'kind' | 'request'> & Partial<JobDraft>;
+  /** `request`: the KIE call the draft's spec becomes (KIE's bytes are unchanged by the port); `spec`: the port request itself. */
+  expected: Pick<JobDraft, 'kind'> & { request?: KieTaskRequest } & Partial<JobDraft>;
 }
 
+const APIXO_UPSCALE = { ...finishedApixoUpscale() };
+
+function finishedApixoUpscale(): Job {
+  return storedJob(
+    {
+      id: 'aup',
+      state: 'succeeded',
+      taskId: 'aup-task',
+      provider: 'apixo',
+      spec: { action: 'upscale', source: { taskId: 'agrid-task', position: 2, resultKind: 'grid' } },
+      results: images(1, 'aup'),
+      promptText: 'a red fox',
+      speed: 'fast',
+      delivered: true,
+    },
+    'upscale',
+  );
+}
+
+const APIXO_OK: Case[] = (['upscale_subtle', 'upscale_creative', 'vary_subtle', 'vary_strong'] as const).map((action) => ({
+  name: `${action} on an APIXO upscale → the port's ${action} on that image, with the grid image it came from`,
+  parent: APIXO_UPSCALE,
+  action,
+  position: 0,
+  ctx: APIXO,
+  expected: {
+    kind: action.startsWith('upscale') ? 'upscale' : 'vary',
+    provider: 'apixo',
+    spec: {
+      action,
+      source: { taskId: 'aup-task', position: 0, resultKind: 'upscale', url: 'https://kie.example/aup/0.png', grid: { taskId: 'agrid-task', position: 2 } },
+    },
+  },
+}));
+
 const OK: Case[] = [
+  ...APIXO_OK,
   ...[0, 1, 2, 3].map((p): Case => ({
     name: `U${p + 1} on a grid → generateUpscale imageIndex ${p} (0-based)`,
     parent: GRID,
@@ -116,21 +159,21 @@ const OK: Case[] = [
     parent: GRID,
     action: 'reroll',
     position: 0,
-    expected: { kind: 'grid', request: GRID.request, promptText: GRID.promptText, speed: 'fast', parent: { jobId: 'grid', position: 0, action: 'reroll' } },
+    expected: { kind: 'grid', request: GRID.request as KieTaskRequest, promptText: GRID.promptText, speed: 'fast', parent: { jobId: 'grid', position: 0, action: 'reroll' } },
   },
   {
     name: '🔄 on a failed grid → the same request again (retry)',
     parent: FAILED,
     action: 'reroll',
     position: 0,
-    expected: { kind: 'grid', request: GRID.request },
+    expected: { kind: 'grid', request: GRID.request as KieTaskRequest },
   },
   {
     name: '🔄 on a failed job ignores the position (there are no results)',
     parent: FAILED,
     action: 'reroll',
     position: 7,
-    expected: { kind: 'grid', request: GRID.request, parent: { jobId: 'failed', position: 0, action: 'reroll' } },
+    expected: { kind: 'grid', request: GRID.request as KieTaskRequest, parent: { jobId: 'failed', position: 0, action: 'reroll' } },
   },
   {
     name: 'Vary on U2 → generateVary of the grid’s task, imageIndex 2',
@@ -256,6 +299,13 @@ const VIDEO_ONLY = /Extend works on a video/;
 const NO_SUCH = (n: number) => new RegExp(`There is no result #${n}\\b`);
 
 const REFUSED: Refusal[] = [
+  // Buttons a provider lacks: KIE has no typed upscale or vary; APIXO no Animate and no KIE-style Vary on an upscale.
+  { name: 'Upscale (Subtle) on a KIE upscale', parent: UPSCALE, action: 'upscale_subtle', position: 0, message: /not available/ },
+  { name: 'Upscale (Creative) on a KIE upscale', parent: UPSCALE, action: 'upscale_creative', position: 0, message: /not available/ },
+  { name: 'Vary (Subtle) on a KIE upscale', parent: UPSCALE, action: 'vary_subtle', position: 0, message: /not available/ },
+  { name: 'Vary (Strong) on a KIE upscale', parent: UPSCALE, action: 'vary_strong', position: 0, message: /not available/ },
+  { name: 'Animate on an APIXO upscale', parent: APIXO_UPSCALE, action: 'animate_high', position: 0, ctx: APIXO, message: /not available/ },
+  { name: 'Vary (Subtle) on an APIXO grid', parent: { ...APIXO_UPSCALE, kind: 'grid' }, action: 'vary_subtle', position: 0, ctx: APIXO, message: UPSCALE_ONLY },
   // Wrong kind of result.
   { name: 'U1 on an upscale', parent: UPSCALE, action: 'upscale', position: 0, message: /^Upscale works on a 4-image grid/ },
   { name: 'V1 on an upscale', parent: UPSCALE, action: 'vary', position: 0, message: /^Vary works on a 4-image grid/ },
@@ -298,8 +348,12 @@ const REFUSED: Refusal[] = [
 describe('planFollowUp', () => {
   it.each(OK)('$name', ({ parent, action, position, ctx, expected }) => {
     const plan = planFollowUp(parent, action, position, { ...CTX, ...ctx });
-    expect(plan.ok ? plan.value : plan.message).toMatchObject(expected);
+    const { request, ...rest } = expected;
+    expect(plan.ok ? plan.value : plan.message).toMatchObject(rest);
     if (!plan.ok) return;
+    if (request) expect(toKieRequest(plan.value.spec)).toEqual(request);
+    // A follow-up goes to its parent's provider.
+    expect(plan.value.provider).toBe(parent.provider ?? 'kie');
     // Defaults every draft follows: inherits the prompt as typed unless it says otherwise, links its parent.
     expect(plan.value.parent?.jobId).toBe(parent.id);
     expect(plan.value.parent?.action).toBe(action);

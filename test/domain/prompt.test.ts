@@ -12,7 +12,12 @@ import {
   type ParsedImagine,
 } from '../../src/domain/prompt.js';
 import { UserError } from '../../src/domain/errors.js';
-import { GenerateRequestSchema, type GenerateRequest } from '../../src/kie/schemas.js';
+import { GenerateRequestSchema, type GenerateRequest } from '../../src/providers/kie/schemas.js';
+import { KieProvider, toKieRequest } from '../../src/providers/kie/adapter.js';
+import type { CreateRequest } from '../../src/domain/provider.js';
+
+/** The KIE body a port request becomes: the bytes KIE receives stay exactly what they were before the port. */
+const kieBody = (r: CreateRequest): GenerateRequest => toKieRequest(r).body as GenerateRequest;
 
 const MB = 1024 * 1024;
 const A = 'https://img.example.com/a.png';
@@ -196,10 +201,10 @@ describe('parseImagine: inputs → the exact request', () => {
 
   it.each(cases)('%s', (_name, i, expected) => {
     const value = parsed(i);
-    expect(value.request).toEqual(expected);
+    expect(kieBody(value.request)).toEqual(expected);
     expect(value.text).toBe(expected.prompt);
     expect(value.speed).toBe(expected.speed ?? null);
-    expect(GenerateRequestSchema.safeParse(value.request).success).toBe(true);
+    expect(GenerateRequestSchema.safeParse(kieBody(value.request)).success).toBe(true);
   });
 });
 
@@ -210,7 +215,7 @@ describe('parseImagine: precedence inline > option > channel > default', () => {
 
   it('inline flags beat typed options and channel defaults', () => {
     const v = parsed(input(inline, { options, defaults }));
-    expect(v.request).toEqual(
+    expect(kieBody(v.request)).toEqual(
       req({ prompt: 'a cat', version: '5.2', aspectRatio: '2:1', speed: 'fast', stylization: 300, weirdness: 7, variety: 8 }),
     );
     expect(v.sources).toEqual({
@@ -225,7 +230,7 @@ describe('parseImagine: precedence inline > option > channel > default', () => {
 
   it('typed options beat channel defaults', () => {
     const v = parsed(input('a cat', { options, defaults }));
-    expect(v.request).toEqual(
+    expect(kieBody(v.request)).toEqual(
       req({ prompt: 'a cat', version: '6', aspectRatio: '3:2', speed: 'turbo', stylization: 200, weirdness: 5, variety: 6 }),
     );
     expect(v.speed).toBe('turbo');
@@ -241,26 +246,26 @@ describe('parseImagine: precedence inline > option > channel > default', () => {
 
   it('channel defaults beat the built-in ones', () => {
     const v = parsed(input('a cat', { defaults }));
-    expect(v.request).toEqual(req({ prompt: 'a cat', version: '6.1', aspectRatio: '4:3', speed: 'relaxed', stylization: 50 }));
+    expect(kieBody(v.request)).toEqual(req({ prompt: 'a cat', version: '6.1', aspectRatio: '4:3', speed: 'relaxed', stylization: 50 }));
     expect(v.sources).toEqual({ version: 'channel', aspectRatio: 'channel', speed: 'channel', stylization: 'channel' });
   });
 
   it('built-in defaults fill the rest; weird and variety are left to KIE', () => {
     const v = parsed(input('a cat'));
     expect(BUILT_IN_DEFAULTS).toEqual({ version: '7', aspectRatio: '1:1', speed: 'fast', stylization: 100 });
-    expect(v.request).toEqual(req({ prompt: 'a cat' }));
+    expect(kieBody(v.request)).toEqual(req({ prompt: 'a cat' }));
     expect(v.sources).toEqual({ version: 'default', aspectRatio: 'default', speed: 'default', stylization: 'default' });
   });
 
   it('mixes sources per value', () => {
     const v = parsed(input('a cat --ar 16:9', { options: { speed: 'turbo' }, defaults: { version: '6' } }));
     expect(v.sources).toEqual({ aspectRatio: 'inline', speed: 'option', version: 'channel', stylization: 'default' });
-    expect(v.request).toEqual(req({ prompt: 'a cat', aspectRatio: '16:9', speed: 'turbo', version: '6' }));
+    expect(kieBody(v.request)).toEqual(req({ prompt: 'a cat', aspectRatio: '16:9', speed: 'turbo', version: '6' }));
   });
 
   it('records translate and ow sources; inline --ow beats the option', () => {
     const v = parsed(input(`a cat --oref ${O} --ow 9`, { options: { omniWeight: 500, translate: true } }));
-    expect(v.request.ow).toBe(9);
+    expect(kieBody(v.request).ow).toBe(9);
     expect(v.sources).toMatchObject({ ow: 'inline', enableTranslation: 'option' });
     expect(v.sources.speed).toBeUndefined();
   });
@@ -424,8 +429,6 @@ describe('parseImagine: errors name the parameter and what is allowed', () => {
     ['an attachment URL that is not http(s)', input('a cat', { options: { image: attach({ url: 'file:///etc/passwd' }) } }), 'image', 'needs an image URL starting with http'],
     ['image_use without an image', input('a cat', { options: { imageMode: 'style_reference' } }), 'image_use', 'image_use needs an image'],
     ['an unknown image_use', input('a cat', { options: { image: attach(), imageMode: 'blend' as ImagineOptions['imageMode'] } }), 'image_use', 'use one of image_prompt, style_reference, omni_reference'],
-    // the safety net
-    ['a channel default stored out of range', input('a cat', { defaults: { stylization: 5000 } }), 'stylization', "This request can't be sent to KIE"],
   ];
 
   it.each(cases)('%s', (_name, i, parameter, message) => {
@@ -433,6 +436,13 @@ describe('parseImagine: errors name the parameter and what is allowed', () => {
     expect(e).toBeInstanceOf(PromptError);
     expect(e.parameter).toBe(parameter);
     expect(e.message).toContain(message);
+  });
+
+  it('the safety net: a channel default stored out of range is refused by the provider before anything is sent', () => {
+    const v = parsed(input('a cat', { defaults: { stylization: 5000 } }));
+    const refusal = new KieProvider({} as never).check(v.request);
+    expect(refusal?.category).toBe('bad_input');
+    expect(refusal?.field).toBe('stylize');
   });
 
   it('PromptError is a UserError, so the router shows its message as-is', () => {
@@ -454,7 +464,7 @@ describe('buildVideoRequest', () => {
   const built = (i: AnimateInput): GenerateRequest => {
     const r = buildVideoRequest(i);
     if (!r.ok) throw new Error(`expected success, got ${r.error.parameter}: ${r.error.message}`);
-    return r.value;
+    return kieBody(r.value);
   };
   const failed = (i: AnimateInput): PromptError => {
     const r = buildVideoRequest(i);

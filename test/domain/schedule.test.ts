@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Speed } from '../../src/kie/schemas.js';
+import type { Speed } from '../../src/providers/kie/schemas.js';
 import type { JobKind } from '../../src/domain/job.js';
 import {
   backoffDelay,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/domain/errors.js';
 import type { Job } from '../../src/domain/job.js';
-import type { Admission, AdmissionDecision, KieApi } from '../../src/domain/ports.js';
+import type {Admission, AdmissionDecision } from '../../src/domain/ports.js';
+import type { KieApi } from '../../src/providers/kie/api.js';
 import { INTERRUPTED_ERROR, type NewJob } from '../../src/domain/service.js';
 import { useHarness, type Harness, type HarnessOptions } from '../support/domainHarness.js';
 import { newGridJob, storedJob } from '../support/jobFixtures.js';

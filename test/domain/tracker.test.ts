@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/domain/job.js';
 import { describeError, parseKieTime, type DomainLogger } from '../../src/domain/tracker.js';
-import type { Speed } from '../../src/kie/schemas.js';
+import type { Speed } from '../../src/providers/kie/schemas.js';
 import { useHarness, type Harness } from '../support/domainHarness.js';
 import { storedJob } from '../support/jobFixtures.js';
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryDurationStore, LearnedTimings } from '../../src/domain/durations.js';
 import type { Job } from '../../src/domain/job.js';
-import type { Speed } from '../../src/kie/schemas.js';
+import type { Speed } from '../../src/providers/kie/schemas.js';
 import { useHarness, type Harness } from '../support/domainHarness.js';
 import { ManualClock } from '../support/manualClock.js';
 import { storedJob } from '../support/jobFixtures.js';

@@ -32,12 +32,17 @@ import {
 } from 'discord.js';
 import { afterEach, expect } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
-import { startCallbackServer } from '../../src/kie/callbackServer.js';
+import { startCallbackServer } from '../../src/providers/kie/callbackServer.js';
 import { decodeCustomId, type ComponentAction } from '../../src/discord/customId.js';
 import type { Job } from '../../src/domain/job.js';
-import type { KieApi } from '../../src/domain/ports.js';
-import { KieClient } from '../../src/kie/client.js';
-import { startKieSimulator, type KieSimulator, type RecordedRequest as SimRequest, type SimTask, type SimTaskInfo } from '../../src/kie/simulator/index.js';
+import type { KieApi } from '../../src/providers/kie/api.js';
+import { KieClient } from '../../src/providers/kie/client.js';
+import { KieProvider } from '../../src/providers/kie/adapter.js';
+import { ApixoClient } from '../../src/providers/apixo/client.js';
+import { ApixoProvider } from '../../src/providers/apixo/adapter.js';
+import { startApixoSimulator, type ApixoSimulator } from '../../src/providers/apixo/simulator/index.js';
+import { providerRegistry } from '../../src/domain/provider.js';
+import { startKieSimulator, type KieSimulator, type RecordedRequest as SimRequest, type SimTask, type SimTaskInfo } from '../../src/providers/kie/simulator/index.js';
 import { createLogger } from '../../src/log.js';
 import { openStore, type Collection, type Namespace, type OpenedStore } from '../../src/store/store.js';
 import type { JobRepository } from '../../src/domain/jobs.js';
@@ -143,11 +148,19 @@ export interface E2EOptions {
   seedDatabase?: string;
   /** Tasks the KIE server already has when it starts (as simulator mode restores them). */
   simTasks?: SimTask[];
+  /**
+   * The default image provider (IMAGE_PROVIDER). 'apixo' also starts the
+   * local APIXO server; both providers are configured then, as with both
+   * keys set. Default 'kie' (KIE only, as before there were several).
+   */
+  provider?: 'kie' | 'apixo';
 }
 
 export interface E2E {
   readonly clock: ManualClock;
   readonly sim: KieSimulator;
+  /** The local APIXO server, when options.provider is 'apixo'. */
+  readonly apixoSim: ApixoSimulator | null;
   readonly fake: FakeDiscord;
   /** The current app (a new one after restart()). */
   readonly app: App;
@@ -329,6 +342,14 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     createLimit: { max: 100_000, windowMs: 1_000 },
   });
   const kie = observedKie(kieClient, (op) => events.push(`kie:${op}`));
+  const apixoSim =
+    options.provider === 'apixo'
+      ? await startApixoSimulator({ now: clock.now, durationMs: () => 20_000, seed: 29, createRateLimit: null, callbackIntervalMs: 3_600_000 })
+      : null;
+  const apixoClient = apixoSim ? new ApixoClient({ baseUrl: apixoSim.url, apiKey: 'test-key', retry: { maxAttempts: { read: 1, create: 1 } } }) : null;
+  const providers = apixoClient
+    ? providerRegistry('apixo', [new ApixoProvider(apixoClient), new KieProvider(kie)])
+    : providerRegistry('kie', [new KieProvider(kie)]);
   const logSink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as LogEntry);
@@ -351,13 +372,13 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     const app = await buildApp({
       client,
       store: observedStore(store, (job) => events.push(`jobs:${job.id}:${job.state}`)),
-      kie,
+      providers,
       logger,
       clock,
       ackBudgetMs: options.ackBudgetMs ?? 2_000,
       allowedGuildIds: options.allowedGuildIds === undefined ? [GUILD_ID] : options.allowedGuildIds,
       // As src/main.ts configures it: the simulator is the configured KIE base URL.
-      trustedMediaOrigins: options.trustedMediaOrigins ?? [new URL(sim.url).origin],
+      trustedMediaOrigins: options.trustedMediaOrigins ?? [new URL(sim.url).origin, ...(apixoSim ? [new URL(apixoSim.url).origin] : [])],
       ...(callbacks ? { callBackUrl: callbacks.url } : {}),
     });
     notify = (taskId) => app.taskMayBeDone(taskId);
@@ -410,6 +431,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const e2e: E2E = {
     clock,
     sim,
+    apixoSim,
     fake,
     events,
     logs,
@@ -457,6 +479,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
         await kieClient.close();
         await callbacks?.close();
         await sim.close();
+        await apixoClient?.close();
+        await apixoSim?.close();
         await fake.close();
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -5,9 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { CALLBACK_PATH, refusalLogger, startCallbackServer, type CallbackServer } from '../../src/kie/callbackServer.js';
-import { KieClient } from '../../src/kie/client.js';
-import { signWebhook, startKieSimulator, type KieSimulator } from '../../src/kie/simulator/index.js';
+import { CALLBACK_PATH, refusalLogger, startCallbackServer, type CallbackServer } from '../../src/providers/kie/callbackServer.js';
+import { KieClient } from '../../src/providers/kie/client.js';
+import { signWebhook, startKieSimulator, type KieSimulator } from '../../src/providers/kie/simulator/index.js';
 
 const KEY = 'webhook-hmac-key';
 const opened: Array<{ close(): Promise<void> }> = [];

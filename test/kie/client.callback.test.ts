@@ -5,9 +5,9 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KieClient, parseCallbackBody, verifyCallbackSignature } from '../../src/kie/client.js';
-import { KieInvalidResponseError } from '../../src/kie/errors.js';
-import { startKieSimulator, type KieSimulator } from '../../src/kie/simulator/index.js';
+import { KieClient, parseCallbackBody, verifyCallbackSignature } from '../../src/providers/kie/client.js';
+import { KieInvalidResponseError } from '../../src/providers/kie/errors.js';
+import { startKieSimulator, type KieSimulator } from '../../src/providers/kie/simulator/index.js';
 
 const HMAC_KEY = 'whk-test-secret';
 const sign = (taskId: string, timestamp: string, key = HMAC_KEY): string =>

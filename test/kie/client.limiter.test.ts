@@ -4,9 +4,9 @@
  * for speed) and the client must never trip it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KieClient, type KieClientOptions } from '../../src/kie/client.js';
-import { KieRateLimitedError } from '../../src/kie/errors.js';
-import { startKieSimulator, type KieSimulator, type RecordedRequest } from '../../src/kie/simulator/index.js';
+import { KieClient, type KieClientOptions } from '../../src/providers/kie/client.js';
+import { KieRateLimitedError } from '../../src/providers/kie/errors.js';
+import { startKieSimulator, type KieSimulator, type RecordedRequest } from '../../src/providers/kie/simulator/index.js';
 
 const KEY = 'sk-kie-limiter-test-1234';
 const WINDOW = { max: 5, windowMs: 300 };

@@ -1,14 +1,14 @@
 /** The client's pure pieces: response interpretation and transport-error mapping, without HTTP. */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { errorCodeOf, interpretResponse, transportError, type KieLogger } from '../../src/kie/client.js';
+import { errorCodeOf, interpretResponse, transportError, type KieLogger } from '../../src/providers/kie/client.js';
 import {
   KieInvalidResponseError,
   KieNetworkError,
   KieRateLimitedError,
   KieRecordNotFoundError,
   KieTimeoutError,
-} from '../../src/kie/errors.js';
+} from '../../src/providers/kie/errors.js';
 
 const withCode = (code: string, message = 'boom'): Error => Object.assign(new Error(message), { code });
 

@@ -1,11 +1,11 @@
 /**
- * KieClient over real HTTP against the local KIE server (src/kie/simulator):
+ * KieClient over real HTTP against the local KIE server (src/providers/kie/simulator):
  * every endpoint, request validation, every error code in both styles,
  * transport failures, and which failures are retried for reads and creates.
  */
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KieClient, type KieClientOptions, type KieLogger } from '../../src/kie/client.js';
+import { KieClient, type KieClientOptions, type KieLogger } from '../../src/providers/kie/client.js';
 import {
   KieBadRequestError,
   KieError,
@@ -23,9 +23,9 @@ import {
   KieTimeoutError,
   KieUnauthorizedError,
   KieValidationError,
-} from '../../src/kie/errors.js';
-import type { GenerateRequest } from '../../src/kie/schemas.js';
-import { startKieSimulator, type KieSimulator, type RecordedRequest } from '../../src/kie/simulator/index.js';
+} from '../../src/providers/kie/errors.js';
+import type { GenerateRequest } from '../../src/providers/kie/schemas.js';
+import { startKieSimulator, type KieSimulator, type RecordedRequest } from '../../src/providers/kie/simulator/index.js';
 
 const KEY = 'sk-kie-test-7f3a9c1e5b2d4068';
 const IMG = 'https://example.com/cat.png';

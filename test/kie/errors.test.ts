@@ -21,8 +21,8 @@ import {
   KieUnknownCodeError,
   KieValidationError,
   sanitizeMessage,
-} from '../../src/kie/errors.js';
-import { GenerateRequestSchema } from '../../src/kie/schemas.js';
+} from '../../src/providers/kie/errors.js';
+import { GenerateRequestSchema } from '../../src/providers/kie/schemas.js';
 
 const KEY = 'sk-test-0123456789abcdef';
 const ctx = { endpoint: 'generate', httpStatus: 200, redact: [KEY] };

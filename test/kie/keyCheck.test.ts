@@ -1,8 +1,8 @@
 /** The start-up KIE key check against the local KIE server: accepted, rejected (one warning line), unreachable. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { KieClient } from '../../src/kie/client.js';
-import { checkKieKey, KEY_REJECTED_LINE } from '../../src/kie/keyCheck.js';
-import { startKieSimulator } from '../../src/kie/simulator/index.js';
+import { KieClient } from '../../src/providers/kie/client.js';
+import { checkKieKey, KEY_REJECTED_LINE } from '../../src/providers/kie/keyCheck.js';
+import { startKieSimulator } from '../../src/providers/kie/simulator/index.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -12,7 +12,7 @@ import {
   windowWaitMs,
   type Schedule,
   type WindowGrant,
-} from '../../src/kie/limiter.js';
+} from '../../src/providers/kie/limiter.js';
 
 /**
  * Virtual time: sleeping moves the clock forward at once (after letting

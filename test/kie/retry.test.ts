@@ -5,7 +5,7 @@ import {
   KieNetworkError,
   KieTimeoutError,
   type KieError,
-} from '../../src/kie/errors.js';
+} from '../../src/providers/kie/errors.js';
 import {
   backoffDelay,
   isRetryable,
@@ -16,7 +16,7 @@ import {
   withRetry,
   type CallKind,
   type RetryPolicy,
-} from '../../src/kie/retry.js';
+} from '../../src/providers/kie/retry.js';
 
 const at = { endpoint: 'generate', httpStatus: 200 };
 const code = (c: number): KieError => errorFromEnvelope(c, '', at);

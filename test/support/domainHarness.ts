@@ -8,14 +8,16 @@
  * store handle, repository, tracker and service are built over the same
  * database and the same KIE server (which, like KIE, keeps running).
  */
+import { kieProviders } from '../../src/providers/kie/adapter.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { KieClient } from '../../src/kie/client.js';
-import { startKieSimulator, type KieSimulator, type SimTaskInfo } from '../../src/kie/simulator/index.js';
+import { KieClient } from '../../src/providers/kie/client.js';
+import { startKieSimulator, type KieSimulator, type SimTaskInfo } from '../../src/providers/kie/simulator/index.js';
 import type { JobRepository } from '../../src/domain/jobs.js';
-import type { Admission, KieApi } from '../../src/domain/ports.js';
+import type { Admission } from '../../src/domain/ports.js';
+import type { KieApi } from '../../src/providers/kie/api.js';
 import { JobService } from '../../src/domain/service.js';
 import { Tracker, type TrackerObserver, type TrackerOptions } from '../../src/domain/tracker.js';
 import { openStore, type Store } from '../../src/store/store.js';
@@ -80,10 +82,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const api = options.wrapKie ? options.wrapKie(kie) : kie;
   const build = (store: Store) => {
     const repo = store.jobs;
-    const tracker = new Tracker({ repo, kie: api, presenter, clock, observer, random: () => 0.5, ...options.tracker });
+    const tracker = new Tracker({ repo, providers: kieProviders(api), presenter, clock, observer, random: () => 0.5, ...options.tracker });
     const service = new JobService({
       repo,
-      kie: api,
+      providers: kieProviders(api),
       tracker,
       presenter,
       clock,

@@ -2,7 +2,7 @@
 import { newJob, type Job, type JobKind } from '../../src/domain/job.js';
 import { makeOrigin } from './jobs.js';
 import type { NewJob } from '../../src/domain/service.js';
-import type { Speed } from '../../src/kie/schemas.js';
+import type { Speed } from '../../src/domain/midjourney.js';
 
 let counter = 0;
 
@@ -11,7 +11,9 @@ export function newGridJob(overrides: Partial<NewJob> = {}): NewJob {
   const speed: Speed = overrides.speed ?? 'fast';
   return {
     kind: 'grid',
-    request: { op: 'generate', body: { taskType: 'mj_txt2img', prompt: 'a lighthouse at dusk', speed } },
+    provider: 'kie',
+    // A test that passes a pre-port KIE `request` gets it read the legacy way.
+    ...(overrides.request === undefined ? { spec: { kind: 'imagine' as const, prompt: 'a lighthouse at dusk', options: { speed } } } : {}),
     promptText: 'a lighthouse at dusk',
     speed,
     estimatedCredits: 8,

@@ -4,7 +4,7 @@
  * the usual shapes (a finished grid, an upscale, a video) in one call.
  */
 import type { Job, JobOrigin, JobResult } from '../../src/domain/job.js';
-import { gridPositionToIndex } from '../../src/kie/schemas.js';
+import { gridPositionToIndex } from '../../src/providers/kie/schemas.js';
 
 /** Fixed so tests are deterministic (2025-01-01T00:00:00Z). */
 export const FIXTURE_NOW = Date.UTC(2025, 0, 1);

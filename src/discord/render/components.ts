@@ -5,7 +5,9 @@
  */
 import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
 import type { APIActionRowComponent, APIButtonComponentWithCustomId } from 'discord-api-types/v10';
+import { offersAction, type FollowUpAction } from '../../domain/actions.js';
 import type { Job } from '../../domain/job.js';
+import type { ProviderCapabilities } from '../../domain/provider.js';
 import { encodeCustomId, GRID_POSITION_MAX, pressedKey } from '../customId.js';
 import type { ComponentAction } from '../customId.js';
 import { DISCORD_LIMITS, truncate } from './format.js';
@@ -65,21 +67,41 @@ function gridPositions(job: Job): number[] {
  * Grid (and vary) results: U1–U4 then 🔄 on row 1, V1–V4 on row 2, as
  * Midjourney lays them out.
  */
-export function gridComponents(job: Job): ButtonRow[] {
+export function gridComponents(job: Job, caps?: ProviderCapabilities): ButtonRow[] {
   const positions = gridPositions(job);
-  const upscales = positions.map((index) => button(job, { action: { action: 'upscale', jobId: job.id, index }, label: `U${index + 1}` }));
-  const varies = positions.map((index) => button(job, { action: { action: 'vary', jobId: job.id, index }, label: `V${index + 1}` }));
-  const reroll = button(job, { action: { action: 'reroll', jobId: job.id }, emoji: EMOJI.reroll });
-  return rows([...upscales, reroll], varies);
+  const has = (action: 'upscale' | 'vary'): boolean => !caps || offersAction(caps, job.kind, action);
+  const upscales = has('upscale') ? positions.map((index) => button(job, { action: { action: 'upscale', jobId: job.id, index }, label: `U${index + 1}` })) : [];
+  const varies = has('vary') ? positions.map((index) => button(job, { action: { action: 'vary', jobId: job.id, index }, label: `V${index + 1}` })) : [];
+  const reroll = !caps || caps.followUps.grid.includes('reroll') ? [button(job, { action: { action: 'reroll', jobId: job.id }, emoji: EMOJI.reroll })] : [];
+  return rows([...upscales, ...reroll], varies);
 }
 
-/** Upscale results: vary it, or animate it with high or low motion. */
-export function upscaleComponents(job: Job): ButtonRow[] {
-  return rows([
-    button(job, { action: { action: 'vary_up', jobId: job.id }, label: 'Vary', emoji: EMOJI.vary }),
-    button(job, { action: { action: 'animate_high', jobId: job.id }, label: 'Animate (High motion)', emoji: EMOJI.animate }),
-    button(job, { action: { action: 'animate_low', jobId: job.id }, label: 'Animate (Low motion)', emoji: EMOJI.animate }),
-  ]);
+type UpscaleAction = Extract<FollowUpAction, 'upscale_subtle' | 'upscale_creative' | 'vary_subtle' | 'vary_strong' | 'vary_up' | 'animate_high' | 'animate_low'>;
+
+/** Every button an upscale can carry, in Midjourney's order; each provider shows those it can do. */
+const UPSCALE_BUTTONS: ReadonlyArray<{ action: UpscaleAction; label: string; emoji?: string }> = [
+  { action: 'upscale_subtle', label: 'Upscale (Subtle)' },
+  { action: 'upscale_creative', label: 'Upscale (Creative)' },
+  { action: 'vary_subtle', label: 'Vary (Subtle)', emoji: EMOJI.vary },
+  { action: 'vary_strong', label: 'Vary (Strong)', emoji: EMOJI.vary },
+  { action: 'vary_up', label: 'Vary', emoji: EMOJI.vary },
+  { action: 'animate_high', label: 'Animate (High motion)', emoji: EMOJI.animate },
+  { action: 'animate_low', label: 'Animate (Low motion)', emoji: EMOJI.animate },
+];
+/** Without capabilities (KIE, as before there were several providers). */
+const KIE_UPSCALE_BUTTONS: readonly UpscaleAction[] = ['vary_up', 'animate_high', 'animate_low'];
+
+/**
+ * Upscale results: the buttons the job's provider can do (KIE: Vary,
+ * Animate high/low; APIXO: Upscale Subtle/Creative, Vary Subtle/Strong).
+ * Never a button that would fail.
+ */
+export function upscaleComponents(job: Job, caps?: ProviderCapabilities): ButtonRow[] {
+  const shown = UPSCALE_BUTTONS.filter((b) => (caps ? offersAction(caps, 'upscale', b.action) : KIE_UPSCALE_BUTTONS.includes(b.action)));
+  const buttons = shown.map((b) => button(job, { action: { action: b.action, jobId: job.id }, label: b.label, ...(b.emoji ? { emoji: b.emoji } : {}) }));
+  const groups: Button[][] = [];
+  for (let i = 0; i < buttons.length; i += DISCORD_LIMITS.buttonsPerRow) groups.push(buttons.slice(i, i + DISCORD_LIMITS.buttonsPerRow));
+  return rows(...groups);
 }
 
 /**
@@ -87,8 +109,8 @@ export function upscaleComponents(job: Job): ButtonRow[] {
  * prompt modal) per clip, two clips a row so each pair stays together.
  * Clips beyond MAX_EXTENDABLE_CLIPS get no buttons (KIE returns at most 4).
  */
-export function videoComponents(job: Job): ButtonRow[] {
-  const clips = Math.min(job.results.length, MAX_EXTENDABLE_CLIPS);
+export function videoComponents(job: Job, caps?: ProviderCapabilities): ButtonRow[] {
+  const clips = caps && !caps.followUps.video.includes('extend_auto') ? 0 : Math.min(job.results.length, MAX_EXTENDABLE_CLIPS);
   const pairs = Array.from({ length: clips }, (_, index) => [
     button(job, { action: { action: 'extend_auto', jobId: job.id, index }, label: `Extend ${index + 1}` }),
     button(job, { action: { action: 'extend_manual', jobId: job.id, index }, label: `Extend ${index + 1} ✏️` }),
@@ -98,18 +120,18 @@ export function videoComponents(job: Job): ButtonRow[] {
   return rows(...grouped);
 }
 
-/** The buttons of a succeeded job's message, by kind. */
-export function resultComponents(job: Job): ButtonRow[] {
+/** The buttons of a succeeded job's message, by kind, limited to what its provider can do (`caps`). */
+export function resultComponents(job: Job, caps?: ProviderCapabilities): ButtonRow[] {
   switch (job.kind) {
     case 'grid':
     case 'vary':
-      return gridComponents(job);
+      return gridComponents(job, caps);
     case 'upscale':
-      return upscaleComponents(job);
+      return upscaleComponents(job, caps);
     case 'video':
     case 'video_hd':
     case 'extend':
-      return videoComponents(job);
+      return videoComponents(job, caps);
   }
 }
 

@@ -2,7 +2,7 @@
  * Small pure text helpers for Discord messages: limits, markdown safety,
  * durations, Midjourney-style parameter strings and message links.
  */
-import type { KieTaskRequest } from '../../kie/schemas.js';
+import type { JobSpec } from '../../domain/job.js';
 
 /** Discord's limits for classic messages and components (docs/NOTES.md). */
 export const DISCORD_LIMITS = {
@@ -102,18 +102,28 @@ export function creditsPhrase(credits: number, estimate: boolean): string {
  * KIE's `variety` is Midjourney's chaos (--c). Only fields present in the
  * request are shown; upscale/vary/extend requests have none ("").
  */
-export function formatParams(request: KieTaskRequest): string {
-  if (request.op !== 'generate') return '';
-  const b = request.body;
+export function formatParams(spec: JobSpec): string {
   const flags: string[] = [];
-  if (b.aspectRatio !== undefined) flags.push(`--ar ${b.aspectRatio}`);
-  if (b.version !== undefined) flags.push(b.version.startsWith('niji') ? `--niji ${b.version.slice(4)}` : `--v ${b.version}`);
-  if (b.stylization !== undefined) flags.push(`--s ${b.stylization}`);
-  if (b.weirdness !== undefined) flags.push(`--w ${b.weirdness}`);
-  if (b.variety !== undefined) flags.push(`--c ${b.variety}`);
-  if (b.ow !== undefined) flags.push(`--ow ${b.ow}`);
-  if (b.motion !== undefined) flags.push(`--motion ${b.motion}`);
-  if (b.videoBatchSize !== undefined) flags.push(`--bs ${b.videoBatchSize}`);
+  const video = (motion: string, batch: number): void => {
+    flags.push(`--motion ${motion}`, `--bs ${batch}`);
+  };
+  if ('action' in spec) {
+    if ((spec.action === 'animate_high' || spec.action === 'animate_low') && spec.video) {
+      video(spec.action === 'animate_high' ? 'high' : 'low', spec.video.batch);
+    }
+    return flags.join(' ');
+  }
+  if (spec.kind === 'animate') {
+    video(spec.motion, spec.batch);
+    return flags.join(' ');
+  }
+  const o = spec.options ?? {};
+  if ('aspectRatio' in o && o.aspectRatio !== undefined) flags.push(`--ar ${o.aspectRatio}`);
+  if (o.version !== undefined) flags.push(o.version.startsWith('niji') ? `--niji ${o.version.slice(4)}` : `--v ${o.version}`);
+  if ('stylize' in o && o.stylize !== undefined) flags.push(`--s ${o.stylize}`);
+  if ('weird' in o && o.weird !== undefined) flags.push(`--w ${o.weird}`);
+  if ('chaos' in o && o.chaos !== undefined) flags.push(`--c ${o.chaos}`);
+  if ('omniWeight' in o && o.omniWeight !== undefined) flags.push(`--ow ${o.omniWeight}`);
   return flags.join(' ');
 }
 

@@ -10,17 +10,14 @@ import {
   refuseUnsupportedFlags,
   type FlagRules,
 } from './flags.js';
-import {
-  MOTIONS,
-  PROMPT_MAX_LENGTH,
-  VIDEO_BATCH_SIZES,
-  type GenerateRequest,
-  type Motion,
-  type VideoBatchSize,
-} from '../../kie/schemas.js';
+import { MOTIONS, PROMPT_MAX_LENGTH, VIDEO_BATCH_SIZES, type Motion, type VideoBatchSize } from '../midjourney.js';
+import type { CreateRequest } from '../provider.js';
+
+/** /animate's (and the Animate buttons') request to a provider. */
+export type AnimateRequest = Extract<CreateRequest, { kind: 'animate' }>;
 import { PromptError, catchPromptError, type PromptResult } from './errors.js';
 import { lexPrompt, type FlagToken } from './lexer.js';
-import { ensureValid, parseHttpUrl, requireValue } from './values.js';
+import { parseHttpUrl, requireValue } from './values.js';
 
 export interface AnimateInput {
   imageUrl: string;
@@ -54,7 +51,7 @@ const VIDEO_FLAG_RULES: FlagRules = {
   context: ' for videos',
 };
 
-export function buildVideoRequest(input: AnimateInput): PromptResult<GenerateRequest> {
+export function buildVideoRequest(input: AnimateInput): PromptResult<AnimateRequest> {
   return catchPromptError(() => buildVideo(input));
 }
 
@@ -94,7 +91,7 @@ function readVideoFlags(flags: readonly FlagToken[]): InlineVideo {
   return out;
 }
 
-function buildVideo(input: AnimateInput): GenerateRequest {
+function buildVideo(input: AnimateInput): AnimateRequest {
   const names = ANIMATE_OPTION_NAMES;
   const imageUrl = parseHttpUrl(names.imageUrl, input.imageUrl);
   const lexed = lexPrompt(input.prompt ?? '', (name) => (VIDEO_FLAGS.has(name) ? 'one' : 'none'));
@@ -110,11 +107,12 @@ function buildVideo(input: AnimateInput): GenerateRequest {
         `Shorten it by ${text.length - PROMPT_MAX_LENGTH}.`,
     );
   }
-  return ensureValid({
-    taskType: input.hd ? 'mj_video_hd' : 'mj_video',
+  return {
+    kind: 'animate',
+    imageUrl,
     prompt: text || DEFAULT_ANIMATE_PROMPT,
-    fileUrls: [imageUrl],
     motion: inline.motion?.value ?? typedMotion ?? 'high',
-    videoBatchSize: inline.batch?.value ?? typedBatch ?? 1,
-  });
+    hd: input.hd ?? false,
+    batch: inline.batch?.value ?? typedBatch ?? 1,
+  };
 }

@@ -8,21 +8,13 @@
  * where a setting came from. Every value is validated here, before anything
  * is sent or charged, and anything KIE cannot honour is refused by name.
  */
-import {
-  PROMPT_MAX_LENGTH,
-  RANGES,
-  type AspectRatio,
-  type GenerateRequest,
-  type Speed,
-  type TaskType,
-  type Version,
-} from '../../kie/schemas.js';
+import { PROMPT_MAX_LENGTH, RANGES, type AspectRatio, type Speed, type TaskType, type Version } from '../midjourney.js';
+import type { CreateRequest, ImagineOptions as PortImagineOptions } from '../provider.js';
 import { PromptError, catchPromptError, type PromptResult } from './errors.js';
 import { IMAGINE_FLAGS, IMAGINE_FLAG_RULES, refuseUnsupportedFlags, type InlineParam } from './flags.js';
 import { isUrlLike, lexPrompt, type FlagToken } from './lexer.js';
 import {
   checkAttachment,
-  ensureValid,
   httpUrlOrNull,
   parseAspectRatio,
   parseHttpUrl,
@@ -110,9 +102,12 @@ export type ResolvedParam =
   | 'enableTranslation'
   | 'ow';
 
+/** /imagine's request to a provider. */
+export type ImagineRequest = Extract<CreateRequest, { kind: 'imagine' }>;
+
 export interface ParsedImagine {
-  /** Valid per GenerateRequestSchema. */
-  request: GenerateRequest;
+  /** In the port's words; the provider checks it once more before sending. */
+  request: ImagineRequest;
   /** null for omni reference (KIE takes no speed for it). */
   speed: Speed | null;
   /** The prompt text sent to KIE (flags and leading image URLs removed). */
@@ -519,6 +514,14 @@ function promptText(words: readonly string[], taskType: ImagineTaskType): string
 // Assembly
 // ---------------------------------------------------------------------------
 
+/** How the port calls each way of using images. */
+const PORT_IMAGE_MODE = {
+  mj_txt2img: 'reference',
+  mj_img2img: 'reference',
+  mj_style_reference: 'style',
+  mj_omni_reference: 'omni',
+} as const satisfies Record<TaskType, ImagineRequest['imageMode']>;
+
 function buildImagine(input: ImagineInput): ParsedImagine {
   const { options, defaults } = input;
   const lexed = lexPrompt(input.prompt, (name) => IMAGINE_FLAGS.get(name)?.arity ?? 'none');
@@ -542,18 +545,21 @@ function buildImagine(input: ImagineInput): ParsedImagine {
   const text = promptText(leading.rest, taskType);
 
   const fileUrls = [...new Set(refs.map((r) => r.url))];
-  const candidate: GenerateRequest = {
-    taskType,
-    prompt: text,
+  const portOptions: PortImagineOptions = {
     ...(speed ? { speed: speed.value } : {}),
-    ...(fileUrls.length > 0 ? { fileUrls } : {}),
     aspectRatio: aspectRatio.value,
     version: version.value,
-    stylization: stylization.value,
-    ...(weirdness ? { weirdness: weirdness.value } : {}),
-    ...(variety ? { variety: variety.value } : {}),
-    ...(ow ? { ow: ow.value } : {}),
-    ...(typed.translate !== undefined ? { enableTranslation: typed.translate } : {}),
+    stylize: stylization.value,
+    ...(weirdness ? { weird: weirdness.value } : {}),
+    ...(variety ? { chaos: variety.value } : {}),
+    ...(ow ? { omniWeight: ow.value } : {}),
+    ...(typed.translate !== undefined ? { translate: typed.translate } : {}),
+  };
+  const request: ImagineRequest = {
+    kind: 'imagine',
+    prompt: text,
+    ...(fileUrls.length > 0 ? { imageUrls: fileUrls, imageMode: PORT_IMAGE_MODE[taskType] } : {}),
+    options: portOptions,
   };
   const sources: ParsedImagine['sources'] = {
     version: version.source,
@@ -565,5 +571,5 @@ function buildImagine(input: ImagineInput): ParsedImagine {
     ...(ow ? { ow: ow.source } : {}),
     ...(typed.translate !== undefined ? { enableTranslation: 'option' as const } : {}),
   };
-  return { request: ensureValid(candidate), speed: speed?.value ?? null, text, sources };
+  return { request, speed: speed?.value ?? null, text, sources };
 }

@@ -1,19 +1,16 @@
 /**
  * Validators for single values, typed or inline. Each takes the label the
  * user knows the parameter by (`--ar`, `aspect`) so its error names it, and
- * lists what is allowed, taken from src/kie/schemas.ts so the two never drift.
+ * lists what is allowed, taken from src/domain/midjourney.ts (which the providers' schemas use too).
  */
 import {
   ASPECT_RATIOS,
-  GenerateRequestSchema,
   SPEEDS,
   VERSIONS,
-  describeZodError,
   type AspectRatio,
-  type GenerateRequest,
   type Speed,
   type Version,
-} from '../../kie/schemas.js';
+} from '../midjourney.js';
 import { PromptError } from './errors.js';
 
 const includes = <T extends string>(list: readonly T[], value: string): value is T =>
@@ -150,18 +147,4 @@ export function checkAttachment(label: string, image: AttachmentInput, maxBytes:
     );
   }
   return parseHttpUrl(label, image.url);
-}
-
-/**
- * The safety net: the request must pass the same schema the KIE client and
- * simulator use. Only a channel default stored out of range can trip it.
- */
-export function ensureValid(candidate: GenerateRequest): GenerateRequest {
-  const checked = GenerateRequestSchema.safeParse(candidate);
-  if (checked.success) return checked.data;
-  const field = checked.error.issues[0]?.path[0];
-  throw new PromptError(
-    typeof field === 'string' ? field : 'request',
-    `This request can't be sent to KIE (${describeZodError(checked.error)}).`,
-  );
 }

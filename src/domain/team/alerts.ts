@@ -10,7 +10,7 @@
  * whoever checks: `/credits`, and a periodic watch started by the
  * composition root.
  */
-import type { Clock, KieApi } from '../ports.js';
+import type { BalanceSource, Clock } from '../ports.js';
 import type { Collection } from '../storage.js';
 import { KeyedMutex } from '../mutex.js';
 import type { ChannelSettings } from './settings.js';
@@ -102,7 +102,7 @@ export class LowBalanceAlerts {
 }
 
 export interface BalanceWatchDeps {
-  kie: Pick<KieApi, 'credits'>;
+  kie: BalanceSource;
   alerts: LowBalanceAlerts;
   clock: Clock;
   /** How often to read the balance. */

@@ -8,7 +8,7 @@
  * sums and reports are aggregates the database computes over indexed
  * columns, and nothing is held in memory.
  */
-import type { Speed } from '../../kie/schemas.js';
+import type { Speed } from '../midjourney.js';
 import { isTerminal, policyChannelOf, type Job, type JobKind, type JobState } from '../job.js';
 
 export interface LedgerEntry {

@@ -15,7 +15,7 @@
  * evaluateAdmission, checkPrompt, checkButtonPermission), tested without a
  * store.
  */
-import { policyChannelOf, type Job, type JobKind } from '../job.js';
+import { isFollowUpSpec, policyChannelOf, specOf, type Job, type JobKind } from '../job.js';
 import type { Admission, AdmissionDecision, Clock } from '../ports.js';
 import type { ChannelSettings, EffectiveSettings } from './settings.js';
 import {
@@ -167,12 +167,19 @@ export function checkCancelPermission(job: Pick<Job, 'origin'>, userId: string):
   return job.origin.userId === userId ? OK : { ok: false, reason: `Only <@${job.origin.userId}> can cancel this job.` };
 }
 
-/** The text of a job that goes to KIE as a prompt (new prompts only: upscale and vary reuse an approved one). */
-export function promptsOf(job: Pick<Job, 'request' | 'promptText'>): string[] {
-  const { request } = job;
-  if (request.op === 'generate') return [job.promptText, request.body.prompt];
-  if (request.op === 'extend') return [job.promptText, request.body.prompt ?? ''];
-  return [];
+/** The text of a job that goes to its provider as a prompt (new prompts only: upscale and vary reuse an approved one). */
+export function promptsOf(job: Pick<Job, 'spec' | 'request' | 'promptText'>): string[] {
+  const spec = specOf(job);
+  if (!isFollowUpSpec(spec)) return [job.promptText, spec.prompt ?? ''];
+  switch (spec.action) {
+    case 'extend_auto':
+    case 'extend_manual':
+    case 'animate_high':
+    case 'animate_low':
+      return [job.promptText, spec.prompt ?? ''];
+    default:
+      return [];
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@
  * channel that hasn't overridden it.
  */
 import { z } from 'zod';
-import { ASPECT_RATIOS, SPEEDS, VERSIONS, type Speed } from '../../kie/schemas.js';
+import { ASPECT_RATIOS, SPEEDS, VERSIONS, type Speed } from '../midjourney.js';
 import type { Collection } from '../storage.js';
 import { KeyedMutex } from '../mutex.js';
 
@@ -25,6 +25,8 @@ const snowflake = z.string().regex(/^\d{5,25}$/, 'must be a Discord id');
 /** Every setting, with its validation. The field order is the order `/settings view` lists them in. */
 export const SettingsSchema = z.object({
   enabled: z.boolean(),
+  /** The image service new jobs here go to: a configured provider's id, or 'default' (the deployment's IMAGE_PROVIDER). */
+  provider: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be a provider id'),
   version: z.enum(VERSIONS),
   aspectRatio: z.enum(ASPECT_RATIOS),
   speed: z.enum(SPEEDS),
@@ -46,6 +48,8 @@ export const SettingsSchema = z.object({
   bannedWords: z.array(z.string().trim().min(1).max(100)).max(200),
   /** Whether failed jobs still count against budgets and daily limits. */
   countFailed: z.boolean(),
+  /** Server only: a create whose image service is unavailable goes to another configured one (the reply says so). */
+  failover: z.boolean(),
   /** Server only: where the low-balance alert goes, and below how many credits. */
   alertChannelId: snowflake.nullable(),
   lowBalanceThreshold: z.number().min(0).nullable(),
@@ -57,10 +61,11 @@ export type StoredSettings = Partial<EffectiveSettings>;
 export const SETTING_KEYS = Object.keys(SettingsSchema.shape) as SettingKey[];
 
 /** Settings that describe the server (or the KIE account), not a channel: only settable server-wide. */
-export const SERVER_ONLY_KEYS: readonly SettingKey[] = ['alertChannelId', 'lowBalanceThreshold'];
+export const SERVER_ONLY_KEYS: readonly SettingKey[] = ['failover', 'alertChannelId', 'lowBalanceThreshold'];
 
 export const DEFAULT_SETTINGS: Readonly<EffectiveSettings> = Object.freeze({
   enabled: true,
+  provider: 'default',
   version: '7',
   aspectRatio: '1:1',
   speed: 'fast',
@@ -77,6 +82,7 @@ export const DEFAULT_SETTINGS: Readonly<EffectiveSettings> = Object.freeze({
   monthlyBudget: null,
   bannedWords: [],
   countFailed: false,
+  failover: false,
   alertChannelId: null,
   lowBalanceThreshold: null,
 });

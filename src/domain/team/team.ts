@@ -6,7 +6,7 @@
  * main.ts can pass one object as `ctx.team`, and the /settings, /usage and
  * /credits commands get the rest back with `teamOf(ctx)`.
  */
-import type { Clock, KieApi } from '../ports.js';
+import type { BalanceSource, Clock } from '../ports.js';
 import type { Job } from '../job.js';
 import type { ChannelDefaults } from '../prompt.js';
 import type { Store } from '../storage.js';
@@ -24,6 +24,8 @@ export interface ChannelPolicyView {
   hdAllowed: boolean;
   videoHd: boolean;
   videoBatchSize: EffectiveSettings['videoBatchSize'];
+  /** The provider chosen for this channel; absent = the deployment's default. */
+  provider?: string;
 }
 
 export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
@@ -35,6 +37,7 @@ export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
     hdAllowed: s.hdAllowed,
     videoHd: s.videoHd,
     videoBatchSize: s.videoBatchSize,
+    ...(s.provider && s.provider !== 'default' ? { provider: s.provider } : {}),
   };
 }
 
@@ -88,7 +91,7 @@ export class Team {
   }
 
   /** Start reading the KIE balance every `intervalMs` for the low-balance alert; returns stop. */
-  watchBalance(kie: Pick<KieApi, 'credits'>, intervalMs: number, onError?: (error: unknown) => void): () => void {
+  watchBalance(kie: BalanceSource, intervalMs: number, onError?: (error: unknown) => void): () => void {
     return watchBalance({ kie, alerts: this.alerts, clock: this.clock, intervalMs, ...(onError ? { onError } : {}) });
   }
 }

@@ -7,7 +7,7 @@
  * generation failure.
  */
 import type { ProviderErrorCategory } from '../../domain/provider.js';
-import { sanitizeMessage } from '../../kie/errors.js';
+import { sanitizeMessage } from '../kie/errors.js';
 import type { ApixoEndpoint } from './schemas.js';
 
 export { sanitizeMessage };

@@ -1,7 +1,7 @@
 /**
- * KIE behind the provider port, over the existing client (src/kie/client.ts,
- * through the KieApi interface it implements). src/kie stays where it is
- * for now; this adapter is what the domain will talk to once it is wired.
+ * KIE behind the provider port, over its client (./client.ts, through the
+ * KieApi interface in ./api.ts). The domain and the Discord layer talk only
+ * to this adapter, through src/domain/provider.ts.
  *
  * Translation, in one place each:
  * - requests: `toKieRequest` turns a CreateRequest / FollowUpRequest into
@@ -12,11 +12,17 @@
  *   upscale; Extend on a video; no typed upscales or varies);
  * - states: successFlag 0 → running (KIE has no separate "queued"), 1 →
  *   succeeded (no files → failed), 2/3 → failed;
- * - errors: every KieError class → a ProviderError category.
+ * - errors: every KieError class → a ProviderError category (on a create,
+ *   KIE's own createOutcomeUnknown decides outcome_unknown), keeping KIE's
+ *   sentence for people;
+ * - lost creates: `taskMatches` compares KIE's echo of a task's parameters
+ *   with a request, so a callback can reveal the task of a lost answer.
  */
-import type { CallOptions, KieApi } from '../../domain/ports.js';
+import type { CallOptions, KieApi } from './api.js';
 import {
   ProviderError,
+  providerRegistry,
+  type ProviderRegistry,
   type Balance,
   type CreateRequest,
   type FollowUpRequest,
@@ -28,7 +34,7 @@ import {
   type TaskFailure,
   type TaskStatus,
 } from '../../domain/provider.js';
-import { parseCallbackBody, validateRequest } from '../../kie/client.js';
+import { parseCallbackBody, validateRequest } from './client.js';
 import {
   KieBadRequestError,
   KieError,
@@ -46,8 +52,9 @@ import {
   KieTimeoutError,
   KieUnauthorizedError,
   KieValidationError,
+  createOutcomeUnknown,
   sanitizeMessage,
-} from '../../kie/errors.js';
+} from './errors.js';
 import {
   ASPECT_RATIOS,
   GenerateRequestSchema,
@@ -63,7 +70,7 @@ import {
   type GenerateRequest,
   type KieTaskRequest,
   type TaskRecord,
-} from '../../kie/schemas.js';
+} from './schemas.js';
 
 export const KIE_PROVIDER_ID = 'kie';
 
@@ -233,7 +240,14 @@ const portFieldOf = (field: string): string => {
 export function asProviderError(e: unknown, kind: 'create' | 'read'): unknown {
   if (e instanceof ProviderError || !(e instanceof KieError)) return e;
   const field = e instanceof KieRequestValidationError && e.field ? { field: portFieldOf(e.field) } : {};
-  return new ProviderError(kieCategoryOf(e, kind), {
+  // On a create, KIE's own rule (createOutcomeUnknown: timeout, cut after sending, 5xx, unreadable success) decides whether a task may exist.
+  let category = kieCategoryOf(e, kind);
+  if (kind === 'create') {
+    if (createOutcomeUnknown(e)) category = 'outcome_unknown';
+    else if (category === 'outcome_unknown') category = 'invalid_response';
+  }
+  return new ProviderError(category, {
+    userMessage: e.userMessage,
     provider: KIE_PROVIDER_ID,
     providerCode: String(e.code),
     detail: e.kieMessage,
@@ -246,10 +260,15 @@ export function asProviderError(e: unknown, kind: 'create' | 'read'): unknown {
 
 const CONTENT_WORDS = /sensitive|nsfw|violat|moderat|banned|prohibited|policy/i;
 
+/** KIE's times: an ISO string in its docs, epoch ms in some mirrors (epoch seconds tolerated), as the tracker has always read them. */
 const timeOf = (t: string | null): number | null => {
-  if (t === null) return null;
-  const n = /^\d+$/.test(t) ? Number(t) : Date.parse(t);
-  return Number.isFinite(n) ? n : null;
+  if (t === null || t === '') return null;
+  if (/^\d+(\.\d+)?$/.test(t)) {
+    const n = Number(t);
+    return n < 1e12 ? Math.round(n * 1000) : Math.round(n);
+  }
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? null : ms;
 };
 
 /** KIE's record as the port's TaskStatus. */
@@ -267,20 +286,41 @@ export function toTaskStatus(record: TaskRecord): TaskStatus {
     case 1:
       return record.resultUrls.length > 0
         ? { ...base, state: 'succeeded', results: record.resultUrls.map((url) => ({ url, kind })), failure: null }
-        : { ...base, state: 'failed', results: [], failure: { category: 'generation_failed', code: 'no_results', message: 'KIE reported success but returned no files.' } };
+        : { ...base, state: 'failed', results: [], failure: { category: 'generation_failed', code: 'no_results', message: 'KIE reported success but returned no files' } };
     case 2:
     case 3: {
       const msg = record.errorMessage ? sanitizeMessage(record.errorMessage) : '';
       const category: ProviderErrorCategory = CONTENT_WORDS.test(msg) ? 'content_refused' : 'generation_failed';
       const code = record.errorCode != null ? String(record.errorCode) : `successFlag ${record.successFlag}`;
+      // KIE's own reason, as the bot has always shown it (the category is for the domain, not the sentence).
       const failure: TaskFailure = {
         category,
         code,
-        message: new ProviderError(category, { provider: KIE_PROVIDER_ID, providerCode: code, detail: msg }).userMessage,
+        message: msg || (record.successFlag === 2 ? 'Midjourney generation failed' : 'the task was created but generation failed'),
       };
       return { ...base, state: 'failed', results: [], failure };
     }
   }
+}
+
+/**
+ * Whether KIE's echo of a task's parameters (record-info `paramJson`) is the
+ * request we sent: every plain field of ours that KIE echoes is equal (speed
+ * is spelled differently by KIE and skipped), and the prompt or parent task
+ * is among them.
+ */
+export function requestMatches(request: KieTaskRequest, taskType: string | null, params: Record<string, unknown> | null): boolean {
+  if (!params) return false;
+  const body = request.body as unknown as Record<string, unknown>;
+  if (taskType && typeof body.taskType === 'string' && body.taskType !== taskType) return false;
+  let anchored = false;
+  for (const [key, ours] of Object.entries(body)) {
+    if (key === 'speed' || key === 'callBackUrl' || !(key in params)) continue;
+    if (ours === null || typeof ours === 'object') continue;
+    if (String(params[key]) !== String(ours)) return false;
+    if (key === 'prompt' || key === 'taskId') anchored = true;
+  }
+  return anchored;
 }
 
 export class KieProvider implements ImageProvider {
@@ -324,6 +364,22 @@ export class KieProvider implements ImageProvider {
     }
   }
 
+  async taskMatches(taskId: string, requests: readonly (CreateRequest | FollowUpRequest)[], opts?: ProviderCallOptions): Promise<boolean[]> {
+    let record: TaskRecord;
+    try {
+      record = await this.kie.recordInfo(taskId, callOpts(opts));
+    } catch (e) {
+      throw asProviderError(e, 'read');
+    }
+    return requests.map((request) => {
+      try {
+        return requestMatches(toKieRequest(request), record.taskType, record.params);
+      } catch {
+        return false;
+      }
+    });
+  }
+
   /** KIE's callback (002): code 200 with string[] results, or a failure code. */
   parseCallback(body: unknown): TaskStatus | null {
     try {
@@ -361,3 +417,6 @@ export class KieProvider implements ImageProvider {
 }
 
 const callOpts = (opts?: ProviderCallOptions): CallOptions | undefined => (opts?.signal ? { signal: opts.signal } : undefined);
+
+/** A registry with KIE as its only (and default) provider: the bot before there were several, tests, the benchmark. */
+export const kieProviders = (kie: KieApi): ProviderRegistry => providerRegistry(KIE_PROVIDER_ID, [new KieProvider(kie)]);

@@ -6,7 +6,7 @@
  */
 import type { DurationStore } from '../../domain/durations.js';
 import type { JobKind } from '../../domain/job.js';
-import type { Speed } from '../../kie/schemas.js';
+import type { Speed } from '../../providers/kie/schemas.js';
 import type { SqlDatabase } from './database.js';
 
 export class SqlDurationStore implements DurationStore {

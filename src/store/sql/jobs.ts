@@ -4,7 +4,7 @@
  * PostgreSQL, the write lock on SQLite); a task id belongs to one job
  * (partial unique index); a button claim is the unique key of `claims`.
  */
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Job } from '../../domain/job.js';
 import { JobExistsError, JobNotFoundError, needsWork, type JobRepository } from '../../domain/jobs.js';
 import type { SqlDatabase } from './database.js';
@@ -88,7 +88,8 @@ export class SqlJobRepository implements JobRepository {
   }
 
   async listActive(): Promise<Job[]> {
-    const rows = await this.db.selectFrom('jobs').select('data').where('needs_work', '=', 1).orderBy('created_at').orderBy('id').execute();
+    // needs_work as a literal, not a parameter, so the partial index jobs_needs_work applies.
+    const rows = await this.db.selectFrom('jobs').select('data').where('needs_work', '=', sql.lit(1)).orderBy('created_at').orderBy('id').execute();
     return rows.map(parse);
   }
 

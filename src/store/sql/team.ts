@@ -30,6 +30,13 @@ import type { LedgerTable, Schema } from './schema.js';
 type LedgerEb = ExpressionBuilder<Schema, 'ledger'>;
 
 const OPEN_STATES = ['queued', 'pending', 'running'] as const;
+/**
+ * `state in ('queued','pending','running')` with the states as literals, not
+ * bound parameters: only then can SQLite (and PostgreSQL's generic plans) prove
+ * the query matches the partial index `ledger_open` and use it instead of
+ * reading every line of the channel.
+ */
+const isOpenState = sql<SqlBool>`state in (${sql.join(OPEN_STATES.map((s) => sql.lit(s)))})`;
 
 function toEntry(row: Selectable<LedgerTable>): LedgerEntry {
   return {
@@ -153,7 +160,7 @@ class SqlLedgerReader implements LedgerReader {
   }
 
   async open(): Promise<LedgerEntry[]> {
-    const rows = await this.db.selectFrom('ledger').selectAll().where('state', 'in', OPEN_STATES).orderBy('created_at').execute();
+    const rows = await this.db.selectFrom('ledger').selectAll().where(isOpenState).orderBy('created_at').execute();
     return rows.map(toEntry);
   }
 }
@@ -235,7 +242,7 @@ class SqlChannelTx implements ChannelTx {
       .selectFrom('ledger')
       .select(['state', sql<number>`count(*)`.as('n')])
       .where('channel_id', '=', this.channelId)
-      .where('state', 'in', OPEN_STATES)
+      .where(isOpenState)
       .$if(excludeJobId !== undefined, (qb) => qb.where('job_id', '<>', excludeJobId!))
       .groupBy('state')
       .execute();

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newJob, type Job, type JobKind } from '../../../src/domain/job.js';
-import type { Speed } from '../../../src/kie/schemas.js';
+import type { Speed } from '../../../src/domain/midjourney.js';
 import { openStore, type OpenedStore as Store } from '../../../src/store/store.js';
 import { ChannelSettings, type StoredSettings } from '../../../src/domain/team/settings.js';
 import type { LedgerEntry, LedgerFilter } from '../../../src/domain/team/ledger.js';

@@ -7,8 +7,8 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallbackBodySchema, KIE_PATHS } from '../../../src/kie/schemas.js';
-import { signWebhook } from '../../../src/kie/simulator/index.js';
+import { CallbackBodySchema, KIE_PATHS } from '../../../src/providers/kie/schemas.js';
+import { signWebhook } from '../../../src/providers/kie/simulator/index.js';
 import { startHarness, T0, TXT2IMG, VIDEO } from './harness.js';
 
 interface Received {

@@ -3,8 +3,8 @@
  * (injection order, endpoints, times).
  */
 import { describe, expect, it } from 'vitest';
-import { KIE_PATHS } from '../../../src/kie/schemas.js';
-import { endpointMatches, FaultQueue } from '../../../src/kie/simulator/faults.js';
+import { KIE_PATHS } from '../../../src/providers/kie/schemas.js';
+import { endpointMatches, FaultQueue } from '../../../src/providers/kie/simulator/faults.js';
 import { dataOf, startHarness, TXT2IMG } from './harness.js';
 
 describe('request faults over HTTP', () => {

@@ -4,7 +4,7 @@
  * headers and parsed KIE envelope.
  */
 import { afterEach } from 'vitest';
-import { startKieSimulator, type KieSimulator, type SimulatorOptions } from '../../../src/kie/simulator/index.js';
+import { startKieSimulator, type KieSimulator, type SimulatorOptions } from '../../../src/providers/kie/simulator/index.js';
 
 export const KEY = 'sim-test-key';
 export const T0 = Date.UTC(2025, 0, 15, 12, 0, 0);

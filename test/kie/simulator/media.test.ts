@@ -4,11 +4,11 @@
  */
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { KIE_PATHS } from '../../../src/kie/schemas.js';
-import { SIMULATED_MP4_BASE64 } from '../../../src/kie/simulator/assets.js';
-import { GLYPH_HEIGHT, GLYPH_WIDTH, GLYPHS, glyphInk } from '../../../src/kie/simulator/font.js';
-import { dimensionsFor, parseFileName, renderSimImage } from '../../../src/kie/simulator/media.js';
-import { crc32, encodePng, PNG_SIGNATURE } from '../../../src/kie/simulator/png.js';
+import { KIE_PATHS } from '../../../src/providers/kie/schemas.js';
+import { SIMULATED_MP4_BASE64 } from '../../../src/providers/kie/simulator/assets.js';
+import { GLYPH_HEIGHT, GLYPH_WIDTH, GLYPHS, glyphInk } from '../../../src/providers/kie/simulator/font.js';
+import { dimensionsFor, parseFileName, renderSimImage } from '../../../src/providers/kie/simulator/media.js';
+import { crc32, encodePng, PNG_SIGNATURE } from '../../../src/providers/kie/simulator/png.js';
 import { startHarness, TXT2IMG, VIDEO, type Harness } from './harness.js';
 
 interface Chunk {

@@ -4,8 +4,8 @@
  * forgetting a task removes it from the store too.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { KieClient } from '../../../src/kie/client.js';
-import { startKieSimulator, type KieSimulator, type SimPersistence, type SimTask } from '../../../src/kie/simulator/index.js';
+import { KieClient } from '../../../src/providers/kie/client.js';
+import { startKieSimulator, type KieSimulator, type SimPersistence, type SimTask } from '../../../src/providers/kie/simulator/index.js';
 
 const open: Array<{ close(): Promise<void> | void }> = [];
 afterEach(async () => {

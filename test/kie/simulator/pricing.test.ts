@@ -1,6 +1,6 @@
 /** Prices per kind of task, from NOTES.md's table and the simulator's own guesses. */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SIM_PRICES, priceOf } from '../../../src/kie/simulator/pricing.js';
+import { DEFAULT_SIM_PRICES, priceOf } from '../../../src/providers/kie/simulator/pricing.js';
 
 describe('priceOf', () => {
   const P = DEFAULT_SIM_PRICES;

@@ -1,6 +1,6 @@
 /** The sliding-window create limit. */
 import { describe, expect, it } from 'vitest';
-import { SlidingWindowLimiter } from '../../../src/kie/simulator/rateLimit.js';
+import { SlidingWindowLimiter } from '../../../src/providers/kie/simulator/rateLimit.js';
 
 describe('SlidingWindowLimiter', () => {
   it('admits max per window per key and frees a slot as the oldest leaves the window', () => {

@@ -4,8 +4,8 @@
  * rate limit, forget(), and the request log.
  */
 import { describe, expect, it } from 'vitest';
-import { KIE_PATHS, RecordInfoDataSchema } from '../../../src/kie/schemas.js';
-import { DEFAULT_SIM_PRICES, startKieSimulator } from '../../../src/kie/simulator/index.js';
+import { KIE_PATHS, RecordInfoDataSchema } from '../../../src/providers/kie/schemas.js';
+import { DEFAULT_SIM_PRICES, startKieSimulator } from '../../../src/providers/kie/simulator/index.js';
 import { dataOf, KEY, startHarness, T0, TXT2IMG, VIDEO } from './harness.js';
 
 describe('routes: happy paths', () => {

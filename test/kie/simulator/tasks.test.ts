@@ -1,6 +1,6 @@
 /** The pure task views: record-info and callback shapes, paramJson echo, outcomes, parent checks. */
 import { describe, expect, it } from 'vitest';
-import { CallbackBodySchema, RecordInfoDataSchema } from '../../../src/kie/schemas.js';
+import { CallbackBodySchema, RecordInfoDataSchema } from '../../../src/providers/kie/schemas.js';
 import {
   callbackBodyOf,
   DEFAULT_FAILURE,
@@ -13,8 +13,8 @@ import {
   recordInfoData,
   resultUrlsOf,
   SUCCESS_OUTCOME,
-} from '../../../src/kie/simulator/tasks.js';
-import type { SimTask } from '../../../src/kie/simulator/types.js';
+} from '../../../src/providers/kie/simulator/tasks.js';
+import type { SimTask } from '../../../src/providers/kie/simulator/types.js';
 
 const BASE = 'http://sim.test';
 

@@ -1,7 +1,7 @@
 /** Default task durations: NOTES.md's ranges by speed, factors by kind, timeScale. */
 import { describe, expect, it } from 'vitest';
-import { defaultDurationMs, durationFactor, SPEED_SECONDS } from '../../../src/kie/simulator/timing.js';
-import type { SimTaskInfo } from '../../../src/kie/simulator/types.js';
+import { defaultDurationMs, durationFactor, SPEED_SECONDS } from '../../../src/providers/kie/simulator/timing.js';
+import type { SimTaskInfo } from '../../../src/providers/kie/simulator/types.js';
 
 const info = (patch: Partial<SimTaskInfo>): SimTaskInfo => ({ taskId: 't', taskType: 'mj_txt2img', speed: 'fast', op: 'generate', ...patch });
 

@@ -3,7 +3,7 @@
  * 422 naming the field), one row per rule of the request schemas.
  */
 import { describe, expect, it } from 'vitest';
-import { KIE_PATHS } from '../../../src/kie/schemas.js';
+import { KIE_PATHS } from '../../../src/providers/kie/schemas.js';
 import { startHarness, TXT2IMG } from './harness.js';
 
 const IMG = 'https://example.com/in.png';

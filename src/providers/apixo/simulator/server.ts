@@ -26,9 +26,9 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileBody, parseFileName, taskImagePng } from '../../../kie/simulator/media.js';
-import { createRng, randomHex } from '../../../kie/simulator/random.js';
-import { SlidingWindowLimiter } from '../../../kie/simulator/rateLimit.js';
+import { fileBody, parseFileName, taskImagePng } from '../../kie/simulator/media.js';
+import { createRng, randomHex } from '../../kie/simulator/random.js';
+import { SlidingWindowLimiter } from '../../kie/simulator/rateLimit.js';
 import { ApixoCreateRequestSchema, describeZodError, type ApixoCreateRequest } from '../schemas.js';
 import { ApixoCallbacks } from './callbacks.js';
 import { APIXO_SIM_DEFAULTS, bearerOf, error, MESSAGES, ok, readBody, routeOf, send, sha256, type Reply } from './http.js';

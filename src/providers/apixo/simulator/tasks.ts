@@ -2,8 +2,8 @@
  * Simulated APIXO tasks: how a validated create becomes a task, what a task
  * looks like at a moment (the status `data`), and the injected faults queue.
  */
-import { resultFileName } from '../../../kie/simulator/media.js';
-import { randomBetween, type Rng } from '../../../kie/simulator/random.js';
+import { resultFileName } from '../../kie/simulator/media.js';
+import { randomBetween, type Rng } from '../../kie/simulator/random.js';
 import type { ApixoCreateRequest, ApixoMode } from '../schemas.js';
 import type { ApixoFault, ApixoFaultEndpoint, ApixoRequestEndpoint, ApixoSimPrices, ApixoSimTask } from './types.js';
 

@@ -12,7 +12,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import type { CallOptions, KieApi } from '../domain/ports.js';
+import type { CallOptions, KieApi } from './api.js';
 import {
   errorFromEnvelope,
   KieInvalidResponseError,

@@ -24,22 +24,9 @@ export interface KieErrorContext {
   cause?: unknown;
 }
 
-const MAX_MESSAGE_LENGTH = 300;
+import { sanitizeMessage } from '../../domain/sanitize.js';
 
-/**
- * Makes text from outside (KIE's msg, a proxy's HTML, a socket error) safe to
- * log and show: every secret becomes ***, any `Bearer <token>` is masked,
- * whitespace is collapsed and the length capped so an HTML page cannot flood
- * a log line or a Discord message.
- */
-export function sanitizeMessage(text: string, redact: readonly string[] = []): string {
-  let out = text;
-  for (const secret of redact) {
-    if (secret) out = out.split(secret).join('***');
-  }
-  out = out.replace(/\bBearer\s+[^\s"',;]+/gi, 'Bearer ***').replace(/\s+/g, ' ').trim();
-  return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : out;
-}
+export { sanitizeMessage };
 
 /** The base of every KIE failure. `code` is KIE's body code, or a label for failures without one. */
 export abstract class KieError extends Error {

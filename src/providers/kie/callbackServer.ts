@@ -14,7 +14,7 @@
  * `startCallbackServer` runs it alone on its own port (tests, the bench).
  */
 import type { IncomingMessage } from 'node:http';
-import { startHttpServer, type HttpResponse, type Route } from '../http/server.js';
+import { startHttpServer, type HttpResponse, type Route } from '../../http/server.js';
 import { parseCallbackBody, verifyCallbackSignature } from './client.js';
 
 export const CALLBACK_PATH = '/kie/callback';

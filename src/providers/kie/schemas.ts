@@ -7,6 +7,7 @@
  * a bad request the way KIE does), so the two can never drift apart.
  */
 import { z } from 'zod';
+import { ASPECT_RATIOS, MOTIONS, PROMPT_MAX_LENGTH, RANGES, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES } from '../../domain/midjourney.js';
 
 // ---------------------------------------------------------------------------
 // Enums and ranges (000: OpenAPI of POST /api/v1/mj/generate)
@@ -26,29 +27,21 @@ export const VIDEO_TASK_TYPES = ['mj_video', 'mj_video_hd'] as const satisfies r
 export const EXTEND_TASK_TYPES = ['mj_video_extend_manual', 'mj_video_extend_auto'] as const;
 export type ExtendTaskType = (typeof EXTEND_TASK_TYPES)[number];
 
-export const SPEEDS = ['relaxed', 'fast', 'turbo'] as const;
-export type Speed = (typeof SPEEDS)[number];
-
-export const ASPECT_RATIOS = ['1:2', '9:16', '2:3', '3:4', '5:6', '6:5', '4:3', '3:2', '1:1', '16:9', '2:1'] as const;
-export type AspectRatio = (typeof ASPECT_RATIOS)[number];
-
-export const VERSIONS = ['7', '6.1', '6', '5.2', '5.1', 'niji6'] as const;
-export type Version = (typeof VERSIONS)[number];
-
-export const MOTIONS = ['high', 'low'] as const;
-export type Motion = (typeof MOTIONS)[number];
-
-export const VIDEO_BATCH_SIZES = [1, 2, 4] as const;
-export type VideoBatchSize = (typeof VIDEO_BATCH_SIZES)[number];
-
-export const RANGES = {
-  variety: { min: 0, max: 100 },
-  stylization: { min: 0, max: 1000 },
-  weirdness: { min: 0, max: 3000 },
-  ow: { min: 1, max: 1000 },
-} as const;
-
-export const PROMPT_MAX_LENGTH = 2000;
+export {
+  SPEEDS,
+  type Speed,
+  ASPECT_RATIOS,
+  type AspectRatio,
+  VERSIONS,
+  type Version,
+  MOTIONS,
+  type Motion,
+  VIDEO_BATCH_SIZES,
+  type VideoBatchSize,
+  RANGES,
+  PROMPT_MAX_LENGTH,
+  describeZodError,
+} from '../../domain/midjourney.js';
 
 /**
  * Image indexes differ per endpoint (NOTES.md): generateUpscale takes 0–3,
@@ -279,11 +272,3 @@ export type KieTaskRequest =
   | { op: 'vary'; body: VaryRequest }
   | { op: 'extend'; body: VideoExtendRequest };
 export type CreateOp = KieTaskRequest['op'];
-
-/** First human-readable message out of a zod error, with its field path. */
-export function describeZodError(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid request';
-  const path = issue.path.length ? `${issue.path.join('.')}: ` : '';
-  return `${path}${issue.message}`;
-}
