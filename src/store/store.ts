@@ -133,6 +133,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
   const adapters = adapterFactory(target, databaseUrl);
   const opened = new Map<Namespace, Keyv<unknown>>();
   const lastErrors = new Map<Namespace, unknown>();
+  let closing: Promise<void> | undefined;
   const keyvFor = (ns: Namespace): Keyv<unknown> => {
     let keyv = opened.get(ns);
     if (!keyv) {
@@ -153,10 +154,14 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     collection<T>(ns: Namespace): Collection<T> {
       return new KeyvCollection<T>(keyvFor(ns) as Keyv<T>, ns, () => lastErrors.get(ns));
     },
-    async close() {
-      await Promise.all([...opened.values()].map((k) => k.disconnect()));
-      await adapters.close();
-      await sqlDb.close();
+    // Idempotent: a second close (shutdown paths racing) waits for the first instead of ending the pools twice.
+    close() {
+      closing ??= (async () => {
+        await Promise.all([...opened.values()].map((k) => k.disconnect()));
+        await adapters.close();
+        await sqlDb.close();
+      })();
+      return closing;
     },
   };
 }

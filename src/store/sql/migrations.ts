@@ -132,10 +132,36 @@ const m002_history: Migration = {
   },
 };
 
+/**
+ * Covering indexes for the ledger's two hot reads, so neither visits the
+ * table: the /usage report (guild + created_at window, grouped by channel and
+ * user, summing credits by state) and an admission's channel spend (channel +
+ * created_at window, by state, credits and user). They replace the plain
+ * (guild_id, created_at) and (channel_id, created_at) indexes, which are their
+ * prefixes. Measured by `npm run bench -- history` (bench/RESULTS.md).
+ */
+const m_ledger_covering: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createIndex('ledger_guild_created_cover')
+      .on('ledger')
+      .columns(['guild_id', 'created_at', 'state', 'credits', 'channel_id', 'user_id'])
+      .execute();
+    await db.schema
+      .createIndex('ledger_channel_created_cover')
+      .on('ledger')
+      .columns(['channel_id', 'created_at', 'state', 'credits', 'user_id'])
+      .execute();
+    await db.schema.dropIndex('ledger_guild_created').execute();
+    await db.schema.dropIndex('ledger_channel_created').execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
   '002_history': m002_history,
+  '003_ledger_covering': m_ledger_covering,
 };
 
 export const migrationProvider: MigrationProvider = {

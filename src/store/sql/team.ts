@@ -108,40 +108,56 @@ class SqlLedgerReader implements LedgerReader {
     return rows.map(toEntry);
   }
 
+  /**
+   * One pass over the window (the covering index): per (channel, user) pair
+   * the non-cancelled jobs, failed, cancelled and counted credits; the totals
+   * and the two groupings are sums of those pairs (at most channels × users
+   * rows), so the lines are read once instead of once per grouping.
+   */
   async report(filter: LedgerFilter, countFailed: boolean): Promise<LedgerReport> {
     const counted = countedSql(countFailed);
-    const totals = await this.db
+    const pairs = await this.db
       .selectFrom('ledger')
       .select([
-        sql<number>`coalesce(sum(case when state <> 'cancelled' then 1 else 0 end), 0)`.as('jobs'),
-        sql<number>`coalesce(sum(case when state = 'failed' then 1 else 0 end), 0)`.as('failed'),
-        sql<number>`coalesce(sum(case when state = 'cancelled' then 1 else 0 end), 0)`.as('cancelled'),
-        sql<number>`coalesce(sum(${counted} * credits), 0)`.as('credits'),
+        'channel_id',
+        'user_id',
+        sql<number>`sum(case when state <> 'cancelled' then 1 else 0 end)`.as('jobs'),
+        sql<number>`sum(case when state = 'failed' then 1 else 0 end)`.as('failed'),
+        sql<number>`sum(case when state = 'cancelled' then 1 else 0 end)`.as('cancelled'),
+        sql<number>`sum(${counted} * credits)`.as('credits'),
       ])
       .where((eb) => where(eb, filter))
-      .executeTakeFirstOrThrow();
-    const grouped = async (column: 'channel_id' | 'user_id'): Promise<LedgerRow[]> => {
-      const rows = await this.db
-        .selectFrom('ledger')
-        .select([
-          sql<string>`${sql.ref(column)}`.as('id'),
-          sql<number>`count(*)`.as('jobs'),
-          sql<number>`coalesce(sum(${counted} * credits), 0)`.as('credits'),
-        ])
-        .where((eb) => where(eb, filter))
-        .where('state', '<>', 'cancelled')
-        .groupBy(column)
-        .execute();
-      return rows.map((r) => ({ id: r.id, jobs: Number(r.jobs), credits: roundCredits(Number(r.credits)) })).sort(byUsage);
+      .groupBy(['channel_id', 'user_id'])
+      .execute();
+    let jobs = 0;
+    let failed = 0;
+    let cancelled = 0;
+    let credits = 0;
+    const byChannel = new Map<string, { jobs: number; credits: number }>();
+    const byUser = new Map<string, { jobs: number; credits: number }>();
+    const add = (into: Map<string, { jobs: number; credits: number }>, id: string, j: number, c: number): void => {
+      const row = into.get(id);
+      if (row) {
+        row.jobs += j;
+        row.credits += c;
+      } else into.set(id, { jobs: j, credits: c });
     };
-    return {
-      jobs: Number(totals.jobs),
-      failed: Number(totals.failed),
-      cancelled: Number(totals.cancelled),
-      credits: roundCredits(Number(totals.credits)),
-      byChannel: await grouped('channel_id'),
-      byUser: await grouped('user_id'),
-    };
+    for (const p of pairs) {
+      const j = Number(p.jobs);
+      const c = Number(p.credits);
+      jobs += j;
+      failed += Number(p.failed);
+      cancelled += Number(p.cancelled);
+      credits += c;
+      // A channel or user with only cancelled lines has no row, as before.
+      if (j > 0) {
+        add(byChannel, p.channel_id, j, c);
+        add(byUser, p.user_id, j, c);
+      }
+    }
+    const rows = (m: Map<string, { jobs: number; credits: number }>): LedgerRow[] =>
+      [...m].map(([id, r]) => ({ id, jobs: r.jobs, credits: roundCredits(r.credits) })).sort(byUsage);
+    return { jobs, failed, cancelled, credits: roundCredits(credits), byChannel: rows(byChannel), byUser: rows(byUser) };
   }
 
   async spent(filter: LedgerFilter, countFailed: boolean): Promise<{ credits: number; jobs: number }> {

@@ -142,6 +142,34 @@ describe.each(storeBackends())('the SQL ledger on %s', (backend) => {
     expect(await store.team.ledger.report({ channelId: 'none' }, false)).toEqual({ jobs: 0, failed: 0, cancelled: 0, credits: 0, byChannel: [], byUser: [] });
   });
 
+  it('reports over many lines, states, channels and users equal the raw-ledger computation', async () => {
+    const store = await open();
+    const ledger = testLedger(store);
+    const states = ['succeeded', 'failed', 'cancelled', 'running', 'queued', 'pending'] as const;
+    const channels = [CHANNEL, OTHER_CHANNEL, '1100000000000000777'];
+    const users = [ALICE, BOB, '1100000000000000888', '1100000000000000999'];
+    let seed = 7;
+    const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const lines = Array.from({ length: 160 }, (_, i) =>
+      entry({
+        jobId: `r${i}`,
+        channelId: channels[next(channels.length)]!,
+        userId: users[next(users.length)]!,
+        credits: [8, 16, 0.1, 2.5, 45, 0][next(6)]!,
+        state: states[next(states.length)]!,
+        createdAt: NOON - next(60) * 86_400_000,
+      }),
+    );
+    // Only cancelled lines for one user: no row for it, as the pure report.
+    lines.push(entry({ jobId: 'only-cancelled', channelId: CHANNEL, userId: '1100000000000000555', credits: 5, state: 'cancelled' }));
+    for (const l of lines) await ledger.put(l);
+    for (const countFailed of [false, true]) {
+      for (const filter of [{ guildId: GUILD, since: NOON - 30 * 86_400_000 }, { channelId: CHANNEL, since: NOON - 7 * 86_400_000 }, { guildId: GUILD, userId: BOB }]) {
+        expect(await store.team.ledger.report(filter, countFailed)).toEqual(buildUsageReport(lines.filter((e) => matches(e, filter)), countFailed));
+      }
+    }
+  });
+
   it('computes a channel decision’s usage as channelUsage does', async () => {
     const store = await open();
     const ledger = testLedger(store);

@@ -163,6 +163,16 @@ describe.each(storeBackends())('migrations on %s', (backend) => {
     expect(await again.collection<{ a: number }>('settings').get('channel:1')).toEqual({ a: 1 });
     await again.close();
   });
+
+  it('close ends the shared keyv pool once, even with several namespaces and a second close', async () => {
+    db = await backend.create();
+    const store = await openStore(db.url);
+    await store.collection<{ a: number }>('settings').set('channel:1', { a: 1 });
+    await store.collection<{ b: number }>('meta').set('m', { b: 2 });
+    await store.collection('simulator').get('t');
+    await expect(Promise.all([store.close(), store.close()])).resolves.toBeDefined();
+    await expect(store.close()).resolves.toBeUndefined();
+  });
 });
 
 // Keep the temp helpers honest (mkdirSync used by tests on non-root machines).

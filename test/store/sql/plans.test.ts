@@ -1,0 +1,36 @@
+/**
+ * The ledger's hot reads are answered from covering indexes (migration
+ * 002_ledger_covering), so their cost is the lines in the window, never a
+ * table lookup per line: the 30-day server /usage and an admission's channel
+ * spend. The plans are SQLite's (EXPLAIN QUERY PLAN); on PostgreSQL the same
+ * indexes serve index-only scans. Figures: `npm run bench -- history`.
+ */
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../../../src/store/store.js';
+
+async function plan(query: ReturnType<typeof sql>): Promise<string> {
+  const store = await openStore('memory://');
+  try {
+    const rows = await sql<{ detail: string }>`explain query plan ${query}`.execute(store.sql.db);
+    return rows.rows.map((r) => r.detail).join(' | ');
+  } finally {
+    await store.close();
+  }
+}
+
+describe('ledger query plans (SQLite)', () => {
+  it('the server report reads the window once, from the guild covering index', async () => {
+    const detail = await plan(
+      sql`select channel_id, user_id, sum(case when state <> 'cancelled' then 1 else 0 end), sum(case when state = 'failed' then 1 else 0 end), sum(case when state not in ('cancelled') then 1 else 0 end * credits) from ledger where guild_id = ${'g'} and created_at >= ${0} group by channel_id, user_id`,
+    );
+    expect(detail).toContain('COVERING INDEX ledger_guild_created_cover');
+  });
+
+  it('an admission sums the channel spend from the channel covering index', async () => {
+    const detail = await plan(
+      sql`select sum(case when created_at >= ${5} then credits else 0 end), sum(credits), sum(case when user_id = ${'u'} then 1 else 0 end) from ledger where channel_id = ${'c'} and created_at >= ${0} and job_id <> ${'j'}`,
+    );
+    expect(detail).toContain('ledger_channel_created_cover');
+  });
+});
