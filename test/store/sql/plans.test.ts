@@ -1,6 +1,6 @@
 /**
  * The ledger's hot reads are answered from covering indexes (migration
- * 002_ledger_covering), so their cost is the lines in the window, never a
+ * 003_ledger_covering), so their cost is the lines in the window, never a
  * table lookup per line: the 30-day server /usage and an admission's channel
  * spend. The plans are SQLite's (EXPLAIN QUERY PLAN); on PostgreSQL the same
  * indexes serve index-only scans. Figures: `npm run bench -- history`.
