@@ -11,8 +11,9 @@ import { command as usage } from './usage.js';
 import { command as credits } from './credits.js';
 import { command as help } from './help.js';
 import { command as history } from './history.js';
+import { command as info } from './info.js';
 
-export const commands: readonly SlashCommand[] = [imagine, animate, settings, usage, credits, history, help];
+export const commands: readonly SlashCommand[] = [imagine, animate, settings, usage, credits, history, info, help];
 
 export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
   return commands.map((c) => c.data);
