@@ -217,8 +217,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       client.on(Events.GuildCreate, onGuildCreate);
       client.once(Events.ClientReady, onReady);
       if (!guilds.restricted) logger.warn('no ALLOWED_GUILD_IDS or DISCORD_GUILD_ID: any server the bot is added to can use it (turn "Public Bot" off)');
-      // Ledger lines of jobs lost in a crash between admission and their first write would hold slots and credits forever.
-      await team.policy.reconcile(async (id) => (await repo.get(id)) !== undefined);
+      // Settle every open ledger line against its job: lines of jobs lost in a crash between admission and their first
+      // write, or of jobs that ended without their line being released, would hold slots and credits forever; a queued
+      // job missing from its channel's line would never start.
+      await team.policy.settle((id) => repo.get(id));
       // The newest few dozen durations per kind and speed, never the whole history.
       await timings.load();
       for (const line of timings.describe()) timingsLog.debug({}, `tracker believes: ${line}`);
