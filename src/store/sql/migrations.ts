@@ -97,9 +97,23 @@ const m001_core: Migration = {
   },
 };
 
+/**
+ * Leases for several processes on one database (src/store/sql/leases.ts):
+ * who tracks each unfinished job, until when. One ALTER per column (SQLite
+ * adds one column per statement).
+ */
+const m002_job_leases: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('jobs').addColumn('lease_owner', 'text').execute();
+    await db.schema.alterTable('jobs').addColumn('lease_until', 'bigint').execute();
+    await db.schema.createIndex('jobs_lease_owner').on('jobs').column('lease_owner').where(sql.ref('needs_work'), '=', 1).execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
+  '002_job_leases': m002_job_leases,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -23,6 +23,10 @@ export interface JobsTable {
   needs_work: number;
   /** The whole Job as JSON. */
   data: string;
+  /** The process tracking the job (002_job_leases); null: nobody. Never written by jobRow, so job writes keep it. */
+  lease_owner?: string | null;
+  /** Until when (epoch ms) its lease holds without renewal. */
+  lease_until?: number | null;
 }
 
 export interface LedgerTable {
