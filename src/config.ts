@@ -110,6 +110,8 @@ export const ConfigSchema = z
     /** Global budget of KIE status reads per second for the tracker. */
     KIE_POLLS_PER_SECOND: intInRange(1, 50, 8),
     KIE_TIMEOUT_MS: intInRange(1000, 120_000, 30_000),
+    /** PostgreSQL only (several processes): how long a job's lease holds without renewal; a dead process's jobs are taken over after it. */
+    LEASE_TTL_SECONDS: intInRange(5, 25, 20),
     /** Simulator mode only: task durations are multiplied by this (0.1 = ten times faster). */
     SIMULATOR_TIME_SCALE: z.preprocess(
       (v) => (v === '' || v === undefined ? 0.2 : Number(v)),

@@ -7,6 +7,8 @@
 import { existsSync } from 'node:fs';
 import { Client, Events, GatewayIntentBits, Partials, Status } from 'discord.js';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { JobLeases } from './domain/leases.js';
 import { buildApp, type App } from './app.js';
 import { allowedGuildIds, apixoConfigured, ConfigError, httpListen, isSimulator, kieConfigured, parseConfig, type Config } from './config.js';
 import { deployCommands } from './discord/deploy.js';
@@ -210,11 +212,16 @@ async function main(): Promise<void> {
   const { openStore } = await import('./store/store.js');
   const { DatabaseError } = await import('./store/sql/database.js');
   const { legacyLogFields } = await import('./store/legacyMigration.js');
+  const { SqlJobLeases } = await import('./store/sql/leases.js');
+  let fleetLeases: JobLeases | null = null;
   let store: Store;
   try {
-    store = await openStore(config.DATABASE_URL, {
+    const opened = await openStore(config.DATABASE_URL, {
       onLegacyMigration: (report) => logger.info(legacyLogFields(report), 'moved the round-1 records (keyv layout) into the SQL tables'),
     });
+    store = opened;
+    // Several processes may share a PostgreSQL: each tracks the jobs it holds the leases of.
+    if (opened.sql.dialect === 'postgres') fleetLeases = new SqlJobLeases(opened.sql);
   } catch (error) {
     // One line naming DATABASE_URL and the reason (password masked), not a driver stack.
     if (error instanceof DatabaseError) {
@@ -267,6 +274,9 @@ async function main(): Promise<void> {
     ...(endpoint?.callBackUrl ? { callBackUrl: endpoint.callBackUrl } : {}),
     allowedGuildIds: allowedGuildIds(config),
     trustedMediaOrigins: loopbackOrigins([...(endpoint ? [endpoint.baseUrl] : []), ...(apixo ? [apixo.baseUrl] : [])]),
+    ...(fleetLeases
+      ? { fleet: { leases: fleetLeases, owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, ttlMs: config.LEASE_TTL_SECONDS * 1000 } }
+      : {}),
   });
   const running = app;
 

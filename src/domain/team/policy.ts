@@ -434,12 +434,15 @@ export class TeamPolicy implements Admission {
    * ledger's release) takes the job's final state and frees its slot; a line
    * whose job has started leaves the queue; a queued job missing from its
    * channel's line goes back into it. `resume` then starts what may start.
-   * Returns how many lines changed.
+   * With `createdBefore`, newer lines are left alone (another process may be
+   * writing their job right now). Returns how many lines changed.
    */
-  async settle(jobOf: (jobId: string) => Promise<Job | undefined>): Promise<number> {
+  async settle(jobOf: (jobId: string) => Promise<Job | undefined>, options: { createdBefore?: number } = {}): Promise<number> {
     const open = await this.deps.store.ledger.open();
     let changed = 0;
     for (const e of open) {
+      // Several processes: a line admitted moments ago may be another live process's job not yet written.
+      if (options.createdBefore !== undefined && e.createdAt >= options.createdBefore) continue;
       const job = await jobOf(e.jobId);
       const now = this.deps.clock.now();
       const result = await this.deps.store.inChannel(e.channelId, async (tx) => {
