@@ -18,7 +18,7 @@ import { commandDefinitions } from '../commands/index.js';
 import { DEFAULT_APIXO_PRICES, DEFAULT_PRICES } from './domain/pricing.js';
 import { healthRoutes } from './http/health.js';
 import { HttpListenError, startHttpServer, type HttpServer, type Route } from './http/server.js';
-import { KieClient } from './providers/kie/client.js';
+import { KieClient, type CreateGate } from './providers/kie/client.js';
 import { KieProvider } from './providers/kie/adapter.js';
 import { ApixoClient, APIXO_BASE_URL } from './providers/apixo/client.js';
 import { ApixoProvider } from './providers/apixo/adapter.js';
@@ -214,6 +214,7 @@ async function main(): Promise<void> {
   const { legacyLogFields } = await import('./store/legacyMigration.js');
   const { SqlJobLeases } = await import('./store/sql/leases.js');
   let fleetLeases: JobLeases | null = null;
+  let createWindow: CreateGate | null = null;
   let store: Store;
   try {
     const opened = await openStore(config.DATABASE_URL, {
@@ -221,7 +222,16 @@ async function main(): Promise<void> {
     });
     store = opened;
     // Several processes may share a PostgreSQL: each tracks the jobs it holds the leases of.
-    if (opened.sql.dialect === 'postgres') fleetLeases = new SqlJobLeases(opened.sql);
+    if (opened.sql.dialect === 'postgres') {
+      fleetLeases = new SqlJobLeases(opened.sql);
+      const { SqlCreateWindow } = await import('./store/sql/createWindow.js');
+      const createLog = logger.child({ module: 'kie-window' });
+      createWindow = new SqlCreateWindow(opened.sql, {
+        max: config.KIE_CREATES_PER_10S,
+        windowMs: 10_100, // KIE's 10 s and the client's 100 ms margin
+        onReleaseError: (err) => createLog.warn({ err }, 'could not record a create answer; it stops counting after 2 min'),
+      });
+    }
   } catch (error) {
     // One line naming DATABASE_URL and the reason (password masked), not a driver stack.
     if (error instanceof DatabaseError) {
@@ -245,6 +255,8 @@ async function main(): Promise<void> {
         apiKey: endpoint.apiKey,
         timeoutMs: config.KIE_TIMEOUT_MS,
         createLimit: { max: config.KIE_CREATES_PER_10S, windowMs: 10_000 },
+        // Several processes on one PostgreSQL share KIE's create limit through the database.
+        ...(createWindow ? { createGate: createWindow } : {}),
         logger: logger.child({ module: 'kie' }),
       })
     : null;

@@ -110,10 +110,29 @@ const m002_job_leases: Migration = {
   },
 };
 
+/**
+ * KIE's create limit shared by every process (src/store/sql/createWindow.ts):
+ * one row per create, counting from when it is sent until windowMs after its
+ * answer; `rate_locks` holds the row each decision locks.
+ */
+const m003_kie_create_window: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('kie_creates')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('started_at', 'bigint', (c) => c.notNull())
+      .addColumn('ends_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('kie_creates_ends').on('kie_creates').column('ends_at').execute();
+    await db.schema.createTable('rate_locks').addColumn('name', 'text', (c) => c.primaryKey()).execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
   '002_job_leases': m002_job_leases,
+  '003_kie_create_window': m003_kie_create_window,
 };
 
 export const migrationProvider: MigrationProvider = {

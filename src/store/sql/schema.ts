@@ -77,6 +77,18 @@ export interface StoreInfoTable {
   value: string;
 }
 
+/** One KIE create, fleet-wide: counts from started_at until ends_at (its answer + the window); ends_at null = still in flight. */
+export interface KieCreatesTable {
+  id: string;
+  started_at: number;
+  ends_at: number | null;
+}
+
+/** Rows locked (FOR UPDATE) to serialise fleet-wide rate decisions. */
+export interface RateLocksTable {
+  name: string;
+}
+
 export interface Schema {
   jobs: JobsTable;
   ledger: LedgerTable;
@@ -85,4 +97,6 @@ export interface Schema {
   channel_locks: ChannelLocksTable;
   task_durations: TaskDurationsTable;
   store_info: StoreInfoTable;
+  kie_creates: KieCreatesTable;
+  rate_locks: RateLocksTable;
 }
