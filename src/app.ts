@@ -205,6 +205,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         const summary = await jobs!.resume(taken);
         leaseLog.info(summary, 'took over jobs');
       },
+      onNudged: (ids) => {
+        for (const id of ids) tracker.pollSoon(id);
+      },
       onLost: (ids) => {
         for (const id of ids) tracker.untrack(id);
       },
@@ -244,7 +247,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       void repo
         .findByTaskId(taskId)
         .then(async (job) => {
-          if (job) return tracker.pollSoon(job.id);
+          if (job) {
+            // Another process holds it: a flag its lease keeper reads within a second.
+            if (keeper && !tracker.isTracking(job.id)) return keeper.nudge(job.id);
+            return tracker.pollSoon(job.id);
+          }
           // No job has this task: it may belong to one whose create answer was lost.
           const since = clock.now() - UNKNOWN_REVEAL_WINDOW_MS;
           const unknown = (await team.ledger.query({ since, state: 'unknown' })).map((e) => e.jobId);

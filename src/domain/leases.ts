@@ -37,6 +37,10 @@ export interface JobLeases {
   take(jobId: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
   /** Give leases back (all of `owner`'s, or the ones named); returns how many. */
   release(owner: string, jobIds?: readonly string[]): Promise<number>;
+  /** A KIE callback for a job this process doesn't track: ask its lease holder to poll it now. */
+  nudge(jobId: string): Promise<void>;
+  /** The nudged jobs `owner` holds (the flags are cleared). */
+  takeNudges(owner: string): Promise<string[]>;
   /** Who holds a job's lease, until when (null: nobody). */
   holder(jobId: string): Promise<{ owner: string; until: number } | null>;
 }
@@ -75,6 +79,8 @@ export interface LeaseKeeperOptions {
   onAcquired: (jobIds: string[], acquired: Acquired[]) => Promise<void>;
   /** Jobs this process held and no longer does (its lease lapsed and another took it): stop working on them. */
   onLost?: (jobIds: string[]) => void;
+  /** Jobs this process holds that a KIE callback reaching another process asked to poll now. */
+  onNudged?: (jobIds: string[]) => void;
   logger?: DomainLogger;
   /** Counts for metrics and the bench. */
   observer?: { onTakeover?(acquired: Acquired): void };
@@ -136,6 +142,11 @@ export class LeaseKeeper {
     return n;
   }
 
+  /** Ask whoever holds this job to poll it now (a callback reached this process). */
+  nudge(jobId: string): Promise<void> {
+    return this.options.leases.nudge(jobId);
+  }
+
   /** The lease guard before a final delivery: true when this process holds (or just took) the job's lease. */
   claim(jobId: string): Promise<boolean> {
     return this.options.leases.take(jobId, this.owner, this.options.clock.now(), this.ttlMs);
@@ -163,6 +174,10 @@ export class LeaseKeeper {
       }
     }
     if (this.stopped) return;
+    if (this.options.onNudged) {
+      const nudged = await leases.takeNudges(this.owner);
+      if (nudged.length > 0) this.options.onNudged(nudged);
+    }
     const acquired = await leases.acquire(this.owner, clock.now(), this.ttlMs, this.batch);
     if (acquired.length === 0) return;
     for (const a of acquired) {

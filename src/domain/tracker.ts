@@ -369,6 +369,11 @@ export class Tracker {
     this.deliveryAttempts.delete(jobId);
   }
 
+  /** Whether this tracker works on the job (with several processes: whether this one holds it). */
+  isTracking(jobId: string): boolean {
+    return this.tracked.has(jobId);
+  }
+
   /** Poll a tracked job as soon as the budget allows (a callback said it changed). */
   pollSoon(jobId: string): void {
     if (!this.tracked.has(jobId)) return;

@@ -25,6 +25,7 @@ describe('LeaseKeeper', () => {
     const acquired: string[][] = [];
     const lost: string[][] = [];
     const takeovers: Acquired[] = [];
+    const nudged: string[][] = [];
     const k = new LeaseKeeper({
       leases,
       owner,
@@ -33,9 +34,10 @@ describe('LeaseKeeper', () => {
       acquireEveryMs: 1_000,
       onAcquired: async (ids) => void acquired.push(ids),
       onLost: (ids) => void lost.push(ids),
+      onNudged: (ids) => void nudged.push(ids),
       observer: { onTakeover: (a) => void takeovers.push(a) },
     });
-    return { k, acquired, lost, takeovers };
+    return { k, acquired, lost, takeovers, nudged };
   };
 
   it('takes a dead process’s jobs over within TTL + one look, and the old holder learns it lost them', async () => {
@@ -77,6 +79,10 @@ describe('LeaseKeeper', () => {
     await clock.advance(1_000);
     expect(b.acquired.flat().sort()).toEqual(['j1', 'j2']);
     expect(b.takeovers).toEqual([]); // handed back, not taken over
+    // A callback reached A, which no longer tracks j1: B polls it at its next look.
+    await a.k.nudge('j1');
+    await clock.advance(1_000);
+    expect(b.nudged).toEqual([['j1']]);
     expect(await b.k.claim('j1')).toBe(true);
     expect(await a.k.claim('j1')).toBe(false);
     await b.k.stop();

@@ -84,6 +84,21 @@ export class SqlJobLeases implements JobLeases {
     return Number(result.numUpdatedRows);
   }
 
+  async nudge(jobId: string): Promise<void> {
+    await this.sdb.db.updateTable('jobs').set({ poll_now: 1 }).where('id', '=', jobId).where('needs_work', '=', sql.lit(1)).execute();
+  }
+
+  async takeNudges(owner: string): Promise<string[]> {
+    const rows = await this.sdb.db
+      .updateTable('jobs')
+      .set({ poll_now: 0 })
+      .where('lease_owner', '=', owner)
+      .where('poll_now', '=', sql.lit(1))
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   async holder(jobId: string): Promise<{ owner: string; until: number } | null> {
     const row = await this.sdb.db.selectFrom('jobs').select(['lease_owner', 'lease_until']).where('id', '=', jobId).executeTakeFirst();
     return row?.lease_owner ? { owner: row.lease_owner, until: Number(row.lease_until) } : null;

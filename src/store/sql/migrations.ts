@@ -128,11 +128,19 @@ const m003_kie_create_window: Migration = {
   },
 };
 
+/** A KIE callback that reached a process not tracking the job asks the lease holder to poll it now. */
+const m004_poll_now: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('jobs').addColumn('poll_now', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
   '002_job_leases': m002_job_leases,
   '003_kie_create_window': m003_kie_create_window,
+  '004_poll_now': m004_poll_now,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -27,6 +27,8 @@ export interface JobsTable {
   lease_owner?: string | null;
   /** Until when (epoch ms) its lease holds without renewal. */
   lease_until?: number | null;
+  /** 1: a KIE callback reached another process; the lease holder polls the job at its next look (004_poll_now). */
+  poll_now?: number;
 }
 
 export interface LedgerTable {

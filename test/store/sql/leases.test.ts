@@ -76,6 +76,14 @@ describe.each(storeBackends())('job leases on %s', (backend) => {
     expect(await leases.acquire('p2', T0, TTL, 10)).toEqual([]);
   });
 
+  it('a nudge (a callback that reached another process) is read once by the lease holder', async () => {
+    await leases.create(job('a'), 'p1', T0, TTL);
+    await leases.nudge('a');
+    expect(await leases.takeNudges('p2')).toEqual([]);
+    expect(await leases.takeNudges('p1')).toEqual(['a']);
+    expect(await leases.takeNudges('p1')).toEqual([]);
+  });
+
   it('the delivery guard: only the holder (or anyone once it lapsed) may deliver, never after delivery', async () => {
     await leases.create(job('a', { state: 'succeeded', finishedAt: T0 }), 'p1', T0, TTL);
     expect(await leases.take('a', 'p2', T0 + 1, TTL)).toBe(false);
