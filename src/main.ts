@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { JobLeases } from './domain/leases.js';
 import { buildApp, type App } from './app.js';
-import { allowedGuildIds, apixoConfigured, ConfigError, httpListen, isSimulator, kieConfigured, parseConfig, type Config } from './config.js';
+import { allowedGuildIds, apixoConfigured, ConfigError, httpListen, isSimulator, kieConfigured, parseConfig, shardOptions, type Config } from './config.js';
 import { deployCommands } from './discord/deploy.js';
 import { inviteUrl } from './discord/invite.js';
 import { DISCORD_DEFAULT_API, DiscordTokenRejectedError, DiscordUnreachableError, probeDiscord, withinGatewayTimeout } from './discord/preflight.js';
@@ -269,6 +269,8 @@ async function main(): Promise<void> {
     intents: [GatewayIntentBits.Guilds],
     // An interaction's channel is built from its payload even when not cached (a new forum post), so a thread's parent is always known.
     partials: [Partials.Channel],
+    // SHARD_COUNT / SHARD_IDS: each process runs some of the shards; any process can finish any job (leases).
+    ...shardOptions(config),
     ...(config.DISCORD_API_URL ? { rest: { api: config.DISCORD_API_URL } } : {}),
   });
   readiness.client = client;
