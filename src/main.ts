@@ -26,7 +26,7 @@ import { providerRegistry } from './domain/provider.js';
 import { CALLBACK_PATH, callbackRoute } from './providers/kie/callbackServer.js';
 import { checkKieKey } from './providers/kie/keyCheck.js';
 import { createLogger, type Logger } from './log.js';
-import type { Collection, Store } from './store/store.js';
+import type { Collection, OpenedStore, Store } from './store/store.js';
 import type { KieSimulator, SimPersistence, SimTask } from './providers/kie/simulator/index.js';
 
 const BALANCE_CHECK_MS = 10 * 60 * 1000;
@@ -134,8 +134,13 @@ interface ReadinessState {
   draining: boolean;
 }
 
-/** The database answers a trivial read. */
-const databaseAnswers = async (store: Store): Promise<void> => void (await store.collection('meta').get('readyz'));
+/** The database answers a trivial query (SELECT 1 on the SQL store; a key read otherwise). */
+const databaseAnswers = async (store: Store): Promise<void> => {
+  const sqlDb = (store as Partial<OpenedStore>).sql;
+  if (!sqlDb) return void (await store.collection('meta').get('readyz'));
+  const { sql } = await import('kysely');
+  await sql`select 1`.execute(sqlDb.db);
+};
 
 /**
  * The process's one HTTP port: /healthz, /readyz and, when callbacks are in
