@@ -15,6 +15,7 @@
  *
  * Pollers, all on the same load:
  * - learned:        the bot (Tracker + LearnedTimings, in-memory DurationStore, default poll order);
+ * - learned, likely-done: the same with pollOrder 'likely-done' (does the ranking win on every load?);
  * - fixed schedule: the Tracker with the notes' windows (the schedule before issue 11);
  * - fixed 3 s:      the naive poller of ../pollers/fixed.ts, every 3 s.
  *
@@ -54,7 +55,7 @@ export interface LearnLoad {
   jobs: LearnJob[];
 }
 
-export type LearnPoller = 'learned' | 'fixed schedule' | 'fixed 3 s' | 'learned, 20 polls/s';
+export type LearnPoller = 'learned' | 'learned, likely-done' | 'fixed schedule' | 'fixed 3 s' | 'learned, 20 polls/s';
 
 export interface PhaseFigures {
   jobs: number;
@@ -231,7 +232,7 @@ async function runOne(
       clock,
       ...(timings ? { timings } : {}),
       // The fixed schedule is the tracker as it was: notes' windows, first-come budget.
-      ...(typeof poller === 'object' ? { pollOrder: poller.order } : {}),
+      ...(typeof poller === 'object' ? { pollOrder: poller.order } : poller === 'learned, likely-done' ? { pollOrder: 'likely-done' as const } : {}),
       maxPollsPerSecond: poller === 'learned, 20 polls/s' ? 20 : (opts.maxPollsPerSecond ?? 8),
       observer: {
         onPoll: (job) => {
@@ -308,7 +309,7 @@ function splitByExperience(outcomes: readonly Outcome[]): { before: Outcome[]; a
   return { before, after };
 }
 
-export const LEARN_POLLERS: readonly LearnPoller[] = ['learned', 'fixed schedule', 'fixed 3 s'];
+export const LEARN_POLLERS: readonly LearnPoller[] = ['learned', 'learned, likely-done', 'fixed schedule', 'fixed 3 s'];
 
 /** Every drift load through every poller. */
 export async function runLearnScenario(log: (line: string) => void = () => {}): Promise<LearnRun[]> {

@@ -9,9 +9,13 @@
  *
  *     P(done since last check) = 1 − S(age now) / S(age at last check)
  *
- * A poll that finds a finished task ends one author's wait; the poll with the
- * highest chance of doing so relieves the most waiting (the sum of authors'
- * waits falls fastest). The chance grows with the time since the last check,
+ * A poll that finds a finished task ends one author's wait; a skipped task
+ * waits for the next free slot, about the same for every task, so this
+ * chance is the expected lag a poll saves, and the poll with the highest
+ * chance relieves the most waiting (the sum of authors' waits falls
+ * fastest). The model counts running tasks as censored observations
+ * (./durations.ts), so a burst, in which only the quick tasks have finished,
+ * does not make every running task look overdue. The chance grows with the time since the last check,
  * so a job passed over becomes likelier each round; and a job not checked for
  * `starveAfterMs` (or told about by a callback) goes before any ranked one,
  * the longest-unchecked first, so no job starves.

@@ -94,9 +94,10 @@ export interface TrackerOptions {
   timings?: LearnedTimings;
   /**
    * Who gets the budget when more polls are due than it allows: 'due' (first-come, the default) or
-   * 'likely-done' (the chance the task finished since its last check). Not yet the default: in a
-   * burst the learned model is biased short by the tasks that finished first (the long ones are
-   * still running and unseen), which ranks badly — see bench/RESULTS.md, "Poll order under pressure".
+   * 'likely-done' (the chance the task finished since its last check, from the censoring-aware
+   * learned model). likely-done lowers lag p50 and the mean where the budget binds but lengthens
+   * the tail (up to `starveAfterMs`), so it is not the default — see bench/RESULTS.md, "Poll order
+   * under pressure".
    */
   pollOrder?: PollOrder;
   /** A job unchecked this long goes before every ranked one. Default 2 min × the schedule's timeScale. */
@@ -588,6 +589,8 @@ export class Tracker {
     if (this.jobInfo.has(job.id)) return;
     const { kind, speed } = job;
     this.jobInfo.set(job.id, { startedAt: startedAt(job), model: () => this.timings.model(kind, speed) });
+    // A running task is a censored observation: the learner knows it takes at least its age.
+    if (this.learning) this.timings.started(job.id, kind, speed, startedAt(job), this.tuning.timeScale);
   }
 
   /**
@@ -600,7 +603,7 @@ export class Tracker {
     const start = startedAt(job);
     const end = kieCompletedAt !== null && kieCompletedAt > start && kieCompletedAt <= seenAt ? kieCompletedAt : seenAt;
     const durationMs = (end - start) / this.tuning.timeScale;
-    this.spawn(this.timings.observe(job.kind, job.speed, durationMs, end));
+    this.spawn(this.timings.observe(job.kind, job.speed, durationMs, end, job.id));
     this.logger.debug({ kind: job.kind, speed: job.speed }, `tracker timings: ${describeModel(job.kind, job.speed, this.timings.model(job.kind, job.speed))}`);
   }
 
@@ -652,6 +655,7 @@ export class Tracker {
     this.pollErrors.delete(jobId);
     const now = this.clock.now();
     const outcome = outcomeOf(record);
+    if (this.learning && outcome.kind === 'running') this.timings.stillRunning(jobId, askedAt);
     if (outcome.kind === 'succeeded') {
       this.learnFrom(job, record.timings.completedAt, now);
       const kind = resultKindFor(job.kind);
@@ -731,7 +735,7 @@ export class Tracker {
   private forgetPollState(jobId: string): void {
     this.pollErrors.delete(jobId);
     this.lastCheckAt.delete(jobId);
-    this.jobInfo.delete(jobId);
+    if (this.jobInfo.delete(jobId) && this.learning) this.timings.ended(jobId);
     this.ready.delete(jobId);
     this.lastProgressAt.delete(jobId);
     const channel = this.jobChannel.get(jobId);

@@ -168,3 +168,74 @@ describe('InMemoryDurationStore', () => {
     expect(await store.recent('grid', 'turbo', 2)).toEqual([]);
   });
 });
+
+describe('DurationModel: running tasks are right-censored observations (product-limit)', () => {
+  it('without running tasks is the weighted empirical distribution, as before', () => {
+    const obs = spread(40, 30, 100);
+    const plain = new DurationModel(FAST, obs);
+    const none = new DurationModel(FAST, obs, DEFAULT_LEARNER, { running: [], cohort: [] });
+    for (const t of [20, 45, 70, 99, 150]) expect(none.cdf(s(t))).toBeCloseTo(plain.cdf(s(t)), 9);
+  });
+
+  it('is not biased short by a burst in which only the quick tasks have finished', () => {
+    // 100 tasks submitted at once, true durations even over 30–100 s; 60 s later the 43 shortest
+    // have finished and 57 are still running (all checked just now, at age 60 s).
+    const all = spread(100, 30, 100);
+    const finished = all.filter((d) => d <= s(60));
+    const running = all.filter((d) => d > s(60)).map(() => s(60));
+    const naive = new DurationModel(FAST, finished);
+    const km = new DurationModel(FAST, [], DEFAULT_LEARNER, { running, cohort: finished });
+    expect(naive.median).toBeLessThan(s(50)); // what the old learner believed: everything running is overdue
+    expect(km.median).toBeGreaterThan(s(60)); // more than half are still running at 60 s
+    expect(km.survival(s(60))).toBeCloseTo(0.57 * (1 - DEFAULT_LEARNER.tailShare) + DEFAULT_LEARNER.tailShare * Math.exp(-60 / (km.window.latestMs / 1000)), 2);
+    // Past the oldest running task the rest finishes as the notes' window says (conditioned on age 60 s).
+    expect(km.window.latestMs).toBeGreaterThan(s(95));
+    expect(km.window.latestMs).toBeLessThanOrEqual(s(100));
+    // The naive model thinks every running task is overdue (it should have finished already) and
+    // gives it a poor chance of finishing in the next 10 s; the product-limit one ~1/4 (10 of 40 s left).
+    expect(naive.survival(s(60))).toBeLessThan(0.05);
+    const next10 = (m: DurationModel): number => 1 - m.survival(s(70)) / m.survival(s(60));
+    expect(next10(km)).toBeGreaterThan(0.2);
+    expect(next10(km)).toBeGreaterThan(next10(naive));
+  });
+
+  it('matches the true distribution on a simulated burst, where the finished-only estimate does not', () => {
+    // Tasks arrive 1 per second for 120 s, durations even over 30–100 s; look at t = 90 s.
+    const subs = Array.from({ length: 120 }, (_, i) => ({ at: s(i), d: s(30 + ((i * 37) % 70) + 0.5) }));
+    const T = s(90);
+    const seen = subs.filter((x) => x.at <= T);
+    const done = seen.filter((x) => x.at + x.d <= T).map((x) => x.d);
+    const run = seen.filter((x) => x.at + x.d > T).map((x) => T - x.at);
+    const km = new DurationModel(FAST, [], DEFAULT_LEARNER, { running: run, cohort: done });
+    const naive = new DurationModel(FAST, done);
+    expect(Math.abs(km.median - s(65))).toBeLessThan(s(8));
+    expect(Math.abs(naive.median - s(65))).toBeGreaterThan(s(10));
+  });
+
+  it('a task still running counts at its age when last found running, not its age now', async () => {
+    const clock = new ManualClock(0);
+    const t = new LearnedTimings({ clock, rebuildMs: 0 });
+    for (const d of spread(20, 30, 100)) await t.observe('grid', 'fast', d, 0);
+    t.started('a', 'grid', 'fast', 0);
+    t.stillRunning('a', s(40));
+    const m1 = t.model('grid', 'fast');
+    expect(m1.running).toBe(1);
+    await clock.advance(s(500)); // nobody checked it since: it may well be done
+    const m2 = t.model('grid', 'fast');
+    expect(m2.survival(s(150))).toBeCloseTo(m1.survival(s(150)), 9);
+    t.ended('a');
+    expect(t.model('grid', 'fast').running).toBe(0);
+  });
+
+  it('learns the cohort from finished tasks it saw start, once each', async () => {
+    const clock = new ManualClock(0);
+    const t = new LearnedTimings({ clock, rebuildMs: 0 });
+    t.started('a', 'grid', 'fast', 0);
+    t.started('b', 'grid', 'fast', 0);
+    t.stillRunning('b', s(50));
+    await t.observe('grid', 'fast', s(40), s(40), 'a');
+    const m = t.model('grid', 'fast');
+    expect(m.count).toBe(1); // not twice (cohort and history)
+    expect(m.running).toBe(1);
+  });
+});

@@ -71,3 +71,28 @@ describe('pickBest', () => {
     expect(pickBest(items, 2, () => 0).map((x) => x.seq)).toEqual([5, 4]);
   });
 });
+
+describe('pollPriority with a censoring-aware model (a burst)', () => {
+  // 100 fast tasks submitted at once, durations even over 30–100 s; at 60 s the quickest 43 are done,
+  // the other 57 were last found running at 60 s.
+  const all = Array.from({ length: 100 }, (_, i) => s(30 + 0.7 * (i + 0.5)));
+  const done = all.filter((d) => d <= s(60));
+  const running = all.filter((d) => d > s(60)).map(() => s(60));
+  const km = new DurationModel(expectedWindow('grid', 'fast'), [], undefined, { running, cohort: done });
+  const naive = new DurationModel(expectedWindow('grid', 'fast'), done);
+
+  it('gives a task checked a while ago the chance its window really leaves, not a straggler’s', () => {
+    const c = cand({ ageMs: s(75), lastCheckAgeMs: s(60), sinceCheckMs: s(15) });
+    // 15 s of the 40 s left: about 3/8. The finished-only model has seen nothing past 60 s, so it
+    // takes every task still running for a straggler (only its thin tail is left).
+    expect(pollPriority(km, c, STARVE)).toBeGreaterThan(0.3);
+    expect(pollPriority(km, c, STARVE)).toBeLessThan(0.45);
+    expect(pollPriority(naive, c, STARVE)).toBeLessThan(0.75 * pollPriority(km, c, STARVE));
+  });
+
+  it('is the expected lag saved per poll: the task unchecked longer (more likely done) goes first', () => {
+    const a = cand({ ageMs: s(75), lastCheckAgeMs: s(60), sinceCheckMs: s(15), seq: 1 });
+    const b = cand({ ageMs: s(75), lastCheckAgeMs: s(72), sinceCheckMs: s(3), seq: 0 });
+    expect(pickBest([b, a], 1, (x) => pollPriority(km, x, STARVE))).toEqual([a]);
+  });
+});

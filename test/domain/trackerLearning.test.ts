@@ -67,6 +67,24 @@ describe('Tracker with learned timings', () => {
   });
 });
 
+describe('Tracker: running tasks teach the learner too (censoring)', () => {
+  it('reports each task found running, at its age then, and lets go of it when it finishes', async () => {
+    const timings = new LearnedTimings({ clock: new ManualClock(), rebuildMs: 0 });
+    const hh = await harness({ durationMs: () => 50_000, tracker: { timings } });
+    hh.tracker.start();
+    const job = await runningJob(hh);
+    hh.tracker.track(job);
+    await hh.clock.advance(40_000); // checked at 30 s and every 2.8 s since: still running
+    const m = timings.model('grid', 'fast');
+    expect(m.running).toBe(1);
+    expect(m.count).toBe(0);
+    await hh.clock.advanceUntil(() => hh.finished.some((f) => f.jobId === job.id), 300_000, 500);
+    const after = timings.model('grid', 'fast');
+    expect(after.running).toBe(0);
+    expect(after.count).toBe(1);
+  });
+});
+
 describe('Tracker poll order under pressure', () => {
   /** Jobs that have been running for `ageS` seconds and were polled before (so due at once after a restart). */
   async function agedJobs(hh: Harness, n: number, ageS: number, speed: Speed = 'fast'): Promise<Job[]> {
