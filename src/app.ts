@@ -24,6 +24,7 @@ import { KieProvider } from './providers/kie/adapter.js';
 import { DEFAULT_PRICES, type PriceTable } from './domain/pricing.js';
 import type { ScheduleTuning } from './domain/schedule.js';
 import { JobService } from './domain/service.js';
+import { DEFAULT_LEASE_TTL_MS, LeaseKeeper, leasedRepository, type Acquired, type JobLeases } from './domain/leases.js';
 import { Team } from './domain/team/team.js';
 import { Tracker, type TrackerObserver } from './domain/tracker.js';
 import type { Store } from './domain/storage.js';
@@ -80,6 +81,19 @@ export interface AppDeps {
   allowedGuildIds?: readonly string[] | null;
   /** Where learned task durations are kept; default: the store's (shared by every process on the database). */
   durations?: DurationStore;
+  /**
+   * Several processes on one PostgreSQL: this process tracks only the jobs
+   * whose leases it holds (src/domain/leases.ts). Unset: one process, every
+   * unfinished job is its own (SQLite mode).
+   */
+  fleet?: {
+    leases: JobLeases;
+    /** Unique per process run. */
+    owner: string;
+    ttlMs?: number;
+    acquireEveryMs?: number;
+    onTakeover?: (acquired: Acquired) => void;
+  };
 }
 
 export interface App {
@@ -92,8 +106,10 @@ export interface App {
   team: Team;
   /** Resume unfinished jobs, start the tracker and listen for interactions. */
   start(): Promise<void>;
-  /** Stop listening and tracking (jobs stay persisted for the next start). */
+  /** Stop listening and tracking (jobs stay persisted for the next start; with a fleet, leases are handed back). */
   stop(): Promise<void>;
+  /** With a fleet: this process's leases. */
+  leases: LeaseKeeper | null;
 }
 
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -102,7 +118,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const providers = deps.providers ?? (deps.kie ? providerRegistry('kie', [new KieProvider(deps.kie)]) : null);
   if (!providers) throw new Error('createApp needs providers (or a KIE API)');
   const defaultProvider = providers.get(providers.defaultId)!;
-  const repo: JobRepository = deps.store.jobs;
+  const fleet = deps.fleet;
+  const leaseTtlMs = fleet?.ttlMs;
+  // With a fleet, a job is born leased to the process that creates it.
+  const repo: JobRepository = fleet
+    ? leasedRepository(deps.store.jobs, fleet.leases, fleet.owner, leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, clock)
+    : deps.store.jobs;
   // The team's queue hands back jobs to start; the service starts them. The
   // service exists only after the team, hence the late binding.
   let jobs: JobService | undefined;
@@ -141,8 +162,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     store: deps.durations ?? deps.store.durations,
     onError: (err, what) => timingsLog.warn({ err, what }, 'task duration store failed; keeping the timings learned so far'),
   });
+  let keeper: LeaseKeeper | null = null;
   const tracker = new Tracker({
     timings,
+    ...(fleet ? { claimDelivery: (jobId: string) => keeper!.claim(jobId) } : {}),
     repo,
     providers,
     presenter,
@@ -165,6 +188,31 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     failover: async (job) =>
       providers.ids().length > 1 && job.origin.guildId !== null && (await team.settings.resolve(job.origin.guildId, policyChannelOf(job.origin))).values.failover,
   });
+
+  if (fleet) {
+    const leaseLog = logger.child({ module: 'leases' });
+    keeper = new LeaseKeeper({
+      leases: fleet.leases,
+      owner: fleet.owner,
+      clock,
+      ...(leaseTtlMs ? { ttlMs: leaseTtlMs } : {}),
+      ...(fleet.acquireEveryMs ? { acquireEveryMs: fleet.acquireEveryMs } : {}),
+      logger: leaseLog,
+      ...(fleet.onTakeover ? { observer: { onTakeover: fleet.onTakeover } } : {}),
+      // Jobs whose leases this process just took: resumed as after a restart (never re-sent to KIE).
+      onAcquired: async (ids) => {
+        const taken = (await Promise.all(ids.map((id) => repo.get(id)))).filter((j): j is Job => j !== undefined);
+        const summary = await jobs!.resume(taken);
+        leaseLog.info(summary, 'took over jobs');
+      },
+      onNudged: (ids) => {
+        for (const id of ids) tracker.pollSoon(id);
+      },
+      onLost: (ids) => {
+        for (const id of ids) tracker.untrack(id);
+      },
+    });
+  }
 
   const ctx: AppContext = {
     clock,
@@ -200,7 +248,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       void repo
         .findByTaskId(taskId)
         .then(async (job) => {
-          if (job) return tracker.pollSoon(job.id);
+          if (job) {
+            // Another process holds it: a flag its lease keeper reads within a second.
+            if (keeper && !tracker.isTracking(job.id)) return keeper.nudge(job.id);
+            return tracker.pollSoon(job.id);
+          }
           // No job has this task: it may belong to one whose create answer was lost.
           const since = clock.now() - UNKNOWN_REVEAL_WINDOW_MS;
           const unknown = (await team.ledger.query({ since, state: 'unknown' })).map((e) => e.jobId);
@@ -218,14 +270,23 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       client.on(Events.GuildCreate, onGuildCreate);
       client.once(Events.ClientReady, onReady);
       if (!guilds.restricted) logger.warn('no ALLOWED_GUILD_IDS or DISCORD_GUILD_ID: any server the bot is added to can use it (turn "Public Bot" off)');
-      // Ledger lines of jobs lost in a crash between admission and their first write would hold slots and credits forever.
-      await team.policy.reconcile(async (id) => (await repo.get(id)) !== undefined);
+      // Settle every open ledger line against its job: lines of jobs lost in a crash between admission and their first
+      // write, or of jobs that ended without their line being released, would hold slots and credits forever; a queued
+      // job missing from its channel's line would never start.
+      // With a fleet, lines of the last minute may be another live process's jobs not yet written: left to it.
+      await team.policy.settle((id) => repo.get(id), fleet ? { createdBefore: clock.now() - 60_000 } : {});
       // The newest few dozen durations per kind and speed, never the whole history.
       await timings.load();
       for (const line of timings.describe()) timingsLog.debug({}, `tracker believes: ${line}`);
-      const resumed = await jobs.resume();
-      logger.info(resumed, 'resumed unfinished jobs');
-      tracker.start();
+      if (keeper) {
+        // Only the jobs this process takes the leases of (free ones, and those of processes that died).
+        tracker.start();
+        await keeper.start();
+      } else {
+        const resumed = await jobs.resume();
+        logger.info(resumed, 'resumed unfinished jobs');
+        tracker.start();
+      }
       // Queued jobs whose slots freed up while the bot was down start now.
       for (const job of await team.policy.resume()) await startQueued(job);
       if (deps.balanceCheckMs) {
@@ -240,6 +301,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       client.off(Events.ClientReady, onReady);
       stopBalance?.();
       await tracker.stop();
+      // Hand every lease back at once: another process takes these jobs over within its next look (about a second).
+      await keeper?.stop().catch((err: unknown) => logger.warn({ err }, 'could not hand the leases back; they lapse on their own'));
     },
+    leases: keeper,
   };
 }

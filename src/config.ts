@@ -110,6 +110,8 @@ export const ConfigSchema = z
     /** Global budget of KIE status reads per second for the tracker. */
     KIE_POLLS_PER_SECOND: intInRange(1, 50, 8),
     KIE_TIMEOUT_MS: intInRange(1000, 120_000, 30_000),
+    /** PostgreSQL only (several processes): how long a job's lease holds without renewal; a dead process's jobs are taken over after it. */
+    LEASE_TTL_SECONDS: intInRange(5, 25, 20),
     /** Simulator mode only: task durations are multiplied by this (0.1 = ten times faster). */
     SIMULATOR_TIME_SCALE: z.preprocess(
       (v) => (v === '' || v === undefined ? 0.2 : Number(v)),
@@ -141,13 +143,48 @@ export const ConfigSchema = z
       }
       return ids;
     }),
+    /** Discord shards: a count, or 'auto' (Discord's recommendation). Unset: one shard, unless SHARD_IDS names others. */
+    SHARD_COUNT: optionalString.transform((v, ctx): number | 'auto' | undefined => {
+      if (v === undefined) return undefined;
+      if (v.toLowerCase() === 'auto') return 'auto';
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1024) {
+        ctx.addIssue({ code: 'custom', message: "must be a number of shards (1–1024) or 'auto'" });
+        return z.NEVER;
+      }
+      return Number(v);
+    }),
+    /** The shards this process runs (comma-separated, 0-based; with a numeric SHARD_COUNT). Unset: all of them. */
+    SHARD_IDS: optionalString.transform((v, ctx): number[] | undefined => {
+      if (v === undefined) return undefined;
+      const ids = v.split(',').map((id) => id.trim()).filter((id) => id.length > 0);
+      if (ids.length === 0 || ids.some((id) => !/^\d+$/.test(id))) {
+        ctx.addIssue({ code: 'custom', message: 'must be shard numbers separated by commas, like 0,1' });
+        return z.NEVER;
+      }
+      return ids.map(Number);
+    }),
     /** JSON overrides of the credit price table. */
     PRICE_TABLE: priceTableVariable,
     /** JSON overrides of APIXO's price table (same shape, APIXO's credits). */
     APIXO_PRICE_TABLE: priceTableVariable,
+  })
+  .superRefine((c, ctx) => {
+    if (c.SHARD_IDS === undefined) return;
+    if (typeof c.SHARD_COUNT !== 'number') {
+      ctx.addIssue({ code: 'custom', path: ['SHARD_IDS'], message: 'needs a numeric SHARD_COUNT' });
+    } else if (c.SHARD_IDS.some((id) => id >= (c.SHARD_COUNT as number))) {
+      ctx.addIssue({ code: 'custom', path: ['SHARD_IDS'], message: `must be below SHARD_COUNT (${c.SHARD_COUNT})` });
+    }
   });
 
 export type Config = z.output<typeof ConfigSchema>;
+
+/** The discord.js Client's shard options (`shards`, `shardCount`) from SHARD_COUNT and SHARD_IDS; empty: one shard. */
+export function shardOptions(config: Pick<Config, 'SHARD_COUNT' | 'SHARD_IDS'>): { shards?: number[] | 'auto'; shardCount?: number } {
+  if (config.SHARD_COUNT === 'auto') return { shards: 'auto' };
+  if (config.SHARD_COUNT === undefined) return {};
+  return { shards: config.SHARD_IDS ?? Array.from({ length: config.SHARD_COUNT }, (_, i) => i), shardCount: config.SHARD_COUNT };
+}
 
 export interface ConfigProblem {
   variable: string;

@@ -7,8 +7,10 @@
 import { existsSync } from 'node:fs';
 import { Client, Events, GatewayIntentBits, Partials, Status } from 'discord.js';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { JobLeases } from './domain/leases.js';
 import { buildApp, type App } from './app.js';
-import { allowedGuildIds, apixoConfigured, ConfigError, httpListen, isSimulator, kieConfigured, parseConfig, type Config } from './config.js';
+import { allowedGuildIds, apixoConfigured, ConfigError, httpListen, isSimulator, kieConfigured, parseConfig, shardOptions, type Config } from './config.js';
 import { deployCommands } from './discord/deploy.js';
 import { inviteUrl } from './discord/invite.js';
 import { DISCORD_DEFAULT_API, DiscordTokenRejectedError, DiscordUnreachableError, probeDiscord, withinGatewayTimeout } from './discord/preflight.js';
@@ -16,7 +18,7 @@ import { commandDefinitions } from '../commands/index.js';
 import { DEFAULT_APIXO_PRICES, DEFAULT_PRICES } from './domain/pricing.js';
 import { healthRoutes } from './http/health.js';
 import { HttpListenError, startHttpServer, type HttpServer, type Route } from './http/server.js';
-import { KieClient } from './providers/kie/client.js';
+import { KieClient, type CreateGate } from './providers/kie/client.js';
 import { KieProvider } from './providers/kie/adapter.js';
 import { ApixoClient, APIXO_BASE_URL } from './providers/apixo/client.js';
 import { ApixoProvider } from './providers/apixo/adapter.js';
@@ -24,7 +26,7 @@ import { providerRegistry } from './domain/provider.js';
 import { CALLBACK_PATH, callbackRoute } from './providers/kie/callbackServer.js';
 import { checkKieKey } from './providers/kie/keyCheck.js';
 import { createLogger, type Logger } from './log.js';
-import type { Collection, Store } from './store/store.js';
+import type { Collection, OpenedStore, Store } from './store/store.js';
 import type { KieSimulator, SimPersistence, SimTask } from './providers/kie/simulator/index.js';
 
 const BALANCE_CHECK_MS = 10 * 60 * 1000;
@@ -132,8 +134,13 @@ interface ReadinessState {
   draining: boolean;
 }
 
-/** The database answers a trivial read. */
-const databaseAnswers = async (store: Store): Promise<void> => void (await store.collection('meta').get('readyz'));
+/** The database answers a trivial query (SELECT 1 on the SQL store; a key read otherwise). */
+const databaseAnswers = async (store: Store): Promise<void> => {
+  const sqlDb = (store as Partial<OpenedStore>).sql;
+  if (!sqlDb) return void (await store.collection('meta').get('readyz'));
+  const { sql } = await import('kysely');
+  await sql`select 1`.execute(sqlDb.db);
+};
 
 /**
  * The process's one HTTP port: /healthz, /readyz and, when callbacks are in
@@ -210,11 +217,26 @@ async function main(): Promise<void> {
   const { openStore } = await import('./store/store.js');
   const { DatabaseError } = await import('./store/sql/database.js');
   const { legacyLogFields } = await import('./store/legacyMigration.js');
+  const { SqlJobLeases } = await import('./store/sql/leases.js');
+  let fleetLeases: JobLeases | null = null;
+  let createWindow: CreateGate | null = null;
   let store: Store;
   try {
-    store = await openStore(config.DATABASE_URL, {
+    const opened = await openStore(config.DATABASE_URL, {
       onLegacyMigration: (report) => logger.info(legacyLogFields(report), 'moved the round-1 records (keyv layout) into the SQL tables'),
     });
+    store = opened;
+    // Several processes may share a PostgreSQL: each tracks the jobs it holds the leases of.
+    if (opened.sql.dialect === 'postgres') {
+      fleetLeases = new SqlJobLeases(opened.sql);
+      const { SqlCreateWindow } = await import('./store/sql/createWindow.js');
+      const createLog = logger.child({ module: 'kie-window' });
+      createWindow = new SqlCreateWindow(opened.sql, {
+        max: config.KIE_CREATES_PER_10S,
+        windowMs: 10_100, // KIE's 10 s and the client's 100 ms margin
+        onReleaseError: (err) => createLog.warn({ err }, 'could not record a create answer; it stops counting after 2 min'),
+      });
+    }
   } catch (error) {
     // One line naming DATABASE_URL and the reason (password masked), not a driver stack.
     if (error instanceof DatabaseError) {
@@ -238,6 +260,8 @@ async function main(): Promise<void> {
         apiKey: endpoint.apiKey,
         timeoutMs: config.KIE_TIMEOUT_MS,
         createLimit: { max: config.KIE_CREATES_PER_10S, windowMs: 10_000 },
+        // Several processes on one PostgreSQL share KIE's create limit through the database.
+        ...(createWindow ? { createGate: createWindow } : {}),
         logger: logger.child({ module: 'kie' }),
       })
     : null;
@@ -250,6 +274,8 @@ async function main(): Promise<void> {
     intents: [GatewayIntentBits.Guilds],
     // An interaction's channel is built from its payload even when not cached (a new forum post), so a thread's parent is always known.
     partials: [Partials.Channel],
+    // SHARD_COUNT / SHARD_IDS: each process runs some of the shards; any process can finish any job (leases).
+    ...shardOptions(config),
     ...(config.DISCORD_API_URL ? { rest: { api: config.DISCORD_API_URL } } : {}),
   });
   readiness.client = client;
@@ -267,6 +293,9 @@ async function main(): Promise<void> {
     ...(endpoint?.callBackUrl ? { callBackUrl: endpoint.callBackUrl } : {}),
     allowedGuildIds: allowedGuildIds(config),
     trustedMediaOrigins: loopbackOrigins([...(endpoint ? [endpoint.baseUrl] : []), ...(apixo ? [apixo.baseUrl] : [])]),
+    ...(fleetLeases
+      ? { fleet: { leases: fleetLeases, owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, ttlMs: config.LEASE_TTL_SECONDS * 1000 } }
+      : {}),
   });
   const running = app;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedGuildIds, apixoConfigured, ConfigError, kieConfigured, httpListen, isSimulator, parseConfig, parseDeployConfig, SIMULATOR_DATABASE_URL } from '../src/config.js';
+import { allowedGuildIds, apixoConfigured, ConfigError, kieConfigured, httpListen, isSimulator, parseConfig, parseDeployConfig, SIMULATOR_DATABASE_URL, shardOptions } from '../src/config.js';
 
 const TOKEN = 'MTAxMjM0NTY3ODkwMTIzNDU2Nw.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB';
 const KEY = 'kie-secret-key-1234567890';
@@ -152,5 +152,26 @@ describe('image providers', () => {
     expect(errorOf({ ...base, IMAGE_PROVIDER: 'midjourney' }).message).toContain('IMAGE_PROVIDER');
     expect(errorOf({ ...base, APIXO_API_KEY: 'ak', APIXO_BASE_URL: 'ftp://x' }).message).toContain('APIXO_BASE_URL');
     expect(errorOf({ ...base, APIXO_PRICE_TABLE: '{"grid":{"turbo":-1}}' }).message).toContain('APIXO_PRICE_TABLE');
+  });
+});
+
+describe('several processes: LEASE_TTL_SECONDS, SHARD_COUNT, SHARD_IDS', () => {
+  it('defaults to a 20 s lease and one shard', () => {
+    const c = parseConfig(base);
+    expect(c.LEASE_TTL_SECONDS).toBe(20);
+    expect(shardOptions(c)).toEqual({});
+  });
+
+  it('passes shards to the discord.js Client: auto, all of a count, or this process’s ids', () => {
+    expect(shardOptions(parseConfig({ ...base, SHARD_COUNT: 'auto' }))).toEqual({ shards: 'auto' });
+    expect(shardOptions(parseConfig({ ...base, SHARD_COUNT: '2' }))).toEqual({ shards: [0, 1], shardCount: 2 });
+    expect(shardOptions(parseConfig({ ...base, SHARD_COUNT: '4', SHARD_IDS: '1, 3' }))).toEqual({ shards: [1, 3], shardCount: 4 });
+  });
+
+  it('refuses bad values with one line each', () => {
+    expect(errorOf({ ...base, LEASE_TTL_SECONDS: '60' }).message).toMatch(/^Configuration error: LEASE_TTL_SECONDS/);
+    expect(errorOf({ ...base, SHARD_COUNT: 'many' }).message).toMatch(/^Configuration error: SHARD_COUNT must be a number of shards/);
+    expect(errorOf({ ...base, SHARD_COUNT: '2', SHARD_IDS: '0,2' }).message).toMatch(/^Configuration error: SHARD_IDS must be below SHARD_COUNT \(2\)/);
+    expect(errorOf({ ...base, SHARD_IDS: '0' }).message).toMatch(/^Configuration error: SHARD_IDS needs a numeric SHARD_COUNT/);
   });
 });

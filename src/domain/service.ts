@@ -240,12 +240,13 @@ export class JobService {
   }
 
   /**
-   * Put every unfinished job back to work after a start. Call before
-   * tracker.start(). Never re-sends anything to KIE.
+   * Put every unfinished job (or the given ones) back to work after a start.
+   * Call before tracker.start(). Never re-sends anything to KIE.
    */
-  async resume(): Promise<ResumeSummary> {
+  async resume(only?: readonly Job[]): Promise<ResumeSummary> {
     const summary: ResumeSummary = { polling: 0, interrupted: 0, redelivering: 0, queued: 0 };
-    for (const job of await this.repo.listActive()) {
+    // Several processes: only the jobs whose leases this one just took (src/domain/leases.ts).
+    for (const job of only ?? (await this.repo.listActive())) {
       try {
         await this.resumeOne(job, summary);
       } catch (error) {

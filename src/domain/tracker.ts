@@ -108,6 +108,13 @@ export interface TrackerOptions {
   channelEditBudget?: { edits: number; perMs: number };
   /** Back-off for failed deliveries. Default 5 s doubling to 5 min, 12 attempts per process. */
   deliveryRetry?: { baseMs: number; maxMs: number; maxAttempts: number };
+  /**
+   * Several processes (./leases.ts): asked right before a final delivery is
+   * posted; false means another live process holds the job, which then
+   * delivers it, so this one lets go. A conditional write in the database,
+   * so two processes never both post. Omitted: one process, always true.
+   */
+  claimDelivery?: (jobId: string) => Promise<boolean>;
 }
 
 type Task = 'poll' | 'deliver';
@@ -256,6 +263,7 @@ export class Tracker {
   private readonly progressIntervalMs: number;
   private readonly editBudget: { edits: number; perMs: number };
   private readonly deliveryRetry: { baseMs: number; maxMs: number; maxAttempts: number };
+  private readonly claimDelivery: ((jobId: string) => Promise<boolean>) | null;
 
   private readonly timings: LearnedTimings;
   private readonly learning: boolean;
@@ -306,6 +314,7 @@ export class Tracker {
     this.progressIntervalMs = options.progressIntervalMs ?? DEFAULTS.progressIntervalMs;
     this.editBudget = options.channelEditBudget ?? DEFAULTS.channelEditBudget;
     this.deliveryRetry = options.deliveryRetry ?? DEFAULTS.deliveryRetry;
+    this.claimDelivery = options.claimDelivery ?? null;
     this.learning = options.timings !== undefined;
     this.timings = options.timings ?? new LearnedTimings({ clock: options.clock });
     this.pollOrder = options.pollOrder ?? 'due';
@@ -359,6 +368,11 @@ export class Tracker {
     this.pollAgain.delete(jobId);
     this.forgetPollState(jobId);
     this.deliveryAttempts.delete(jobId);
+  }
+
+  /** Whether this tracker works on the job (with several processes: whether this one holds it). */
+  isTracking(jobId: string): boolean {
+    return this.tracked.has(jobId);
   }
 
   /** Poll a tracked job as soon as the budget allows (a callback said it changed). */
@@ -794,6 +808,11 @@ export class Tracker {
     }
     let delivered: Job;
     try {
+      if (this.claimDelivery && !(await this.claimDelivery(jobId))) {
+        this.logger.info({ jobId }, 'tracker: another process holds this job; it delivers it');
+        this.forgetJob(jobId);
+        return job;
+      }
       const patch = await this.presenter.deliver(job);
       delivered = await this.repo.update(jobId, (j) => ({
         ...j,

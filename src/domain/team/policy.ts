@@ -427,6 +427,47 @@ export class TeamPolicy implements Admission {
     return closed;
   }
 
+  /**
+   * After a restart, before `resume`: settle every open ledger line against
+   * its job. A line whose job is gone is closed as in `reconcile`; a line
+   * whose job has ended (a crash between the job's terminal write and the
+   * ledger's release) takes the job's final state and frees its slot; a line
+   * whose job has started leaves the queue; a queued job missing from its
+   * channel's line goes back into it. `resume` then starts what may start.
+   * With `createdBefore`, newer lines are left alone (another process may be
+   * writing their job right now). Returns how many lines changed.
+   */
+  async settle(jobOf: (jobId: string) => Promise<Job | undefined>, options: { createdBefore?: number } = {}): Promise<number> {
+    const open = await this.deps.store.ledger.open();
+    let changed = 0;
+    for (const e of open) {
+      // Several processes: a line admitted moments ago may be another live process's job not yet written.
+      if (options.createdBefore !== undefined && e.createdAt >= options.createdBefore) continue;
+      const job = await jobOf(e.jobId);
+      const now = this.deps.clock.now();
+      const result = await this.deps.store.inChannel(e.channelId, async (tx) => {
+        const current = await tx.get(e.jobId);
+        if (!current || !(current.state === 'queued' || isActive(current))) return { changed: false, shrank: false };
+        if (!job) {
+          await tx.put({ ...current, state: 'failed', finishedAt: now });
+          return { changed: true, shrank: (await tx.queue.remove([e.jobId])) > 0 };
+        }
+        if (job.state === 'queued') {
+          if (current.state !== 'queued') return { changed: false, shrank: false };
+          if (await tx.queue.update(job)) return { changed: false, shrank: false };
+          await tx.queue.enqueue(job);
+          return { changed: true, shrank: false };
+        }
+        if (job.state === current.state) return { changed: false, shrank: false };
+        await tx.put(entryFromJob(job, now));
+        return { changed: true, shrank: (await tx.queue.remove([e.jobId])) > 0 };
+      });
+      await this.announce(e.channelId, result.shrank);
+      if (result.changed) changed += 1;
+    }
+    return changed;
+  }
+
   /** After a restart: every queued job, in every channel, that may start now. */
   async resume(): Promise<Job[]> {
     const out: Job[] = [];

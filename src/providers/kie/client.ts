@@ -65,6 +65,15 @@ export interface KieRetryOptions {
 
 export type CreateLimit = WindowLimit & { marginMs?: number };
 
+/**
+ * An outer limit on creates shared by several processes (the store's
+ * fleet-wide window, src/store/sql/createWindow.ts). `acquire` resolves
+ * once a create may be sent, with the release to call when KIE answered.
+ */
+export interface CreateGate {
+  acquire(signal?: AbortSignal): Promise<() => void>;
+}
+
 export interface KieClientOptions {
   /** https://api.kie.ai unless told (a path prefix, for a proxy, is kept). */
   baseUrl?: string;
@@ -79,6 +88,8 @@ export interface KieClientOptions {
    * `marginMs` (100 unless told) widens the window a little more for safety.
    */
   createLimit?: CreateLimit;
+  /** Several processes: every create also waits for this shared window (the in-process limiter stays the inner layer). */
+  createGate?: CreateGate;
   /** Client-side limit on reads (record-info, credits). */
   readsPerSecond?: number;
   retry?: KieRetryOptions;
@@ -214,6 +225,7 @@ export class KieClient implements KieApi {
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #createLimiter: SlidingWindowLimiter;
+  readonly #createGate: CreateGate | null;
   readonly #readLimiter: TokenBucketLimiter;
   readonly #policies: Record<CallKind, RetryPolicy>;
   readonly #logger: KieLogger;
@@ -243,6 +255,7 @@ export class KieClient implements KieApi {
       });
     const gateDeps = { now: this.#now, sleep: this.#sleep };
     const { max, windowMs, marginMs = DEFAULT_CREATE_MARGIN_MS }: CreateLimit = options.createLimit ?? DEFAULT_CREATE_LIMIT;
+    this.#createGate = options.createGate ?? null;
     this.#createLimiter = new SlidingWindowLimiter({ max, windowMs: windowMs + Math.max(0, marginMs) }, gateDeps);
     this.#readLimiter = new TokenBucketLimiter({ ratePerSecond: options.readsPerSecond ?? DEFAULT_READS_PER_SECOND }, gateDeps);
     const r = options.retry ?? {};
@@ -315,11 +328,14 @@ export class KieClient implements KieApi {
     const limiter = call.kind === 'create' ? this.#createLimiter : this.#readLimiter;
     return withRetry(
       async (attempt) => {
-        const release = await limiter.acquire(signal);
+        const releaseShared = call.kind === 'create' && this.#createGate ? await this.#createGate.acquire(signal) : null;
+        let release: (() => void) | null = null;
         try {
+          release = await limiter.acquire(signal);
           return await this.#send(call, attempt, signal);
         } finally {
-          release();
+          release?.();
+          releaseShared?.();
         }
       },
       this.#policies[call.kind],

@@ -157,11 +157,52 @@ const m_ledger_covering: Migration = {
   },
 };
 
+/**
+ * Leases for several processes on one database (src/store/sql/leases.ts):
+ * who tracks each unfinished job, until when. One ALTER per column (SQLite
+ * adds one column per statement).
+ */
+const m004_job_leases: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('jobs').addColumn('lease_owner', 'text').execute();
+    await db.schema.alterTable('jobs').addColumn('lease_until', 'bigint').execute();
+    await db.schema.createIndex('jobs_lease_owner').on('jobs').column('lease_owner').where(sql.ref('needs_work'), '=', 1).execute();
+  },
+};
+
+/**
+ * KIE's create limit shared by every process (src/store/sql/createWindow.ts):
+ * one row per create, counting from when it is sent until windowMs after its
+ * answer; `rate_locks` holds the row each decision locks.
+ */
+const m005_kie_create_window: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('kie_creates')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('started_at', 'bigint', (c) => c.notNull())
+      .addColumn('ends_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('kie_creates_ends').on('kie_creates').column('ends_at').execute();
+    await db.schema.createTable('rate_locks').addColumn('name', 'text', (c) => c.primaryKey()).execute();
+  },
+};
+
+/** A KIE callback that reached a process not tracking the job asks the lease holder to poll it now. */
+const m006_poll_now: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('jobs').addColumn('poll_now', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
   '002_history': m002_history,
   '003_ledger_covering': m_ledger_covering,
+  '004_job_leases': m004_job_leases,
+  '005_kie_create_window': m005_kie_create_window,
+  '006_poll_now': m006_poll_now,
 };
 
 export const migrationProvider: MigrationProvider = {

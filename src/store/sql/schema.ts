@@ -24,6 +24,12 @@ export interface JobsTable {
   needs_work: number;
   /** The whole Job as JSON. */
   data: string;
+  /** The process tracking the job (004_job_leases); null: nobody. Never written by jobRow, so job writes keep it. */
+  lease_owner?: string | null;
+  /** Until when (epoch ms) its lease holds without renewal. */
+  lease_until?: number | null;
+  /** 1: a KIE callback reached another process; the lease holder polls the job at its next look (006_poll_now). */
+  poll_now?: number;
   /** The prompt as typed (002_history; /history searches it). */
   prompt: ColumnType<string | null, string | null | undefined, string | null>;
 }
@@ -84,6 +90,18 @@ export interface StoreInfoTable {
   value: string;
 }
 
+/** One KIE create, fleet-wide: counts from started_at until ends_at (its answer + the window); ends_at null = still in flight. */
+export interface KieCreatesTable {
+  id: string;
+  started_at: number;
+  ends_at: number | null;
+}
+
+/** Rows locked (FOR UPDATE) to serialise fleet-wide rate decisions. */
+export interface RateLocksTable {
+  name: string;
+}
+
 export interface Schema {
   jobs: JobsTable;
   history_views: HistoryViewsTable;
@@ -93,4 +111,6 @@ export interface Schema {
   channel_locks: ChannelLocksTable;
   task_durations: TaskDurationsTable;
   store_info: StoreInfoTable;
+  kie_creates: KieCreatesTable;
+  rate_locks: RateLocksTable;
 }

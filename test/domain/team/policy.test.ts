@@ -453,6 +453,40 @@ describe('TeamPolicy', () => {
     expect((await t.policy.admit(makeJob())).verdict).toBe('run');
   });
 
+  it('settle frees the slot of a job that ended without its ledger line being released (max 1 concurrent: the channel was blocked)', async () => {
+    const t = await team();
+    await t.settings.set('channel', CHANNEL, { maxConcurrent: 1 });
+    const done = makeJob({ id: 'done' });
+    await t.policy.admit(done);
+    const waiting = makeJob({ id: 'waiting' });
+    await t.policy.admit(waiting);
+    // The crash: the job reached 'succeeded' in the jobs table, the ledger still says pending.
+    const finished = finish(done, 'succeeded');
+    expect(await t.policy.resume()).toEqual([]); // blocked: the line holds the only slot
+    expect(await t.policy.settle(async (id) => (id === 'done' ? finished : { ...waiting, state: 'queued' }))).toBe(1);
+    expect((await t.ledger.get('done'))?.state).toBe('succeeded');
+    expect((await t.policy.resume()).map((j) => j.id)).toEqual(['waiting']);
+  });
+
+  it('settle puts a queued job missing from its line back into it, and closes lines of unknown jobs', async () => {
+    const t = await team();
+    await t.settings.set('channel', CHANNEL, { maxConcurrent: 1 });
+    const running = makeJob({ id: 'running' });
+    await t.policy.admit(running);
+    const lost = makeJob({ id: 'lost' });
+    await t.policy.admit(lost);
+    await t.policy.admit(makeJob({ id: 'ghost' }));
+    await t.store.team.inChannel(CHANNEL, (tx) => tx.queue.remove(['lost']));
+    expect((await t.policy.waiting(CHANNEL)).map((j) => j.id)).toEqual(['ghost']);
+    const jobs: Record<string, Job> = { running: { ...running, state: 'pending' }, lost: { ...lost, state: 'queued' } };
+    expect(await t.policy.settle(async (id) => jobs[id])).toBe(2);
+    expect((await t.ledger.get('ghost'))?.state).toBe('failed');
+    expect((await t.policy.waiting(CHANNEL)).map((j) => j.id)).toEqual(['lost']);
+    expect(await t.policy.settle(async (id) => jobs[id])).toBe(0); // idempotent
+    await t.policy.release(finish(running, 'succeeded'));
+    expect(await t.policy.waiting(CHANNEL)).toEqual([]);
+  });
+
   it('tells onQueueChanged who still waits after jobs leave the line, and knows positions', async () => {
     const changes: Array<[string, string[]]> = [];
     const t = await team(fakeClock(), { onQueueChanged: (ch: string, jobs: Job[]) => changes.push([ch, jobs.map((j) => j.id)]) });
