@@ -228,18 +228,25 @@ class SqlChannelTx implements ChannelTx {
     const day = utcDayStart(q.now);
     const month = utcMonthStart(q.now);
     const counted = countedSql(q.countFailed);
+    // One round trip: the spend from the covering index, the open counts from the partial index.
+    const openCount = (states: readonly string[]) =>
+      sql<number>`(select count(*) from ledger as o where o.channel_id = ${this.channelId} and o.state in (${sql.join(states.map((st) => sql.lit(st)))})${
+        q.excludeJobId !== undefined ? sql` and o.job_id <> ${q.excludeJobId}` : sql``
+      })`;
     const spend = await this.tx
       .selectFrom('ledger')
       .select([
         sql<number>`coalesce(sum(case when created_at >= ${day} then ${counted} * credits else 0 end), 0)`.as('today'),
         sql<number>`coalesce(sum(${counted} * credits), 0)`.as('month'),
         sql<number>`coalesce(sum(case when created_at >= ${day} and user_id = ${q.userId} then ${counted} else 0 end), 0)`.as('user_jobs'),
+        openCount(OPEN_STATES.filter((st) => st !== 'queued')).as('active'),
+        openCount(['queued']).as('waiting'),
       ])
       .where('channel_id', '=', this.channelId)
       .where('created_at', '>=', Math.min(day, month))
       .$if(q.excludeJobId !== undefined, (qb) => qb.where('job_id', '<>', q.excludeJobId!))
       .executeTakeFirstOrThrow();
-    const open = await this.openCounts(q.excludeJobId);
+    const open = { active: Number(spend.active), waiting: Number(spend.waiting) };
     return {
       spentToday: roundCredits(Number(spend.today)),
       spentThisMonth: roundCredits(Number(spend.month)),
@@ -329,8 +336,13 @@ export class SqlTeamStore implements TeamStore {
   inChannel<T>(channelId: string, fn: (tx: ChannelTx) => Promise<T>): Promise<T> {
     return this.sdb.write(async (tx) => {
       if (this.sdb.locks) {
-        await tx.insertInto('channel_locks').values({ channel_id: channelId }).onConflict((oc) => oc.column('channel_id').doNothing()).execute();
-        await tx.selectFrom('channel_locks').select('channel_id').where('channel_id', '=', channelId).forUpdate().execute();
+        // One round trip: the upsert creates the channel's row if needed and, through DO UPDATE,
+        // holds its row lock until the transaction ends (as SELECT … FOR UPDATE would).
+        await tx
+          .insertInto('channel_locks')
+          .values({ channel_id: channelId })
+          .onConflict((oc) => oc.column('channel_id').doUpdateSet({ channel_id: (eb) => eb.ref('excluded.channel_id') }))
+          .execute();
       }
       return fn(new SqlChannelTx(tx, channelId, this.sdb.locks));
     });
