@@ -18,6 +18,7 @@ import { commandDefinitions } from '../commands/index.js';
 import { DEFAULT_APIXO_PRICES, DEFAULT_PRICES } from './domain/pricing.js';
 import { healthRoutes } from './http/health.js';
 import { HttpListenError, startHttpServer, type HttpServer, type Route } from './http/server.js';
+import { createMetrics, metricsRoute, type BotMetrics } from './http/metrics.js';
 import { KieClient, type CreateGate } from './providers/kie/client.js';
 import { KieProvider } from './providers/kie/adapter.js';
 import { ApixoClient, APIXO_BASE_URL } from './providers/apixo/client.js';
@@ -127,6 +128,14 @@ async function apixoEndpoint(
   return { baseUrl: simulator.url, client: new ApixoClient({ baseUrl: simulator.url, apiKey: 'simulator' }), simulator };
 }
 
+/** Open jobs by state for /metrics (SQL store only; a memory/keyv store reports none). */
+const openJobsByState = async (store: Store): Promise<Record<string, number>> => {
+  const sqlDb = (store as Partial<OpenedStore>).sql;
+  if (!sqlDb) return {};
+  const { openJobsByState: count } = await import('./store/sql/jobCounts.js');
+  return count(sqlDb);
+};
+
 /** What /readyz asks of the process; filled in as its parts come up. */
 interface ReadinessState {
   client: Client | null;
@@ -146,7 +155,7 @@ const databaseAnswers = async (store: Store): Promise<void> => {
  * The process's one HTTP port: /healthz, /readyz and, when callbacks are in
  * use, KIE's callback path. Add routes (e.g. /metrics) to `routes`.
  */
-async function startHttp(config: Config, logger: Logger, state: ReadinessState, callbacks: Route | null): Promise<HttpServer> {
+async function startHttp(config: Config, logger: Logger, state: ReadinessState, callbacks: Route | null, metrics: BotMetrics): Promise<HttpServer> {
   const listen = httpListen(config);
   if (listen.deprecatedCallbackPort) logger.warn({ port: listen.port }, 'CALLBACK_PORT is deprecated: it is now HTTP_PORT, which also serves /healthz and /readyz');
   const routes: Route[] = [
@@ -156,6 +165,7 @@ async function startHttp(config: Config, logger: Logger, state: ReadinessState, 
       draining: () => state.draining,
     }),
     ...(callbacks ? [callbacks] : []),
+    metricsRoute(metrics.registry),
   ];
   try {
     const http = await startHttpServer({ host: listen.host, port: listen.port, routes });
@@ -251,7 +261,9 @@ async function main(): Promise<void> {
   const hmacKey = isSimulator(config) ? randomBytes(24).toString('base64url') : (config.KIE_WEBHOOK_HMAC_KEY ?? null);
   const callbacks =
     isSimulator(config) || config.KIE_CALLBACK_URL ? callbackRoute({ hmacKey, onTask, logger: logger.child({ module: 'callbacks' }) }) : null;
-  const http = await startHttp(config, logger, readiness, callbacks);
+  // One registry per process (not prom-client's global one).
+  const metrics = createMetrics({ jobsByState: () => openJobsByState(store) });
+  const http = await startHttp(config, logger, readiness, callbacks, metrics);
   // Each configured image service behind the port; IMAGE_PROVIDER is the default one.
   const endpoint = kieConfigured(config) ? await kieEndpoint(config, store, logger, http, hmacKey) : null;
   const kie = endpoint
@@ -263,6 +275,7 @@ async function main(): Promise<void> {
         // Several processes on one PostgreSQL share KIE's create limit through the database.
         ...(createWindow ? { createGate: createWindow } : {}),
         logger: logger.child({ module: 'kie' }),
+        onResponse: metrics.providerResponse,
       })
     : null;
   const apixo = apixoConfigured(config) ? await apixoEndpoint(config, logger) : null;

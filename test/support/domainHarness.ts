@@ -32,6 +32,8 @@ export interface HarnessOptions {
   admission?: Admission;
   /** Wrap the real client (spies); the tracker and the service both get the wrapper. */
   wrapKie?: (real: KieApi) => KieApi;
+  /** The KIE client's onResponse hook (metrics tests). */
+  onKieResponse?: (endpoint: string, code: string | number) => void;
   tracker?: Partial<Omit<TrackerOptions, 'repo' | 'kie' | 'presenter' | 'clock'>>;
 }
 
@@ -69,6 +71,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     retry: { maxAttempts: 1 },
     readsPerSecond: 100_000,
     createLimit: { max: 100_000, windowMs: 1_000 },
+    ...(options.onKieResponse ? { onResponse: options.onKieResponse } : {}),
   });
   const storeUrl = options.storeUrl ?? 'memory://';
   const finished: Harness['finished'] = [];

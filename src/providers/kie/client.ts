@@ -94,6 +94,8 @@ export interface KieClientOptions {
   readsPerSecond?: number;
   retry?: KieRetryOptions;
   logger?: KieLogger;
+  /** Told of every answer: the endpoint and 200, the KIE code / HTTP status, or 'network' (metrics). */
+  onResponse?: (endpoint: string, code: string | number) => void;
   /** Use this dispatcher instead of our own Agent (tests, proxies); close() leaves it open. */
   dispatcher?: Dispatcher;
   sleep?: Sleep;
@@ -229,6 +231,7 @@ export class KieClient implements KieApi {
   readonly #readLimiter: TokenBucketLimiter;
   readonly #policies: Record<CallKind, RetryPolicy>;
   readonly #logger: KieLogger;
+  readonly #onResponse: ((endpoint: string, code: string | number) => void) | undefined;
   readonly #sleep: Sleep;
   readonly #random: () => number;
   readonly #now: () => number;
@@ -240,6 +243,7 @@ export class KieClient implements KieApi {
     this.#baseUrl = (options.baseUrl ?? KIE_BASE_URL).replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#logger = options.logger ?? noopLogger;
+    this.#onResponse = options.onResponse;
     this.#sleep = options.sleep ?? realSleep;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
@@ -385,6 +389,7 @@ export class KieClient implements KieApi {
         signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
       });
     } catch (error) {
+      this.#onResponse?.(call.endpoint, 'network');
       throw fail(error, null);
     }
     let text: string;
@@ -400,9 +405,11 @@ export class KieClient implements KieApi {
         { redact, now: this.#now() },
       );
       const parsed = parseData(call.schema, data, { endpoint: call.endpoint, httpStatus: res.statusCode });
+      this.#onResponse?.(call.endpoint, 200);
       this.#logger.debug({ ...log, code: 200 }, 'KIE call succeeded');
       return parsed;
     } catch (error) {
+      this.#onResponse?.(call.endpoint, (error as KieError).code ?? res.statusCode);
       this.#logger.debug({ ...log, code: (error as KieError).code, err: this.#describe(error) }, 'KIE call failed');
       throw error;
     }

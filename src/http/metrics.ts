@@ -1,0 +1,65 @@
+/**
+ * GET /metrics in Prometheus text format (prom-client). One Registry per
+ * process, made in main.ts (never prom-client's global default registry, so
+ * tests can build several apps side by side).
+ *
+ * Wired today: Node's default metrics (nodejs_eventloop_lag_seconds among
+ * them), jobs by state (counted on scrape from the jobs table over the
+ * partial index jobs_needs_work), and provider requests by endpoint and code
+ * (the KIE client's onResponse hook).
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Route } from './server.js';
+
+export interface BotMetrics {
+  readonly registry: Registry;
+  /** One provider HTTP answer (or a network failure, code 'network'). */
+  providerResponse(endpoint: string, code: string | number): void;
+}
+
+export interface BotMetricsOptions {
+  /** Open (needs-work) jobs counted by state; read on every scrape. */
+  jobsByState?: () => Promise<Record<string, number>>;
+  /** Node's process/event-loop metrics; default true (tests may turn them off). */
+  defaultMetrics?: boolean;
+}
+
+export function createMetrics(options: BotMetricsOptions = {}): BotMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const jobsByState = options.jobsByState;
+  new Gauge({
+    name: 'teamjourney_jobs_open',
+    help: 'Jobs not yet finished or not yet delivered, by state (read from the database on scrape)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      if (!jobsByState) return;
+      this.reset();
+      for (const [state, count] of Object.entries(await jobsByState())) this.set({ state }, count);
+    },
+  });
+  const requests = new Counter({
+    name: 'teamjourney_provider_requests_total',
+    help: 'Provider HTTP requests by endpoint and answer code (200 ok, the provider code or HTTP status otherwise, network)',
+    labelNames: ['endpoint', 'code'],
+    registers: [registry],
+  });
+  return {
+    registry,
+    providerResponse: (endpoint, code) => requests.inc({ endpoint, code: String(code) }),
+  };
+}
+
+/** The route serving a registry's metrics. */
+export function metricsRoute(registry: Registry): Route {
+  return {
+    method: 'GET',
+    path: '/metrics',
+    handle: async () => ({
+      status: 200,
+      body: await registry.metrics(),
+      headers: { 'content-type': registry.contentType },
+    }),
+  };
+}
