@@ -292,6 +292,7 @@ async function main(): Promise<void> {
     ...(config.DISCORD_API_URL ? { rest: { api: config.DISCORD_API_URL } } : {}),
   });
   readiness.client = client;
+  client.rest.on('rateLimited', (info) => metrics.discordRateLimited(info.route, info.global));
 
   app = await buildApp({
     client,
@@ -305,9 +306,10 @@ async function main(): Promise<void> {
     balanceCheckMs: BALANCE_CHECK_MS,
     ...(endpoint?.callBackUrl ? { callBackUrl: endpoint.callBackUrl } : {}),
     allowedGuildIds: allowedGuildIds(config),
+    observer: { onFinished: (job, times) => metrics.jobDelivered(times, job.polls) },
     trustedMediaOrigins: loopbackOrigins([...(endpoint ? [endpoint.baseUrl] : []), ...(apixo ? [apixo.baseUrl] : [])]),
     ...(fleetLeases
-      ? { fleet: { leases: fleetLeases, owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, ttlMs: config.LEASE_TTL_SECONDS * 1000 } }
+      ? { fleet: { leases: fleetLeases, owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, ttlMs: config.LEASE_TTL_SECONDS * 1000, onTakeover: metrics.leaseTakeover } }
       : {}),
   });
   const running = app;

@@ -8,13 +8,19 @@
  * partial index jobs_needs_work), and provider requests by endpoint and code
  * (the KIE client's onResponse hook).
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Route } from './server.js';
 
 export interface BotMetrics {
   readonly registry: Registry;
   /** One provider HTTP answer (or a network failure, code 'network'). */
   providerResponse(endpoint: string, code: string | number): void;
+  /** A terminal job was delivered: its lag (provider finish → delivered, when known) and its polls. */
+  jobDelivered(times: { kieCompletedAt: number | null; deliveredAt: number }, polls: number): void;
+  /** This process took a lapsed lease from another. */
+  leaseTakeover(): void;
+  /** Discord REST answered 429 (or discord.js waited out a limit). */
+  discordRateLimited(route: string, global: boolean): void;
 }
 
 export interface BotMetricsOptions {
@@ -45,9 +51,39 @@ export function createMetrics(options: BotMetricsOptions = {}): BotMetrics {
     labelNames: ['endpoint', 'code'],
     registers: [registry],
   });
+  const deliveryLag = new Histogram({
+    name: 'teamjourney_delivery_lag_seconds',
+    help: 'Provider task finished -> result delivered in Discord',
+    buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
+    registers: [registry],
+  });
+  const polls = new Histogram({
+    name: 'teamjourney_polls_per_task',
+    help: 'record-info polls a job needed, observed when it is delivered',
+    buckets: [1, 2, 3, 5, 8, 13, 21, 34, 55],
+    registers: [registry],
+  });
+  const takeovers = new Counter({
+    name: 'teamjourney_lease_takeovers_total',
+    help: "Jobs this process took over from another process's lapsed lease",
+    registers: [registry],
+  });
+  const discord429 = new Counter({
+    name: 'teamjourney_discord_rate_limited_total',
+    help: 'Discord REST rate limits hit (discord.js rateLimited events), by global or not',
+    labelNames: ['global'],
+    registers: [registry],
+  });
   return {
     registry,
     providerResponse: (endpoint, code) => requests.inc({ endpoint, code: String(code) }),
+    jobDelivered: (times, n) => {
+      if (times.kieCompletedAt !== null) deliveryLag.observe(Math.max(0, times.deliveredAt - times.kieCompletedAt) / 1000);
+      polls.observe(n);
+    },
+    leaseTakeover: () => takeovers.inc(),
+    // The route is not a label: it holds channel/message ids (unbounded cardinality).
+    discordRateLimited: (_route, global) => discord429.inc({ global: String(global) }),
   };
 }
 

@@ -28,6 +28,9 @@ describe('GET /metrics', () => {
     expect(text).toContain('teamjourney_provider_requests_total{endpoint="generate",code="200"} 1');
     expect(text).toContain('teamjourney_provider_requests_total{endpoint="recordInfo",code="network"} 1');
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    for (const name of ['teamjourney_delivery_lag_seconds', 'teamjourney_polls_per_task', 'teamjourney_lease_takeovers_total', 'teamjourney_discord_rate_limited_total']) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
   });
 
   it('keeps one registry per app: two apps count separately', async () => {
@@ -45,7 +48,9 @@ describe('metrics through a job', () => {
   it('counts KIE requests and the open job by state, then drops it once delivered', async () => {
     let sdb: OpenedStore['sql'] | undefined;
     const metrics = createMetrics({ defaultMetrics: false, jobsByState: async () => (sdb ? openJobsByState(sdb) : {}) });
-    const h = await harnesses.start({ storeUrl: harnesses.sqliteUrl('tj-metrics-'), onKieResponse: metrics.providerResponse });
+    const h = await harnesses.start({ storeUrl: harnesses.sqliteUrl('tj-metrics-'), onKieResponse: metrics.providerResponse,
+      tracker: { observer: { onFinished: (job, times) => metrics.jobDelivered(times, job.polls) } },
+    });
     sdb = (h.store as OpenedStore).sql;
     const scrape = (): Promise<string> => metrics.registry.metrics();
     h.tracker.start();
@@ -61,5 +66,17 @@ describe('metrics through a job', () => {
     text = await scrape();
     expect(text).not.toContain('teamjourney_jobs_open{state=');
     expect(text).toMatch(/teamjourney_provider_requests_total\{endpoint="recordInfo",code="200"\} [1-9]/);
+    expect(text).toContain('teamjourney_delivery_lag_seconds_count 1');
+    expect(text).toContain('teamjourney_polls_per_task_count 1');
+  });
+
+  it('counts lease takeovers and Discord rate limits', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.leaseTakeover();
+    metrics.leaseTakeover();
+    metrics.discordRateLimited('/channels/1/messages', false);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('teamjourney_lease_takeovers_total 2');
+    expect(text).toContain('teamjourney_discord_rate_limited_total{global="false"} 1');
   });
 });
