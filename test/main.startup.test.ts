@@ -90,6 +90,12 @@ describe('npm start for a newcomer', () => {
     }
     expect(readyz.status).toBe(200);
     expect(await readyz.json()).toEqual({ ready: true, checks: { gateway: 'ok', database: 'ok', process: 'ok' } });
+    // /metrics on the same port, from the process's own registry (the jobs gauge queries the real database).
+    const metrics = await fetch(`${url}/metrics`);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await metrics.text();
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(text).toContain('# TYPE teamjourney_jobs_open gauge');
     bot.child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
     expect(bot.output()).not.toContain(TOKEN);
