@@ -136,6 +136,14 @@ const openJobsByState = async (store: Store): Promise<Record<string, number>> =>
   return count(sqlDb);
 };
 
+/** Waiting queue entries for /metrics (SQL store only). */
+const queuedRequests = async (store: Store): Promise<number> => {
+  const sqlDb = (store as Partial<OpenedStore>).sql;
+  if (!sqlDb) return 0;
+  const { queueLength } = await import('./store/sql/jobCounts.js');
+  return queueLength(sqlDb);
+};
+
 /** What /readyz asks of the process; filled in as its parts come up. */
 interface ReadinessState {
   client: Client | null;
@@ -262,7 +270,7 @@ async function main(): Promise<void> {
   const callbacks =
     isSimulator(config) || config.KIE_CALLBACK_URL ? callbackRoute({ hmacKey, onTask, logger: logger.child({ module: 'callbacks' }) }) : null;
   // One registry per process (not prom-client's global one).
-  const metrics = createMetrics({ jobsByState: () => openJobsByState(store) });
+  const metrics = createMetrics({ jobsByState: () => openJobsByState(store), queueLength: () => queuedRequests(store) });
   const http = await startHttp(config, logger, readiness, callbacks, metrics);
   // Each configured image service behind the port; IMAGE_PROVIDER is the default one.
   const endpoint = kieConfigured(config) ? await kieEndpoint(config, store, logger, http, hmacKey) : null;

@@ -96,6 +96,7 @@ describe('npm start for a newcomer', () => {
     const text = await metrics.text();
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
     expect(text).toContain('# TYPE teamjourney_jobs_open gauge');
+    expect(text).toContain('teamjourney_queue_length 0');
     bot.child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
     expect(bot.output()).not.toContain(TOKEN);

@@ -26,6 +26,8 @@ export interface BotMetrics {
 export interface BotMetricsOptions {
   /** Open (needs-work) jobs counted by state; read on every scrape. */
   jobsByState?: () => Promise<Record<string, number>>;
+  /** Requests waiting in channel queues; read on every scrape. */
+  queueLength?: () => Promise<number>;
   /** Node's process/event-loop metrics; default true (tests may turn them off). */
   defaultMetrics?: boolean;
 }
@@ -43,6 +45,15 @@ export function createMetrics(options: BotMetricsOptions = {}): BotMetrics {
       if (!jobsByState) return;
       this.reset();
       for (const [state, count] of Object.entries(await jobsByState())) this.set({ state }, count);
+    },
+  });
+  const queueLength = options.queueLength;
+  new Gauge({
+    name: 'teamjourney_queue_length',
+    help: 'Requests waiting in channel queues (read from the database on scrape)',
+    registers: [registry],
+    async collect() {
+      if (queueLength) this.set(await queueLength());
     },
   });
   const requests = new Counter({

@@ -14,7 +14,7 @@ afterEach(async () => {
 
 describe('GET /metrics', () => {
   it('answers Prometheus text format 0.0.4 with the bot metrics and Node event-loop lag', async () => {
-    const metrics = createMetrics({ jobsByState: async () => ({ running: 2, pending: 1 }) });
+    const metrics = createMetrics({ jobsByState: async () => ({ running: 2, pending: 1 }), queueLength: async () => 3 });
     metrics.providerResponse('generate', 200);
     metrics.providerResponse('recordInfo', 'network');
     server = await startHttpServer({ host: '127.0.0.1', routes: [metricsRoute(metrics.registry)] });
@@ -28,6 +28,7 @@ describe('GET /metrics', () => {
     expect(text).toContain('teamjourney_provider_requests_total{endpoint="generate",code="200"} 1');
     expect(text).toContain('teamjourney_provider_requests_total{endpoint="recordInfo",code="network"} 1');
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(text).toContain('teamjourney_queue_length 3');
     for (const name of ['teamjourney_delivery_lag_seconds', 'teamjourney_polls_per_task', 'teamjourney_lease_takeovers_total', 'teamjourney_discord_rate_limited_total']) {
       expect(text).toContain(`# TYPE ${name} `);
     }

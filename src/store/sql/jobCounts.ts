@@ -15,3 +15,9 @@ export async function openJobsByState(sdb: SqlDatabase): Promise<Record<string, 
     .execute();
   return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
 }
+
+/** Requests waiting in channel queues (the queue table only ever holds waiting entries, so it stays small). */
+export async function queueLength(sdb: SqlDatabase): Promise<number> {
+  const row = await sdb.db.selectFrom('queue').select(sql<number | string>`count(*)`.as('n')).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
