@@ -273,6 +273,7 @@ export {
   ProviderError,
   failureOf,
   isProviderError,
+  refusalOf,
   type ProviderErrorCategory,
   type ProviderErrorInit,
   type TaskFailure,

@@ -127,3 +127,18 @@ export const failureOf = (e: ProviderError): TaskFailure => ({
   code: e.providerCode,
   message: e.userMessage,
 });
+
+/**
+ * An adapter's check(): run its request builder, which throws ProviderError
+ * for a request the provider would refuse; that refusal, or null when the
+ * request is fine. Anything else is a bug and is rethrown.
+ */
+export function refusalOf(build: () => unknown): ProviderError | null {
+  try {
+    build();
+    return null;
+  } catch (e) {
+    if (e instanceof ProviderError) return e;
+    throw e;
+  }
+}

@@ -27,6 +27,7 @@ import {
   type ProviderCapabilities,
   type Submitted,
   type TaskStatus,
+  refusalOf,
 } from '../../domain/provider.js';
 import { ApixoClient, parseCallbackBody, validateCreate } from './client.js';
 import { ApixoError, categoryOf, failCodeCategory, sanitizeMessage } from './errors.js';
@@ -246,13 +247,7 @@ export class ApixoProvider implements ImageProvider {
   constructor(private readonly client: ApixoClient) {}
 
   check(request: CreateRequest | FollowUpRequest): ProviderError | null {
-    try {
-      toApixoBody(request);
-      return null;
-    } catch (e) {
-      if (e instanceof ProviderError) return e;
-      throw e;
-    }
+    return refusalOf(() => toApixoBody(request));
   }
 
   create(request: CreateRequest, opts?: ProviderCallOptions & { callbackUrl?: string }): Promise<Submitted> {

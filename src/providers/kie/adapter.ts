@@ -33,6 +33,7 @@ import {
   type Submitted,
   type TaskFailure,
   type TaskStatus,
+  refusalOf,
 } from '../../domain/provider.js';
 import { parseCallbackBody, validateRequest } from './client.js';
 import {
@@ -331,13 +332,7 @@ export class KieProvider implements ImageProvider {
   constructor(private readonly kie: KieApi) {}
 
   check(request: CreateRequest | FollowUpRequest): ProviderError | null {
-    try {
-      toValidKieRequest(request);
-      return null;
-    } catch (e) {
-      if (e instanceof ProviderError) return e;
-      throw e;
-    }
+    return refusalOf(() => toValidKieRequest(request));
   }
 
   create(request: CreateRequest, opts?: ProviderCallOptions & { callbackUrl?: string }): Promise<Submitted> {
