@@ -13,7 +13,6 @@ import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { UserError } from '../src/domain/errors.js';
 import { isProviderError } from '../src/domain/provider.js';
-import { teamOf } from '../src/domain/team/team.js';
 import { burnRate, formatCreditsReport } from '../src/domain/team/usage.js';
 
 /** Days the burn rate averages over. */
@@ -27,7 +26,7 @@ export const data = {
 } satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
-  const team = teamOf(ctx);
+  const team = ctx.team;
   // One balance per configured provider (each in its own unit), the default first.
   const ids = [ctx.providers.defaultId, ...ctx.providers.ids().filter((id) => id !== ctx.providers.defaultId)];
   const reports: string[] = [];

@@ -14,7 +14,6 @@ import type { AppContext } from '../src/discord/context.js';
 import { UserError } from '../src/domain/errors.js';
 import { estimateCredits, type PriceTable } from '../src/domain/pricing.js';
 import { MJ_VERSIONS, NIJI_NUMBERS } from '../src/domain/prompt/values.js';
-import { teamOf } from '../src/domain/team/team.js';
 import { ASPECT_RATIOS, RANGES } from '../src/domain/midjourney.js';
 import type { EffectiveSettings } from '../src/domain/team/settings.js';
 
@@ -83,7 +82,7 @@ export function formatHelp(channelId: string, settings: EffectiveSettings, price
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
   if (!interaction.guildId) throw new UserError('The bot works in server channels; run /help in one.');
-  const resolved = await teamOf(ctx).settings.resolve(interaction.guildId, interaction.channelId);
+  const resolved = await ctx.team.settings.resolve(interaction.guildId, interaction.channelId);
   await interaction.editReply({ content: formatHelp(interaction.channelId, resolved.values, ctx.prices), allowedMentions: { parse: [] } });
 }
 

@@ -61,12 +61,6 @@ export const data = {
   ],
 } satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
-export function historyOf(ctx: AppContext): JobHistory {
-  const h = ctx['history'];
-  if (!h) throw new Error('history is not wired into the app context');
-  return h as JobHistory;
-}
-
 /** One line: prompt (escaped, one line), kind, speed, state, credits, relative time, jump link. */
 export function historyLine(line: HistoryPage['lines'][number]): string {
   const parts = [
@@ -128,7 +122,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   };
   const view: HistoryView = { ownerId: interaction.user.id, filter, createdAt: ctx.clock.now() };
   const viewId = viewIdOf(interaction.id);
-  const history = historyOf(ctx);
+  const history = ctx.history;
   await history.saveView(viewId, view);
   const page = await history.page(filter, 0, HISTORY_PAGE_SIZE);
   await interaction.editReply({ ...renderHistory(viewId, view, page), allowedMentions: { parse: [] } });
@@ -136,7 +130,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
 
 /** ◀ / ▶ on a /history reply: the stored view's page, updated in place. */
 export async function handleHistoryPage(interaction: ButtonInteraction, viewId: string, pageNo: number, ctx: AppContext): Promise<void> {
-  const history = historyOf(ctx);
+  const history = ctx.history;
   const view = await history.view(viewId, ctx.clock.now());
   if (!view) throw new UserError('This history has expired. Run /history again.');
   if (view.ownerId !== interaction.user.id) throw new UserError('These buttons belong to someone else’s /history. Run your own.');

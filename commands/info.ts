@@ -16,10 +16,8 @@ import type { AppContext } from '../src/discord/context.js';
 import { fitPrompt, formatCredits } from '../src/discord/render/format.js';
 import { policyChannelIdOf } from '../src/discord/submit.js';
 import type { HistoryLine } from '../src/domain/history.js';
-import { historyOf } from './history.js';
 import { isProviderError } from '../src/domain/provider.js';
 import { utcDayStart } from '../src/domain/team/ledger.js';
-import { teamOf } from '../src/domain/team/team.js';
 import { budgetStatus, formatBudget } from '../src/domain/team/usage.js';
 
 export const data = {
@@ -32,8 +30,8 @@ export const data = {
 const OPEN_STATES = ['running', 'pending', 'queued'] as const;
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
-  const history = historyOf(ctx);
-  const team = teamOf(ctx);
+  const history = ctx.history;
+  const team = ctx.team;
   const now = ctx.clock.now();
   const channelId = policyChannelIdOf(interaction);
   const userId = interaction.user.id;

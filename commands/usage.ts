@@ -15,7 +15,7 @@ import {
 import type { SlashCommand } from '../src/discord/command.js';
 import { requirePermission } from '../src/discord/preconditions.js';
 import type { AppContext } from '../src/discord/context.js';
-import { teamOf, type Team } from '../src/domain/team/team.js';
+import type { Team } from '../src/domain/team/team.js';
 import { utcDayStart } from '../src/domain/team/ledger.js';
 import {
   TOP_ROWS,
@@ -85,7 +85,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   const scope = (o.getString('scope') ?? 'channel') as UsageScope;
   const wantsCsv = o.getBoolean('csv') ?? false;
   if (wantsCsv) requirePermission(interaction, 'ManageGuild', 'The CSV export lists everyone’s jobs, so it', 'The report itself is open to all.');
-  const team = teamOf(ctx);
+  const team = ctx.team;
   const q: UsageQuery = {
     period,
     scope,

@@ -2,7 +2,6 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { AppContext } from '../../src/discord/context.js';
 import { UserError } from '../../src/domain/errors.js';
-import { teamOf } from '../../src/domain/team/team.js';
 import { isSettingKey, resetSettings } from '../../src/domain/team/settings.js';
 import { SOURCE_LABELS, uiOf } from './options.js';
 import { changeTargetOf, reply, targetName } from './target.js';
@@ -11,7 +10,7 @@ export async function reset(interaction: ChatInputCommandInteraction, ctx: AppCo
   const target = changeTargetOf(interaction);
   const which = interaction.options.getString('setting', true);
   if (which !== 'all' && !isSettingKey(which)) throw new UserError(`There is no setting called ${which}.`);
-  const team = teamOf(ctx);
+  const team = ctx.team;
   const resolved = await resetSettings({ settings: team.settings, policy: team.policy }, target, which === 'all' ? 'all' : [which]);
   if (which === 'all') return void (await reply(interaction, `Every setting reset for ${targetName(target)}.`));
   const s = uiOf(which);

@@ -2,7 +2,6 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { AppContext } from '../../src/discord/context.js';
 import { UserError } from '../../src/domain/errors.js';
-import { teamOf } from '../../src/domain/team/team.js';
 import {
   InvalidSettingError,
   ServerOnlySettingsError,
@@ -51,7 +50,7 @@ export async function set(interaction: ChatInputCommandInteraction, ctx: AppCont
   const target = changeTargetOf(interaction);
   const patch = readPatch(interaction.options);
   if (Object.keys(patch).length === 0) throw new UserError('Nothing to change: pick at least one setting.');
-  const team = teamOf(ctx);
+  const team = ctx.team;
   const changed = await changeSettings({ settings: team.settings, policy: team.policy, providers: ctx.providers }, target, patch).catch(
     (error: unknown) => {
       throw refusalOf(error);

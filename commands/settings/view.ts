@@ -2,7 +2,6 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { AppContext } from '../../src/discord/context.js';
 import { policyChannelIdOf } from '../../src/discord/submit.js';
-import { teamOf } from '../../src/domain/team/team.js';
 import { SETTING_KEYS, type ResolvedSettings } from '../../src/domain/team/settings.js';
 import { describeSetting, truncate } from './options.js';
 import { reply, requireSettingsGuild } from './target.js';
@@ -17,6 +16,6 @@ export function formatSettingsView(channelId: string, resolved: ResolvedSettings
 export async function view(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
   const guildId = requireSettingsGuild(interaction);
   const channelId = policyChannelIdOf(interaction);
-  const resolved = await teamOf(ctx).settings.resolve(guildId, channelId);
+  const resolved = await ctx.team.settings.resolve(guildId, channelId);
   await reply(interaction, formatSettingsView(channelId, resolved));
 }

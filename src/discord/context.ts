@@ -1,7 +1,8 @@
 /**
- * Everything a command or component handler may use, built once in
- * src/main.ts (the composition root) and passed in; nothing reaches for
- * globals. Handlers throw UserError (src/domain/errors.ts) for the user's
+ * Everything a command or component handler may use, built once by
+ * buildApp (src/app.ts) and passed in; nothing reaches for globals. Every
+ * field is typed: a handler never looks a service up by name or checks what
+ * it got. Handlers throw UserError (src/domain/errors.ts) for the user's
  * mistakes; the router shows it ephemerally.
  */
 import type { Logger } from 'pino';
@@ -10,24 +11,14 @@ import type { Clock } from '../domain/ports.js';
 import type { ProviderRegistry } from '../domain/provider.js';
 import type { JobService } from '../domain/service.js';
 import type { JobRepository } from '../domain/jobs.js';
-import type { ChannelDefaults } from '../domain/prompt.js';
+import type { JobHistory } from '../domain/history.js';
 import type { PriceTable } from '../domain/pricing.js';
+import type { ChannelPolicyView, Team } from '../domain/team/team.js';
 
-/** The channel's effective settings as handlers need them (team policy owns the full set). */
-export interface ChannelView {
-  enabled: boolean;
-  defaults: ChannelDefaults;
-  /** Who may press buttons on results: anyone who may use the bot here, or only the job's author. */
-  buttons: 'anyone' | 'author';
-  videoAllowed: boolean;
-  hdAllowed: boolean;
-  /** Defaults for Animate buttons. */
-  videoHd: boolean;
-  videoBatchSize: 1 | 2 | 4;
-  /** The image provider new jobs here go to (unset: the deployment's default). */
-  provider?: string;
-}
+/** The channel's effective settings as handlers need them (`team.channel()`). */
+export type ChannelView = ChannelPolicyView;
 
+/** What /imagine, /animate and the buttons read their channel's settings from; Team is one. */
 export interface TeamView {
   channel(guildId: string | null, channelId: string): Promise<ChannelView>;
 }
@@ -39,7 +30,10 @@ export interface AppContext {
   providers: ProviderRegistry;
   jobs: JobService;
   repo: JobRepository;
-  team: TeamView;
+  /** Team policy: settings, ledger, queue, policy, alerts, and `channel()` for the channel's view. */
+  team: Team;
+  /** Finished jobs for /history and /info, and the stored /history views. */
+  history: JobHistory;
   /** The default provider's price table. */
   prices: PriceTable;
   /** Each provider's price table (each in its own credits); a provider without one uses `prices`. */
@@ -50,6 +44,4 @@ export interface AppContext {
   };
   /** When commands must acknowledge (see src/discord/ack.ts). */
   acks: AckPacer;
-  /** Team policy services (settings, usage, credits) as built by src/domain/team; typed there. */
-  [service: string]: unknown;
 }

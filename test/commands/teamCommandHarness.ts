@@ -1,29 +1,22 @@
 /**
  * Runs the team commands (/settings, /usage, /credits) the way the bot does:
- * a real discord.js client against the fake Discord, through the real
- * InteractionRouter (defer, UserError handling), with a real Team over a
- * memory store and a ManualClock. Every payload the bot sends is checked
+ * a real discord.js client against the fake Discord, through the app buildApp
+ * makes (its router: defer, UserError handling; its Team) over a memory store
+ * and a ManualClock, never started. Every payload the bot sends is checked
  * against Discord's schema.
  */
-import { kieProviders } from '../../src/providers/kie/adapter.js';
 import type { APIApplicationCommandInteractionDataOption, ChatInputCommandInteraction, Client } from 'discord.js';
 import { ApplicationCommandOptionType, ChannelType, PermissionFlagsBits } from 'discord.js';
 import { createLogger } from '../../src/log.js';
-import { InteractionRouter } from '../../src/discord/router.js';
-import type { AppContext } from '../../src/discord/context.js';
+import { buildApp } from '../../src/app.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
-import { Team } from '../../src/domain/team/team.js';
+import type { Team } from '../../src/domain/team/team.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import type { LedgerEntry } from '../../src/domain/team/ledger.js';
 import { ManualClock } from '../support/manualClock.js';
 import { createTestClient, injectInteraction, rawSlashCommand, DEFAULT_CHANNEL_ID, DEFAULT_GUILD_ID, DEFAULT_USER_ID } from '../support/discordClient.js';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../support/fakeDiscord.js';
 import { expectValidInteractionCallback, expectValidWebhookEdit } from '../support/discordSchema.js';
-import { command as settingsCommand } from '../../commands/settings/index.js';
-import { command as usageCommand } from '../../commands/usage.js';
-import { command as creditsCommand } from '../../commands/credits.js';
-import { command as helpCommand } from '../../commands/help.js';
-import { DEFAULT_PRICES } from '../../src/domain/pricing.js';
 
 export const GUILD = DEFAULT_GUILD_ID;
 export const CHANNEL = DEFAULT_CHANNEL_ID;
@@ -75,8 +68,6 @@ export async function startCommandHarness(): Promise<CommandHarness> {
   const client: Client<true> = createTestClient(fake, { rest: { retries: 0 } });
   const clock = new ManualClock(NOON);
   const store = await openStore('memory://');
-  const alerts: CommandHarness['alerts'] = [];
-  const team = await Team.open({ store, clock, alertSink: { send: async (channelId, content) => void alerts.push([channelId, content]) } });
   const balance: CommandHarness['balance'] = { value: 5916.25 };
   const kie: Pick<KieApi, 'credits'> = {
     credits: async () => {
@@ -84,9 +75,9 @@ export async function startCommandHarness(): Promise<CommandHarness> {
       return balance.value;
     },
   };
-  // Only what these commands use; the rest of AppContext belongs to other commands.
-  const ctx = { clock, logger: createLogger('silent'), providers: kieProviders(kie as KieApi), team, prices: DEFAULT_PRICES } as unknown as AppContext;
-  const router = new InteractionRouter([settingsCommand, usageCommand, creditsCommand, helpCommand], async () => {}, ctx);
+  // The app as it runs, never started: the router, the team and every command, over these fakes.
+  const app = await buildApp({ client, store, kie: kie as KieApi, clock, logger: createLogger('silent') });
+  const { team, router } = app;
 
   return {
     fake,
@@ -94,7 +85,10 @@ export async function startCommandHarness(): Promise<CommandHarness> {
     clock,
     store,
     balance,
-    alerts,
+    // The low-balance alert is a message the bot posts in a channel.
+    get alerts() {
+      return fake.requests.filter((r) => r.route === 'channelCreate').map((r): [string, string] => [r.params['channelId']!, (r.body as { content: string }).content]);
+    },
     async run(name, init = {}) {
       const raw = rawSlashCommand({
         name,

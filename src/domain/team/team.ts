@@ -3,8 +3,7 @@
  * settings, ledger, queue, policy (the job service's `Admission`) and the
  * low-balance alerts. It also answers `channel()` — the `TeamView` that
  * /imagine, /animate and the buttons read their channel defaults from — so
- * main.ts can pass one object as `ctx.team`, and the /settings, /usage and
- * /credits commands get the rest back with `teamOf(ctx)`.
+ * one object is `ctx.team` for every handler.
  */
 import type { BalanceSource, Clock } from '../ports.js';
 import type { Job } from '../job.js';
@@ -94,17 +93,4 @@ export class Team {
   watchBalance(kie: BalanceSource, intervalMs: number, onError?: (error: unknown) => void): () => void {
     return watchBalance({ kie, alerts: this.alerts, clock: this.clock, intervalMs, ...(onError ? { onError } : {}) });
   }
-}
-
-export class TeamNotWiredError extends Error {
-  constructor() {
-    super('ctx.team is not the Team from src/domain/team/team.ts; wire Team.open(...) into the AppContext in src/main.ts');
-    this.name = 'TeamNotWiredError';
-  }
-}
-
-/** The Team behind `ctx.team`, for the commands that need more than the channel view. */
-export function teamOf(ctx: { readonly team: unknown }): Team {
-  if (ctx.team instanceof Team) return ctx.team;
-  throw new TeamNotWiredError();
 }

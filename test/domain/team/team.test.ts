@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Team, TeamNotWiredError, channelPolicyView, teamOf } from '../../../src/domain/team/team.js';
-import { mergeSettings } from '../../../src/domain/team/settings.js';
+import { Team } from '../../../src/domain/team/team.js';
 import type { TeamView } from '../../../src/discord/context.js';
 import { CHANNEL, GUILD, makeJob, memoryStore } from './fixtures.js';
 import { ManualClock } from '../../support/manualClock.js';
@@ -33,14 +32,6 @@ describe('Team', () => {
     const job = makeJob();
     expect((await team.policy.admit(job)).verdict).toBe('run');
     expect((await team.ledger.get(job.id))?.state).toBe('pending');
-    await store.close();
-  });
-
-  it('teamOf finds the Team behind ctx.team, or says it is not wired', async () => {
-    const store = await memoryStore();
-    const team = await Team.open({ store, clock: new ManualClock(), alertSink: { send: async () => {} } });
-    expect(teamOf({ team })).toBe(team);
-    expect(() => teamOf({ team: { channel: async () => channelPolicyView(mergeSettings({}, {}).values) } })).toThrow(TeamNotWiredError);
     await store.close();
   });
 });
