@@ -23,10 +23,11 @@ import type { KieApi } from './providers/kie/api.js';
 import { KieProvider } from './providers/kie/adapter.js';
 import { DEFAULT_PRICES, type PriceTable } from './domain/pricing.js';
 import type { ScheduleTuning } from './domain/schedule.js';
-import { JobService } from './domain/service.js';
+import type { JobService } from './domain/service.js';
 import { DEFAULT_LEASE_TTL_MS, LeaseKeeper, leasedRepository, type Acquired, type JobLeases } from './domain/leases.js';
 import { Team } from './domain/team/team.js';
-import { Tracker, type TrackerObserver } from './domain/tracker.js';
+import type { Tracker, TrackerObserver } from './domain/tracker.js';
+import { buildJobCore } from './jobCore.js';
 import type { Store } from './domain/storage.js';
 
 /** How long after its create a job whose outcome is unknown may still be matched to a task KIE reports. */
@@ -163,31 +164,29 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     onError: (err, what) => timingsLog.warn({ err, what }, 'task duration store failed; keeping the timings learned so far'),
   });
   let keeper: LeaseKeeper | null = null;
-  const tracker = new Tracker({
-    timings,
-    ...(fleet ? { claimDelivery: (jobId: string) => keeper!.claim(jobId) } : {}),
+  const { tracker, jobs: service } = buildJobCore({
     repo,
     providers,
     presenter,
     clock,
-    logger: logger.child({ module: 'tracker' }),
-    ...(deps.observer ? { observer: deps.observer } : {}),
-    ...(deps.schedule ? { schedule: deps.schedule } : {}),
-    ...(deps.maxPollsPerSecond ? { maxPollsPerSecond: deps.maxPollsPerSecond } : {}),
+    tracker: {
+      timings,
+      ...(fleet ? { claimDelivery: (jobId: string) => keeper!.claim(jobId) } : {}),
+      logger: logger.child({ module: 'tracker' }),
+      ...(deps.observer ? { observer: deps.observer } : {}),
+      ...(deps.schedule ? { schedule: deps.schedule } : {}),
+      ...(deps.maxPollsPerSecond ? { maxPollsPerSecond: deps.maxPollsPerSecond } : {}),
+    },
+    service: {
+      admission: team.policy,
+      logger: logger.child({ module: 'jobs' }),
+      ...(deps.callBackUrl ? { callBackUrl: deps.callBackUrl } : {}),
+      // Per server (/settings failover); only meaningful with a second provider configured.
+      failover: async (job) =>
+        providers.ids().length > 1 && job.origin.guildId !== null && (await team.settings.resolve(job.origin.guildId, policyChannelOf(job.origin))).values.failover,
+    },
   });
-  jobs = new JobService({
-    repo,
-    providers,
-    tracker,
-    presenter,
-    admission: team.policy,
-    clock,
-    logger: logger.child({ module: 'jobs' }),
-    ...(deps.callBackUrl ? { callBackUrl: deps.callBackUrl } : {}),
-    // Per server (/settings failover); only meaningful with a second provider configured.
-    failover: async (job) =>
-      providers.ids().length > 1 && job.origin.guildId !== null && (await team.settings.resolve(job.origin.guildId, policyChannelOf(job.origin))).values.failover,
-  });
+  jobs = service;
 
   if (fleet) {
     const leaseLog = logger.child({ module: 'leases' });

@@ -15,8 +15,9 @@
  */
 import { kieProviders } from '../../src/providers/kie/adapter.js';
 import type { JobRepository } from '../../src/domain/jobs.js';
-import { JobService, type NewJob } from '../../src/domain/service.js';
-import { Tracker } from '../../src/domain/tracker.js';
+import type { NewJob } from '../../src/domain/service.js';
+import type { Tracker } from '../../src/domain/tracker.js';
+import { buildJobCore } from '../../src/jobCore.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import type { Poller, PollerDeps } from './types.js';
 
@@ -53,21 +54,23 @@ export async function createAdaptivePoller(deps: PollerDeps, options: AdaptivePo
   const { kie, presenter, clock, timeScale } = deps;
   const store: Store = await openStore(options.storeUrl ?? 'memory://');
   const repo: JobRepository = store.jobs;
-  const tracker = new Tracker({
+  const { callBackUrl } = options;
+  const callbacks = callBackUrl !== undefined;
+  const { tracker, jobs: service } = buildJobCore({
     repo,
     providers: kieProviders(kie),
     presenter,
     clock,
-    observer: { onFinished: (job) => deps.onDelivered(job) },
-    schedule: { timeScale },
-    maxPollsPerSecond: TRACKER_LIMITS.maxPollsPerSecond,
-    pollBudgetWindowMs: 1_000 * timeScale,
-    progressIntervalMs: TRACKER_LIMITS.progressIntervalMs * timeScale,
-    channelEditBudget: { edits: TRACKER_LIMITS.channelEditBudget.edits, perMs: TRACKER_LIMITS.channelEditBudget.perMs * timeScale },
+    tracker: {
+      observer: { onFinished: (job) => deps.onDelivered(job) },
+      schedule: { timeScale },
+      maxPollsPerSecond: TRACKER_LIMITS.maxPollsPerSecond,
+      pollBudgetWindowMs: 1_000 * timeScale,
+      progressIntervalMs: TRACKER_LIMITS.progressIntervalMs * timeScale,
+      channelEditBudget: { edits: TRACKER_LIMITS.channelEditBudget.edits, perMs: TRACKER_LIMITS.channelEditBudget.perMs * timeScale },
+    },
+    service: { callBackUrl },
   });
-  const { callBackUrl } = options;
-  const callbacks = callBackUrl !== undefined;
-  const service = new JobService({ repo, providers: kieProviders(kie), tracker, presenter, clock, callBackUrl });
   tracker.start();
   return {
     name: callbacks ? CALLBACKS_NAME : ADAPTIVE_NAME,

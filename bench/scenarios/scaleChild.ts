@@ -21,8 +21,7 @@ import { Routes } from 'discord.js';
 import { DiscordPresenter } from '../../src/discord/presenter.js';
 import type { JobRepository } from '../../src/domain/jobs.js';
 import { systemClock } from '../../src/domain/ports.js';
-import { JobService } from '../../src/domain/service.js';
-import { Tracker } from '../../src/domain/tracker.js';
+import { buildJobCore } from '../../src/jobCore.js';
 import { KieClient } from '../../src/providers/kie/client.js';
 import type { Speed } from '../../src/providers/kie/schemas.js';
 import { openStore } from '../../src/store/store.js';
@@ -119,17 +118,19 @@ export async function runScaleChild(input: ScaleChildInput): Promise<ScaleChildR
     },
     deliver: (...args: Parameters<DiscordPresenter['deliver']>) => presenter.deliver(...args),
   };
-  const tracker = new Tracker({
+  const { tracker, jobs: service } = buildJobCore({
     repo,
     providers: kieProviders(kie),
     presenter: counting,
     clock: systemClock,
-    logger,
-    observer: { onPoll: () => void polls++ },
-    schedule: { timeScale: input.scheduleTimeScale },
-    maxPollsPerSecond: TRACKER_LIMITS.maxPollsPerSecond,
+    tracker: {
+      logger,
+      observer: { onPoll: () => void polls++ },
+      schedule: { timeScale: input.scheduleTimeScale },
+      maxPollsPerSecond: TRACKER_LIMITS.maxPollsPerSecond,
+    },
+    service: { logger },
   });
-  const service = new JobService({ repo, providers: kieProviders(kie), tracker, presenter: counting, clock: systemClock, logger });
   tracker.start();
 
   const baseline = settle();

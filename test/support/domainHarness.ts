@@ -1,5 +1,5 @@
 /**
- * The domain core wired for tests: the local KIE server and the real
+ * The domain core wired for tests (buildJobCore, as buildApp wires it): the local KIE server and the real
  * KieClient over 127.0.0.1, a store (memory or an SQLite file), the
  * repository, a recording presenter, the tracker and the job service — all
  * on one ManualClock, so tests move virtual time and nothing waits for real.
@@ -18,8 +18,9 @@ import { startKieSimulator, type KieSimulator, type SimTaskInfo } from '../../sr
 import type { JobRepository } from '../../src/domain/jobs.js';
 import type { Admission } from '../../src/domain/ports.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
-import { JobService } from '../../src/domain/service.js';
-import { Tracker, type TrackerObserver, type TrackerOptions } from '../../src/domain/tracker.js';
+import type { JobService } from '../../src/domain/service.js';
+import type { Tracker, TrackerObserver, TrackerOptions } from '../../src/domain/tracker.js';
+import { buildJobCore } from '../../src/jobCore.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { ManualClock } from './manualClock.js';
 import { RecordingPresenter } from './recordingPresenter.js';
@@ -85,14 +86,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const api = options.wrapKie ? options.wrapKie(kie) : kie;
   const build = (store: Store) => {
     const repo = store.jobs;
-    const tracker = new Tracker({ repo, providers: kieProviders(api), presenter, clock, observer, random: () => 0.5, ...options.tracker });
-    const service = new JobService({
+    const { tracker, jobs: service } = buildJobCore({
       repo,
       providers: kieProviders(api),
-      tracker,
       presenter,
       clock,
-      ...(options.admission ? { admission: options.admission } : {}),
+      tracker: { observer, random: () => 0.5, ...options.tracker },
+      service: options.admission ? { admission: options.admission } : {},
     });
     return { store, repo, tracker, service };
   };
