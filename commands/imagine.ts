@@ -10,7 +10,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { ASPECT_RATIOS, RANGES, SPEEDS, VERSIONS } from '../src/domain/midjourney.js';
-import { parseImagine, type ImagineOptions } from '../src/domain/prompt.js';
+import { parseImagine, type ImagineOptions } from '../src/domain/prompt/index.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { Ack } from '../src/discord/ack.js';

@@ -16,7 +16,7 @@ import { createChannelMessage } from './discord/rest.js';
 import { InteractionRouter } from './discord/router.js';
 import { LearnedTimings, type DurationStore } from './domain/durations.js';
 import { policyChannelOf, type Job } from './domain/job.js';
-import type { JobRepository } from './domain/jobs.js';
+import type { JobRepository } from './domain/jobRepository.js';
 import { systemClock, type Clock } from './domain/ports.js';
 import { providerRegistry, type ProviderRegistry } from './domain/provider.js';
 import type { KieApi } from './providers/kie/api.js';

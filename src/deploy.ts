@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { REST } from 'discord.js';
 import { ConfigError, parseDeployConfig } from './config.js';
-import { applicationIdOf, deployCommands } from './discord/deploy.js';
+import { applicationIdOf, deployCommands } from './discord/registerCommands.js';
 import { DISCORD_DEFAULT_API, DiscordTokenRejectedError, DiscordUnreachableError, probeDiscord } from './discord/preflight.js';
 import { commandDefinitions } from '../commands/index.js';
 

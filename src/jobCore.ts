@@ -5,7 +5,7 @@
  * build the same core with their own presenter and options, so the wiring of
  * tracker and service exists once.
  */
-import type { JobRepository } from './domain/jobs.js';
+import type { JobRepository } from './domain/jobRepository.js';
 import type { Clock, JobPresenter } from './domain/ports.js';
 import type { ProviderRegistry } from './domain/provider.js';
 import { JobService, type JobServiceDeps } from './domain/service.js';

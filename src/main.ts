@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import type { JobLeases } from './domain/leases.js';
 import { buildApp, type App } from './app.js';
 import { allowedGuildIds, apixoConfigured, ConfigError, httpListen, isSimulator, kieConfigured, parseConfig, shardOptions, type Config } from './config.js';
-import { deployCommands } from './discord/deploy.js';
+import { deployCommands } from './discord/registerCommands.js';
 import { inviteUrl } from './discord/invite.js';
 import { DISCORD_DEFAULT_API, DiscordTokenRejectedError, DiscordUnreachableError, probeDiscord, withinGatewayTimeout } from './discord/preflight.js';
 import { commandDefinitions } from '../commands/index.js';

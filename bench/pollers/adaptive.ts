@@ -14,7 +14,7 @@
  * only its average rate.
  */
 import { kieProviders } from '../../src/providers/kie/adapter.js';
-import type { JobRepository } from '../../src/domain/jobs.js';
+import type { JobRepository } from '../../src/domain/jobRepository.js';
 import type { NewJob } from '../../src/domain/service.js';
 import type { Tracker } from '../../src/domain/tracker.js';
 import { buildJobCore } from '../../src/jobCore.js';

@@ -24,7 +24,7 @@
  * submitted — i.e. once the learner could have seen 20 of its kind.
  */
 import type { Job } from '../../src/domain/job.js';
-import type { JobRepository } from '../../src/domain/jobs.js';
+import type { JobRepository } from '../../src/domain/jobRepository.js';
 import { InMemoryDurationStore, LearnedTimings } from '../../src/domain/durations.js';
 import type { JobPresenter } from '../../src/domain/ports.js';
 import type { KieApi } from '../../src/providers/kie/api.js';

@@ -19,7 +19,7 @@
 import { kieProviders } from '../../src/providers/kie/adapter.js';
 import { Routes } from 'discord.js';
 import { DiscordPresenter } from '../../src/discord/presenter.js';
-import type { JobRepository } from '../../src/domain/jobs.js';
+import type { JobRepository } from '../../src/domain/jobRepository.js';
 import { systemClock } from '../../src/domain/ports.js';
 import { buildJobCore } from '../../src/jobCore.js';
 import { KieClient } from '../../src/providers/kie/client.js';

@@ -5,14 +5,14 @@
  * it got. Handlers throw UserError (src/domain/errors.ts) for the user's
  * mistakes; the router shows it ephemerally.
  */
-import type { Logger } from 'pino';
 import type { AckPacer } from './ack.js';
 import type { Clock } from '../domain/ports.js';
 import type { ProviderRegistry } from '../domain/provider.js';
 import type { JobService } from '../domain/service.js';
-import type { JobRepository } from '../domain/jobs.js';
+import type { JobRepository } from '../domain/jobRepository.js';
 import type { JobHistory } from '../domain/history.js';
 import type { PriceTable } from '../domain/pricing.js';
+import type { DomainLogger } from '../domain/logger.js';
 import type { ChannelPolicyView, Team } from '../domain/team/team.js';
 
 /** The channel's effective settings as handlers need them (`team.channel()`). */
@@ -25,7 +25,7 @@ export interface TeamView {
 
 export interface AppContext {
   clock: Clock;
-  logger: Logger;
+  logger: DomainLogger;
   /** The configured image providers (by id; the default is the deployment's IMAGE_PROVIDER). */
   providers: ProviderRegistry;
   jobs: JobService;

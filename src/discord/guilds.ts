@@ -5,7 +5,7 @@
  * here", and the bot leaves such servers (when added, and at start-up).
  */
 import type { Guild } from 'discord.js';
-import type { Logger } from 'pino';
+import type { DomainLogger } from '../domain/logger.js';
 
 export const NOT_SET_UP_MESSAGE = "Teamjourney isn't set up in this server. Ask the bot's owner to add this server to ALLOWED_GUILD_IDS.";
 
@@ -28,7 +28,7 @@ export class GuildGate {
   }
 
   /** Leave `guild` if it is not allowed; logged either way it goes. */
-  async leaveIfNotAllowed(guild: Guild, logger: Logger): Promise<boolean> {
+  async leaveIfNotAllowed(guild: Guild, logger: DomainLogger): Promise<boolean> {
     if (this.allows(guild.id)) return false;
     try {
       await guild.leave();

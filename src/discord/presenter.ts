@@ -18,13 +18,13 @@
 import { extname } from 'node:path';
 import type { RawFile, REST } from 'discord.js';
 import type { APIMessage } from 'discord-api-types/v10';
-import type { Logger } from 'pino';
+import type { DomainLogger } from '../domain/logger.js';
 import { providerOf, type Job, type JobOrigin, type JobResult } from '../domain/job.js';
 import type { ProviderCapabilities } from '../domain/provider.js';
 import type { Clock, JobPresenter } from '../domain/ports.js';
 import { DownloadError, TooLargeError, UnsafeUrlError, downloadResult, formatBytes, type Download, type Downloaded } from '../media/download.js';
-import * as defaultRenderers from './render.js';
-import type { MessagePayload, RenderContext, UploadedFile } from './render.js';
+import * as defaultRenderers from './render/messages.js';
+import type { MessagePayload, RenderContext, UploadedFile } from './render/messages.js';
 import {
   DiscordRestError,
   createChannelMessage,
@@ -35,14 +35,14 @@ import {
   isTokenRejected,
 } from './rest.js';
 
-/** The pure renderers of src/discord/render.ts (injectable for tests). */
+/** The pure renderers of src/discord/render/messages.ts (injectable for tests). */
 export interface Renderers {
   renderStatus(job: Job, ctx: RenderContext): MessagePayload;
   renderResult(job: Job, files: readonly UploadedFile[], ctx?: RenderContext): MessagePayload;
   renderFailure(job: Job, ctx?: RenderContext): MessagePayload;
 }
 
-export type PresenterLogger = Pick<Logger, 'debug' | 'warn'>;
+export type PresenterLogger = Pick<DomainLogger, 'debug' | 'warn'>;
 
 export interface DiscordPresenterDeps {
   /** The client's REST (client.rest), so a DISCORD_API_URL proxy applies here too. */

@@ -4,7 +4,7 @@
  * decodes the click and acknowledges it (parse/run split).
  */
 import { PROMPT_MAX_LENGTH, type Speed } from './midjourney.js';
-import { buildVideoRequest } from './prompt.js';
+import { buildVideoRequest } from './prompt/index.js';
 import { isFollowUpSpec, providerOf, providerPromptOf, specOf, type Job, type JobKind, type JobSpec } from './job.js';
 import { canFollowUp, type FollowUpRequest, type ProviderCapabilities, type ProviderId, type ResultKind, type SourceRef } from './provider.js';
 

@@ -6,7 +6,7 @@
  * came of the press, so the button works again.
  */
 import { jobIdTime, type Job } from './job.js';
-import type { JobRepository } from './jobs.js';
+import type { JobRepository } from './jobRepository.js';
 import type { Clock } from './ports.js';
 import type { SubmitResult } from './service.js';
 

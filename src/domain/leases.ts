@@ -9,7 +9,7 @@
  * Pure domain code: the database only through JobLeases, time only through Clock.
  */
 import type { Job } from './job.js';
-import type { JobRepository } from './jobs.js';
+import type { JobRepository } from './jobRepository.js';
 import type { Clock } from './ports.js';
 import { describeError, silentLogger, type DomainLogger } from './tracker.js';
 

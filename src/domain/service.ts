@@ -34,7 +34,7 @@ import {
   type JobOrigin,
   type JobSpec,
 } from './job.js';
-import { JobNotFoundError, type JobRepository } from './jobs.js';
+import { JobNotFoundError, type JobRepository } from './jobRepository.js';
 import { openAdmission, type Admission, type Clock, type JobPresenter } from './ports.js';
 import { describeError, silentLogger, type DomainLogger, type Tracker } from './tracker.js';
 

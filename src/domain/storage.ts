@@ -4,7 +4,7 @@
  * money, keyv for what is truly key-value. The domain never imports it.
  */
 import type { DurationStore } from './durations.js';
-import type { JobRepository } from './jobs.js';
+import type { JobRepository } from './jobRepository.js';
 import type { JobHistory } from './history.js';
 import type { TeamStore } from './team/ledger.js';
 

@@ -23,7 +23,7 @@
  */
 import type { ProviderRegistry } from './provider.js';
 import { isTerminal, type Job } from './job.js';
-import type { JobRepository } from './jobs.js';
+import type { JobRepository } from './jobRepository.js';
 import type { Clock, JobPresenter } from './ports.js';
 import { LearnedTimings } from './durations.js';
 import { describeError, silentLogger, type DomainLogger } from './logger.js';

@@ -10,7 +10,7 @@ import {
   attachmentName,
   type Renderers,
 } from '../../src/discord/presenter.js';
-import * as render from '../../src/discord/render.js';
+import * as render from '../../src/discord/render/messages.js';
 import { DiscordRestError } from '../../src/discord/rest.js';
 import type { Job, JobOrigin } from '../../src/domain/job.js';
 import type { Clock } from '../../src/domain/ports.js';

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { FOLLOW_UP_ACTIONS, kiePromptOf, needsResult, planFollowUp, type FollowUpAction, type FollowUpContext, type JobDraft } from '../../src/domain/actions.js';
 import type { Job, JobKind, JobResult } from '../../src/domain/job.js';
-import { DEFAULT_ANIMATE_PROMPT } from '../../src/domain/prompt.js';
+import { DEFAULT_ANIMATE_PROMPT } from '../../src/domain/prompt/index.js';
 import { PROMPT_MAX_LENGTH, type KieTaskRequest } from '../../src/providers/kie/schemas.js';
 import { storedJob } from '../support/jobFixtures.js';
 import { KIE_CAPABILITIES, toKieRequest } from '../../src/providers/kie/adapter.js';

@@ -45,7 +45,7 @@ import { providerRegistry } from '../../src/domain/provider.js';
 import { startKieSimulator, type KieSimulator, type RecordedRequest as SimRequest, type SimTask, type SimTaskInfo } from '../../src/providers/kie/simulator/index.js';
 import { createLogger } from '../../src/log.js';
 import { openStore, type Collection, type Namespace, type OpenedStore } from '../../src/store/store.js';
-import type { JobRepository } from '../../src/domain/jobs.js';
+import type { JobRepository } from '../../src/domain/jobRepository.js';
 import {
   createTestClient,
   injectInteraction,

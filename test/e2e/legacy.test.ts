@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { renderPressedGrid } from '../../src/discord/render.js';
+import { renderPressedGrid } from '../../src/discord/render/messages.js';
 import type { SimTask } from '../../src/providers/kie/simulator/index.js';
 import { decodeKeyvValue } from '../../src/store/legacyKeyv.js';
 import { LEGACY } from '../fixtures/legacy.js';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { KieClient } from '../../src/providers/kie/client.js';
 import { startKieSimulator, type KieSimulator, type SimTaskInfo } from '../../src/providers/kie/simulator/index.js';
-import type { JobRepository } from '../../src/domain/jobs.js';
+import type { JobRepository } from '../../src/domain/jobRepository.js';
 import type { Admission } from '../../src/domain/ports.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
 import type { JobService } from '../../src/domain/service.js';

@@ -16,7 +16,7 @@ import type { SubmitResult } from '../../domain/service.js';
 import { checkButtonPermission } from '../../domain/team/policy.js';
 import type { AppContext, ChannelView } from '../context.js';
 import { EXTEND_PROMPT_INPUT_ID, pressedKey, type ComponentAction } from '../customId.js';
-import { messageLink, renderExtendModal, renderPressedGrid } from '../render.js';
+import { messageLink, renderExtendModal, renderPressedGrid } from '../render/messages.js';
 import { replyError } from '../replyError.js';
 import { policyChannelIdOf, submitDraft } from '../submit.js';
 import { defineHandler } from './handler.js';

@@ -7,7 +7,7 @@
  */
 import type { BalanceSource, Clock } from '../ports.js';
 import type { Job } from '../job.js';
-import type { ChannelDefaults } from '../prompt.js';
+import type { ChannelDefaults } from '../prompt/index.js';
 import type { Store } from '../storage.js';
 import { ChannelSettings, type EffectiveSettings, type StoredSettings } from './settings.js';
 import type { LedgerReader, TeamStore } from './ledger.js';

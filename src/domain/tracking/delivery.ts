@@ -10,7 +10,7 @@
  * the job stays delivered: false in the store, so the next start tries again.
  */
 import { isTerminal, type Job } from '../job.js';
-import type { JobRepository } from '../jobs.js';
+import type { JobRepository } from '../jobRepository.js';
 import type { Clock, JobPresenter } from '../ports.js';
 import { backoffDelay } from '../backoff.js';
 import { describeError, type DomainLogger } from '../logger.js';

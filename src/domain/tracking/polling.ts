@@ -9,7 +9,7 @@
  */
 import { isProviderError, type ProviderRegistry, type TaskStatus } from '../provider.js';
 import { InvalidTransitionError, isTerminal, outcomeOf, providerOf, resultKindFor, transition, type Job, type JobError, type JobState } from '../job.js';
-import type { JobRepository } from '../jobs.js';
+import type { JobRepository } from '../jobRepository.js';
 import type { Clock } from '../ports.js';
 import { describeModel, type DurationModel } from '../durationModel.js';
 import type { LearnedTimings } from '../learnedTimings.js';

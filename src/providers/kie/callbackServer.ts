@@ -16,6 +16,7 @@
 import type { IncomingMessage } from 'node:http';
 import { startHttpServer, type HttpResponse, type Route } from '../../http/server.js';
 import { parseCallbackBody, verifyCallbackSignature } from './client.js';
+import type { DomainLogger } from '../../domain/logger.js';
 
 export const CALLBACK_PATH = '/kie/callback';
 const MAX_BODY_BYTES = 256 * 1024;
@@ -24,10 +25,7 @@ export const MAX_CALLBACK_SKEW_MS = 5 * 60 * 1000;
 /** At most one "callback refused" log line per this interval; the rest are counted into it. */
 export const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
-export interface CallbackLogger {
-  warn(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
+export type CallbackLogger = Pick<DomainLogger, 'debug' | 'warn'>;
 
 export interface CallbackRouteOptions {
   /** When set, requests must carry a valid, fresh signature made with this key. */

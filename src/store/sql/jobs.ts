@@ -6,7 +6,7 @@
  */
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Job } from '../../domain/job.js';
-import { JobExistsError, JobNotFoundError, needsWork, type JobRepository } from '../../domain/jobs.js';
+import { JobExistsError, JobNotFoundError, needsWork, type JobRepository } from '../../domain/jobRepository.js';
 import type { SqlDatabase } from './database.js';
 import type { JobsTable, Schema } from './schema.js';
 

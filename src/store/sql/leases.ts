@@ -9,7 +9,7 @@
  */
 import { sql } from 'kysely';
 import type { Job } from '../../domain/job.js';
-import { JobExistsError } from '../../domain/jobs.js';
+import { JobExistsError } from '../../domain/jobRepository.js';
 import type { Acquired, JobLeases } from '../../domain/leases.js';
 import type { SqlDatabase } from './database.js';
 import { jobRow } from './jobs.js';

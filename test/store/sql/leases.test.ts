@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type OpenedStore } from '../../../src/store/store.js';
 import { SqlJobLeases } from '../../../src/store/sql/leases.js';
-import { JobExistsError } from '../../../src/domain/jobs.js';
+import { JobExistsError } from '../../../src/domain/jobRepository.js';
 import { postgresBackend, storeBackends, testPostgresUrl, type TestDatabase } from '../../support/backends.js';
 import { makeJob } from '../../support/jobs.js';
 

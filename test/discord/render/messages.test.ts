@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCustomId, EXTEND_PROMPT_INPUT_ID } from '../../src/discord/customId.js';
+import { decodeCustomId, EXTEND_PROMPT_INPUT_ID } from '../../../src/discord/customId.js';
 import {
   formatElapsed,
   formatParams,
@@ -11,9 +11,9 @@ import {
   renderResult,
   renderStatus,
   renderUserError,
-} from '../../src/discord/render.js';
-import type { ButtonRow, MessagePayload, UploadedFile } from '../../src/discord/render.js';
-import type { Job } from '../../src/domain/job.js';
+} from '../../../src/discord/render/messages.js';
+import type { ButtonRow, MessagePayload, UploadedFile } from '../../../src/discord/render/messages.js';
+import type { Job } from '../../../src/domain/job.js';
 import {
   expectValidFollowup,
   expectValidInteractionCallback,
@@ -21,7 +21,7 @@ import {
   expectValidMessageEdit,
   expectValidModal,
   expectValidWebhookEdit,
-} from '../support/discordSchema.js';
+} from '../../support/discordSchema.js';
 import {
   FIXTURE_IDS,
   FIXTURE_NOW,
@@ -30,7 +30,7 @@ import {
   makeSucceededGrid,
   makeSucceededUpscale,
   makeSucceededVideo,
-} from '../support/jobs.js';
+} from '../../support/jobs.js';
 
 const USER = `<@${FIXTURE_IDS.userId}>`;
 const PROMPT = 'a red fox in the snow --ar 16:9';

@@ -3,7 +3,7 @@
  * code (no discord.js, no HTTP). The pieces live in ./prompt/; this is the
  * public surface.
  */
-export { PromptError, type PromptResult } from './prompt/errors.js';
+export { PromptError, type PromptResult } from './errors.js';
 export {
   BUILT_IN_DEFAULTS,
   IMAGE_MODES,
@@ -19,13 +19,13 @@ export {
   type ParsedImagine,
   type ResolvedParam,
   type Source,
-} from './prompt/imagine.js';
+} from './imagine.js';
 export {
   ANIMATE_OPTION_NAMES,
   DEFAULT_ANIMATE_PROMPT,
   buildVideoRequest,
   type AnimateInput,
   type AnimateRequest,
-} from './prompt/animate.js';
-export { IMAGINE_FLAGS, UNAVAILABLE_FLAGS } from './prompt/flags.js';
-export { IMAGE_CONTENT_TYPES, checkAttachment } from './prompt/values.js';
+} from './animate.js';
+export { IMAGINE_FLAGS, UNAVAILABLE_FLAGS } from './flags.js';
+export { IMAGE_CONTENT_TYPES, checkAttachment } from './values.js';

@@ -10,11 +10,11 @@ import {
   type ImagineInput,
   type ImagineOptions,
   type ParsedImagine,
-} from '../../src/domain/prompt.js';
-import { UserError } from '../../src/domain/errors.js';
-import { GenerateRequestSchema, type GenerateRequest } from '../../src/providers/kie/schemas.js';
-import { KieProvider, toKieRequest } from '../../src/providers/kie/adapter.js';
-import type { CreateRequest } from '../../src/domain/provider.js';
+} from '../../../src/domain/prompt/index.js';
+import { UserError } from '../../../src/domain/errors.js';
+import { GenerateRequestSchema, type GenerateRequest } from '../../../src/providers/kie/schemas.js';
+import { KieProvider, toKieRequest } from '../../../src/providers/kie/adapter.js';
+import type { CreateRequest } from '../../../src/domain/provider.js';
 
 /** The KIE body a port request becomes: the bytes KIE receives stay exactly what they were before the port. */
 const kieBody = (r: CreateRequest): GenerateRequest => toKieRequest(r).body as GenerateRequest;

@@ -14,12 +14,12 @@
  */
 import { MessageFlags, TextInputStyle, ComponentType } from 'discord-api-types/v10';
 import type { APIAllowedMentions, APIModalInteractionResponseCallbackData, RESTAPIAttachment } from 'discord-api-types/v10';
-import { isFollowUpSpec, specOf, type Job, type JobResult } from '../domain/job.js';
-import { PROMPT_MAX_LENGTH } from '../domain/midjourney.js';
-import type { ProviderCapabilities } from '../domain/provider.js';
-import { encodeCustomId, EXTEND_PROMPT_INPUT_ID } from './customId.js';
-import { cancelComponents, resultComponents, retryComponents } from './render/components.js';
-import type { ButtonRow } from './render/components.js';
+import { isFollowUpSpec, specOf, type Job, type JobResult } from '../../domain/job.js';
+import { PROMPT_MAX_LENGTH } from '../../domain/midjourney.js';
+import type { ProviderCapabilities } from '../../domain/provider.js';
+import { encodeCustomId, EXTEND_PROMPT_INPUT_ID } from '../customId.js';
+import { cancelComponents, resultComponents, retryComponents } from './buttons.js';
+import type { ButtonRow } from './buttons.js';
 import {
   creditsPhrase,
   DISCORD_LIMITS,
@@ -30,11 +30,11 @@ import {
   oneLine,
   escapeMarkdown,
   truncate,
-} from './render/format.js';
+} from './format.js';
 
-export { formatElapsed, formatParams, messageLink, truncate, DISCORD_LIMITS } from './render/format.js';
-export { resultComponents, MAX_EXTENDABLE_CLIPS } from './render/components.js';
-export type { Button, ButtonRow } from './render/components.js';
+export { formatElapsed, formatParams, messageLink, truncate, DISCORD_LIMITS } from './format.js';
+export { resultComponents, MAX_EXTENDABLE_CLIPS } from './buttons.js';
+export type { Button, ButtonRow } from './buttons.js';
 
 /** What rendering needs besides the job: the time, and the queue position if queued. */
 export interface RenderContext {

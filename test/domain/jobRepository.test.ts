@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { transition } from '../../src/domain/job.js';
-import { JobExistsError, JobNotFoundError, needsWork, type JobRepository } from '../../src/domain/jobs.js';
+import { JobExistsError, JobNotFoundError, needsWork, type JobRepository } from '../../src/domain/jobRepository.js';
 import { openStore, type OpenedStore as Store } from '../../src/store/store.js';
 import { storeBackends, type TestDatabase } from '../support/backends.js';
 import { storedJob } from '../support/jobFixtures.js';
