@@ -2,23 +2,25 @@
  * The composition root: parse the configuration, open the store, build the
  * KIE client (or start the bundled local KIE server in simulator mode), the
  * Discord client, wire them (src/app.ts), register the commands and start.
- * The only file that reads process.env.
+ * The only file that reads process.env. The HTTP port and the Discord
+ * connection are started by src/startup/.
  */
 import { existsSync } from 'node:fs';
-import { Client, Events, GatewayIntentBits, Partials, Status } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { JobLeases } from './domain/leases.js';
 import { buildApp, type App } from './app.js';
-import { allowedGuildIds, apixoConfigured, ConfigError, httpListen, isSimulator, kieConfigured, parseConfig, shardOptions, type Config } from './config.js';
+import { allowedGuildIds, apixoConfigured, ConfigError, isSimulator, kieConfigured, parseConfig, shardOptions, type Config } from './config.js';
 import { deployCommands } from './discord/registerCommands.js';
 import { inviteUrl } from './discord/invite.js';
-import { DISCORD_DEFAULT_API, DiscordTokenRejectedError, DiscordUnreachableError, probeDiscord, withinGatewayTimeout } from './discord/preflight.js';
+import { DiscordTokenRejectedError, DiscordUnreachableError } from './discord/preflight.js';
 import { commandDefinitions } from '../commands/index.js';
 import { DEFAULT_APIXO_PRICES, DEFAULT_PRICES } from './domain/pricing.js';
-import { healthRoutes } from './http/health.js';
-import { HttpListenError, startHttpServer, type HttpServer, type Route } from './http/server.js';
-import { createMetrics, metricsRoute, type BotMetrics } from './http/metrics.js';
+import type { HttpServer } from './http/server.js';
+import { createMetrics } from './http/metrics.js';
+import { connectDiscord } from './startup/discord.js';
+import { openJobsByState, queuedRequests, startHttp, StartError, type ReadinessState } from './startup/http.js';
 import { KieClient, type CreateGate } from './providers/kie/client.js';
 import { KieProvider } from './providers/kie/adapter.js';
 import { ApixoClient, APIXO_BASE_URL } from './providers/apixo/client.js';
@@ -27,7 +29,7 @@ import { providerRegistry } from './domain/provider.js';
 import { CALLBACK_PATH, callbackRoute } from './providers/kie/callbackServer.js';
 import { checkKieKey } from './providers/kie/keyCheck.js';
 import { createLogger, type Logger } from './log.js';
-import type { Collection, OpenedStore, Store } from './store/store.js';
+import type { Collection, Store } from './store/store.js';
 import type { KieSimulator, SimPersistence, SimTask } from './providers/kie/simulator/index.js';
 
 const BALANCE_CHECK_MS = 10 * 60 * 1000;
@@ -127,98 +129,6 @@ async function apixoEndpoint(
   logger.warn({ url: simulator.url, timeScale: config.SIMULATOR_TIME_SCALE }, 'SIMULATOR MODE: APIXO is simulated locally; results are placeholder images');
   return { baseUrl: simulator.url, client: new ApixoClient({ baseUrl: simulator.url, apiKey: 'simulator' }), simulator };
 }
-
-/** Open jobs by state for /metrics (SQL store only; a memory/keyv store reports none). */
-const openJobsByState = async (store: Store): Promise<Record<string, number>> => {
-  const sqlDb = (store as Partial<OpenedStore>).sql;
-  if (!sqlDb) return {};
-  const { openJobsByState: count } = await import('./store/sql/jobCounts.js');
-  return count(sqlDb);
-};
-
-/** Waiting queue entries for /metrics (SQL store only). */
-const queuedRequests = async (store: Store): Promise<number> => {
-  const sqlDb = (store as Partial<OpenedStore>).sql;
-  if (!sqlDb) return 0;
-  const { queueLength } = await import('./store/sql/jobCounts.js');
-  return queueLength(sqlDb);
-};
-
-/** What /readyz asks of the process; filled in as its parts come up. */
-interface ReadinessState {
-  client: Client | null;
-  store: Store;
-  draining: boolean;
-}
-
-/** The database answers a trivial query (SELECT 1 on the SQL store; a key read otherwise). */
-const databaseAnswers = async (store: Store): Promise<void> => {
-  const sqlDb = (store as Partial<OpenedStore>).sql;
-  if (!sqlDb) return void (await store.collection('meta').get('readyz'));
-  const { sql } = await import('kysely');
-  await sql`select 1`.execute(sqlDb.db);
-};
-
-/**
- * The process's one HTTP port: /healthz, /readyz and, when callbacks are in
- * use, KIE's callback path. Add routes (e.g. /metrics) to `routes`.
- */
-async function startHttp(config: Config, logger: Logger, state: ReadinessState, callbacks: Route | null, metrics: BotMetrics): Promise<HttpServer> {
-  const listen = httpListen(config);
-  if (listen.deprecatedCallbackPort) logger.warn({ port: listen.port }, 'CALLBACK_PORT is deprecated: it is now HTTP_PORT, which also serves /healthz and /readyz');
-  const routes: Route[] = [
-    ...healthRoutes({
-      gateway: () => state.client?.ws.status === Status.Ready,
-      database: () => databaseAnswers(state.store),
-      draining: () => state.draining,
-    }),
-    ...(callbacks ? [callbacks] : []),
-    metricsRoute(metrics.registry),
-  ];
-  try {
-    const http = await startHttpServer({ host: listen.host, port: listen.port, routes });
-    logger.info({ url: http.url, routes: routes.map((r) => `${r.method} ${r.path}`) }, 'HTTP port listening');
-    return http;
-  } catch (error) {
-    if (error instanceof HttpListenError) throw new StartError(`Configuration error: HTTP_PORT ${error.message}. Set HTTP_PORT to a free port (0 picks one).`);
-    throw error;
-  }
-}
-
-/** A failure at start that is already one clear line. */
-class StartError extends Error {}
-
-/**
- * Discord's REST API answers and accepts the token (retried with backoff),
- * then the gateway logs in within 30 s; otherwise one line saying which part
- * could not be reached and why.
- */
-async function connectDiscord(client: Client, config: Config, logger: Logger): Promise<void> {
-  const apiUrl = config.DISCORD_API_URL ?? DISCORD_DEFAULT_API;
-  await probeDiscord({
-    apiUrl,
-    token: config.DISCORD_TOKEN,
-    onRetry: (error, delayMs, attempt, attempts) =>
-      logger.warn({ attempt, attempts, retryInMs: delayMs }, `${error.message}; trying again in ${Math.round(delayMs / 1000)} s`),
-  });
-  const gateway = `${apiUrl} (gateway)`;
-  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-  // A login failure that is not about the token is the gateway being unreachable: say so in the same words.
-  // It is tried once: logging the same client in again after a failed handshake can leave a socket whose
-  // late 'error' event crashes the process (seen with discord.js 14 / ws 8), so the REST probe above is
-  // where the retries are.
-  const login = client.login(config.DISCORD_TOKEN).catch((error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    if (/TokenInvalid|invalid token/i.test(message)) throw error;
-    throw new DiscordUnreachableError(gateway, message, true);
-  });
-  // ws gives up on a silent gateway after 30 s ("Opening handshake has timed out"); this limit catches a
-  // gateway that connects but never says READY.
-  await withinGatewayTimeout(Promise.all([login, ready]), gateway, GATEWAY_READY_TIMEOUT_MS);
-}
-
-/** Longer than ws's own 30 s handshake timeout, which answers first for a gateway that does not answer at all. */
-const GATEWAY_READY_TIMEOUT_MS = 40_000;
 
 /** A rejected KIE key is one warning line now, not a surprise at the first /imagine. */
 async function checkKieKeyAtStart(kie: KieClient, logger: Logger): Promise<void> {

@@ -22,6 +22,7 @@ import { DiscordPresenter } from '../../src/discord/presenter.js';
 import type { JobRepository } from '../../src/domain/jobRepository.js';
 import { systemClock } from '../../src/domain/ports.js';
 import { buildJobCore } from '../../src/jobCore.js';
+import { mapLimited } from '../../src/domain/concurrency.js';
 import { KieClient } from '../../src/providers/kie/client.js';
 import type { Speed } from '../../src/providers/kie/schemas.js';
 import { openStore } from '../../src/store/store.js';
@@ -92,14 +93,6 @@ function settle(): MemorySample {
   return memory();
 }
 
-async function mapConcurrent<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
 export async function runScaleChild(input: ScaleChildInput): Promise<ScaleChildResult> {
   const { endpoints } = input;
   const stub = { apiUrl: endpoints.discordApiUrl, applicationId: endpoints.applicationId, botUser: endpoints.botUser } as FakeDiscord;
@@ -146,7 +139,7 @@ export async function runScaleChild(input: ScaleChildInput): Promise<ScaleChildR
   }, 200);
   const submitCpu = process.cpuUsage();
   const submitStart = Date.now();
-  await mapConcurrent(input.jobs, input.submitConcurrency, async (spec) => {
+  await mapLimited(input.jobs, input.submitConcurrency, async (spec) => {
     await client.rest.post(Routes.interactionCallback(spec.id, spec.token), { body: { type: 5 }, auth: false });
     const prompt = `scale ${spec.id}: a lighthouse at dusk`;
     await service.submit({

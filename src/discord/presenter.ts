@@ -15,16 +15,17 @@
  * uploaded as an attachment when within the size limit; the others are
  * linked with the reason. Throttling progress edits is the tracker's job.
  */
-import { extname } from 'node:path';
 import type { RawFile, REST } from 'discord.js';
 import type { APIMessage } from 'discord-api-types/v10';
 import type { DomainLogger } from '../domain/logger.js';
 import { providerOf, type Job, type JobOrigin, type JobResult } from '../domain/job.js';
 import type { ProviderCapabilities } from '../domain/provider.js';
 import type { Clock, JobPresenter } from '../domain/ports.js';
-import { DownloadError, TooLargeError, UnsafeUrlError, downloadResult, formatBytes, type Download, type Downloaded } from '../media/download.js';
+import { DownloadError, UnsafeUrlError, downloadResult, type Download, type Downloaded } from '../media/download.js';
 import * as defaultRenderers from './render/messages.js';
 import type { MessagePayload, RenderContext, UploadedFile } from './render/messages.js';
+import { Semaphore, mapLimited } from '../domain/concurrency.js';
+import { asNewMessage, attachmentName, linkReason } from './attachments.js';
 import {
   DiscordRestError,
   createChannelMessage,
@@ -77,23 +78,6 @@ export const DEFAULT_MAX_DOWNLOADS_IN_FLIGHT = 8;
 /** Discord's limit of attachments on one message. */
 export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
 
-/** At most `max` tasks at once; the rest wait in order. */
-class Semaphore {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(private readonly max: number) {}
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-}
-
 /** Where an edit landed: the message Discord returned, and the origin that now points at it. */
 interface Sent {
   message: APIMessage;
@@ -108,53 +92,6 @@ interface Unreached {
 
 /** One result after its download: a file to upload, or the reason it is linked. */
 type Fetched = { file: Downloaded } | { linkedBecause: string };
-
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
-export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      out[index] = await fn(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
-}
-
-/** Why a result is linked instead of attached, as the result message shows it. */
-export function linkReason(error: DownloadError): string {
-  if (error instanceof TooLargeError) {
-    const size = error.exact ? `${formatBytes(error.size)} > ` : '> ';
-    return `too large to attach (${size}${formatBytes(error.limit)})`;
-  }
-  return `download failed: ${error.message}`;
-}
-
-/**
- * The attachment name of a result: what it is and its number as the buttons
- * count it ("clip-2" goes with Extend 2), then the job, so downloaded files
- * don't collide. Unique within a message by construction (Discord maps
- * uploads and ids by name).
- */
-export function attachmentName(jobId: string, result: Pick<JobResult, 'kind'>, position: number, downloaded: string): string {
-  const ext = extname(downloaded) || (result.kind === 'video' ? '.mp4' : '.png');
-  return `${result.kind === 'video' ? 'clip' : 'image'}-${position + 1}-${jobId}${ext}`;
-}
-
-/** The payload of a brand-new message: it must ping its user and reply to where the job was. */
-export function asNewMessage(payload: MessagePayload, origin: JobOrigin): MessagePayload & { message_reference?: object } {
-  const ping = `<@${origin.userId}>`;
-  const replyTo = origin.messageId ?? origin.replyToMessageId;
-  const content = payload.content.includes(ping) ? payload.content : `${ping} ${payload.content}`.slice(0, 2000);
-  return {
-    ...payload,
-    content,
-    allowed_mentions: { parse: [], users: [origin.userId] },
-    ...(replyTo ? { message_reference: { message_id: replyTo, channel_id: origin.channelId, fail_if_not_exists: false } } : {}),
-  };
-}
 
 export class DiscordPresenter implements JobPresenter {
   private readonly rest: REST;

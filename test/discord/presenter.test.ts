@@ -2,14 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { REST, Routes } from 'discord.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  DiscordPresenter,
-  asNewMessage,
-  linkReason,
-  mapLimited,
-  attachmentName,
-  type Renderers,
-} from '../../src/discord/presenter.js';
+import { DiscordPresenter, type Renderers } from '../../src/discord/presenter.js';
+import { asNewMessage, attachmentName, linkReason } from '../../src/discord/attachments.js';
+import { mapLimited } from '../../src/domain/concurrency.js';
 import * as render from '../../src/discord/render/messages.js';
 import { DiscordRestError } from '../../src/discord/rest.js';
 import type { Job, JobOrigin } from '../../src/domain/job.js';
