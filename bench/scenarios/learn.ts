@@ -14,9 +14,10 @@
  * these figures.
  *
  * Pollers, all on the same load:
- * - learned:        the bot (Tracker + LearnedTimings, in-memory DurationStore, default poll order);
- * - learned, likely-done: the same with pollOrder 'likely-done' (does the ranking win on every load?);
- * - fixed schedule: the Tracker with the notes' windows (the schedule before issue 11);
+ * - learned:        the bot (Tracker + LearnedTimings, in-memory DurationStore, default poll order 'auto');
+ * - learned, first-come: the same with pollOrder 'due' (the default before 'auto');
+ * - learned, likely-done: the same with pollOrder 'likely-done' (always ranked);
+ * - fixed schedule: the Tracker with the notes' windows and first-come order (the tracker before issue 11);
  * - fixed 3 s:      the naive poller of ../pollers/fixed.ts, every 3 s.
  *
  * "Before" / "after": a job counts as after once 20 jobs of its speed (of
@@ -25,13 +26,13 @@
  */
 import type { Job } from '../../src/domain/job.js';
 import type { JobRepository } from '../../src/domain/jobs.js';
-import { InMemoryDurationStore, LearnedTimings } from '../../src/domain/durations.js';
+import { InMemoryDurationStore, LearnedTimings, type LearnerTuning } from '../../src/domain/durations.js';
 import type { JobPresenter } from '../../src/domain/ports.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
 import { kieProviders } from '../../src/providers/kie/adapter.js';
 import type { PollOrder } from '../../src/domain/pollPriority.js';
 import { JobService, type NewJob } from '../../src/domain/service.js';
-import { Tracker } from '../../src/domain/tracker.js';
+import { Tracker, type TrackerOptions } from '../../src/domain/tracker.js';
 import type { Speed, TaskRecord } from '../../src/providers/kie/schemas.js';
 import { createRng, randomBetween } from '../../src/providers/kie/simulator/random.js';
 import { openStore } from '../../src/store/store.js';
@@ -55,7 +56,7 @@ export interface LearnLoad {
   jobs: LearnJob[];
 }
 
-export type LearnPoller = 'learned' | 'learned, likely-done' | 'fixed schedule' | 'fixed 3 s' | 'learned, 20 polls/s';
+export type LearnPoller = 'learned' | 'learned, first-come' | 'learned, likely-done' | 'fixed schedule' | 'fixed 3 s' | 'learned, 20 polls/s';
 
 export interface PhaseFigures {
   jobs: number;
@@ -88,6 +89,7 @@ export interface PressureRun {
   lagP50: number;
   lagP95: number;
   lagMax: number;
+  lagMean: number;
   polls: number;
   /** The longest any job went between two checks (s). */
   longestGapS: number;
@@ -198,11 +200,18 @@ interface Outcome {
   polls: number;
 }
 
+/** Poll orders other than the default ('auto'). */
+const ORDER_OF: Partial<Record<LearnPoller, PollOrder>> = {
+  'learned, first-come': 'due',
+  'learned, likely-done': 'likely-done',
+  'fixed schedule': 'due',
+};
+
 /** Run one load through one poller in virtual time. */
-async function runOne(
+export async function runOne(
   jobs: readonly LearnJob[],
   poller: LearnPoller | { order: PollOrder; learn: boolean },
-  opts: { maxPollsPerSecond?: number } = {},
+  opts: { maxPollsPerSecond?: number; tracker?: Partial<TrackerOptions>; learner?: Partial<LearnerTuning> } = {},
 ): Promise<{ outcomes: Outcome[]; beliefs: string[]; peakInFlight: number; meanInFlight: number; longestGapMs: number }> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const byPrompt = new Map(jobs.map((j) => [`learn job ${j.index}`, j]));
@@ -224,7 +233,7 @@ async function runOne(
     const store = await openStore('memory://');
     const repo: JobRepository = store.jobs;
     const learning = typeof poller === 'object' ? poller.learn : poller !== 'fixed schedule';
-    const timings = learning ? new LearnedTimings({ clock, store: new InMemoryDurationStore() }) : undefined;
+    const timings = learning ? new LearnedTimings({ clock, store: new InMemoryDurationStore(), ...(opts.learner ? { tuning: opts.learner } : {}) }) : undefined;
     const tracker = new Tracker({
       repo,
       providers: kieProviders(kie),
@@ -232,7 +241,7 @@ async function runOne(
       clock,
       ...(timings ? { timings } : {}),
       // The fixed schedule is the tracker as it was: notes' windows, first-come budget.
-      ...(typeof poller === 'object' ? { pollOrder: poller.order } : poller === 'learned, likely-done' ? { pollOrder: 'likely-done' as const } : {}),
+      ...(typeof poller === 'object' ? { pollOrder: poller.order } : ORDER_OF[poller] ? { pollOrder: ORDER_OF[poller] } : {}),
       maxPollsPerSecond: poller === 'learned, 20 polls/s' ? 20 : (opts.maxPollsPerSecond ?? 8),
       observer: {
         onPoll: (job) => {
@@ -242,6 +251,7 @@ async function runOne(
         },
         onFinished: onDelivered,
       },
+      ...opts.tracker,
     });
     const service = new JobService({ repo, providers: kieProviders(kie), tracker, presenter, clock });
     tracker.start();
@@ -309,7 +319,7 @@ function splitByExperience(outcomes: readonly Outcome[]): { before: Outcome[]; a
   return { before, after };
 }
 
-export const LEARN_POLLERS: readonly LearnPoller[] = ['learned', 'learned, likely-done', 'fixed schedule', 'fixed 3 s'];
+export const LEARN_POLLERS: readonly LearnPoller[] = ['learned', 'learned, first-come', 'learned, likely-done', 'fixed schedule', 'fixed 3 s'];
 
 /** Every drift load through every poller. */
 export async function runLearnScenario(log: (line: string) => void = () => {}): Promise<LearnRun[]> {
@@ -361,10 +371,13 @@ export function pressureLoad(shape: 'uniform' | 'peaked' = 'uniform', count = 1_
 
 export async function runPressureScenario(log: (line: string) => void = () => {}): Promise<PressureRun[]> {
   const out: PressureRun[] = [];
+  // Round 1 first: the tracker as issue 11 found it (notes' windows, first-come) — the issue's "today's first-come order".
   const variants = [
+    { order: 'due', learn: false },
     { order: 'due', learn: true },
     { order: 'likely-done', learn: true },
     { order: 'likely-done', learn: false },
+    { order: 'auto', learn: true },
   ] as const;
   for (const shape of ['uniform', 'peaked'] as const) for (const { order, learn } of variants) {
     const jobs = pressureLoad(shape);
@@ -379,6 +392,7 @@ export async function runPressureScenario(log: (line: string) => void = () => {}
       lagP50: lags.p50,
       lagP95: lags.p95,
       lagMax: lags.max,
+      lagMean: lags.mean,
       polls: outcomes.reduce((s, o) => s + o.polls, 0),
       longestGapS: longestGapMs / 1000,
     };
