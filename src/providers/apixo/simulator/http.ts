@@ -1,9 +1,8 @@
 /**
- * HTTP plumbing of the local APIXO server: defaults, APIXO's error bodies,
- * body reading, and which route a request is for.
+ * APIXO's side of the local server's HTTP: defaults, APIXO's error bodies
+ * and which route a request is for (the shared plumbing is in
+ * src/providers/simulator/plumbing.ts).
  */
-import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APIXO_PATHS } from '../schemas.js';
 import type { ApixoRequestEndpoint } from './types.js';
 
@@ -35,23 +34,7 @@ export interface Reply {
 export const ok = (data: unknown, taskId?: string): Reply => ({ status: 200, body: { code: 200, message: 'success', data }, ...(taskId ? { taskId } : {}) });
 export const error = (status: number, message?: string): Reply => ({ status, body: { code: status, message: message ?? MESSAGES[status] ?? 'error' } });
 
-export const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 export const bearerOf = (header: string | undefined): string | null => /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? null;
-
-export function send(res: ServerResponse, status: number, body: string, type = 'application/json; charset=utf-8'): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-export async function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= limit) chunks.push(chunk);
-  }
-  return size > limit ? null : Buffer.concat(chunks).toString('utf8');
-}
 
 export function routeOf(method: string, path: string): { endpoint: ApixoRequestEndpoint; fileName?: string } {
   if (path === APIXO_PATHS.create) return { endpoint: method === 'POST' ? 'create' : 'unknown' };

@@ -21,17 +21,15 @@
  * - Faults (types.ts) come first, before auth; the first match is used.
  * - Balance answers {code: 200, data: {balance}} (shape uncertain).
  */
-import { randomInt, timingSafeEqual } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { abortableDelay, closeServer, keyChecker, listen, readBody, send, sha256, streamFile } from '../../simulator/plumbing.js';
 import { fileBody, parseFileName, taskImagePng } from '../../kie/simulator/media.js';
 import { createRng, randomHex } from '../../kie/simulator/random.js';
 import { SlidingWindowLimiter } from '../../kie/simulator/rateLimit.js';
 import { ApixoCreateRequestSchema, describeZodError, type ApixoCreateRequest } from '../schemas.js';
 import { ApixoCallbacks } from './callbacks.js';
-import { APIXO_SIM_DEFAULTS, bearerOf, error, MESSAGES, ok, readBody, routeOf, send, sha256, type Reply } from './http.js';
+import { APIXO_SIM_DEFAULTS, bearerOf, error, MESSAGES, ok, routeOf, type Reply } from './http.js';
 import {
   ApixoFaultQueue,
   DEFAULT_APIXO_PRICES,
@@ -51,7 +49,7 @@ class ApixoSimServer implements ApixoSimulator {
   private readonly faults = new ApixoFaultQueue();
   private readonly log: ApixoRecordedRequest[] = [];
   private readonly shutdown = new AbortController();
-  private readonly expectedKey: Buffer | null;
+  private readonly accepts: (bearer: string | null) => boolean;
   private readonly now: () => number;
   private readonly idRng: () => number;
   private readonly durationRng: () => number;
@@ -63,9 +61,8 @@ class ApixoSimServer implements ApixoSimulator {
   private closing: Promise<void> | null = null;
 
   constructor(private readonly opts: ApixoSimulatorOptions) {
-    if (opts.apiKey === '') throw new RangeError('apiKey must be non-empty (or null to accept any key)');
+    this.accepts = keyChecker(opts.apiKey);
     this.now = opts.now ?? Date.now;
-    this.expectedKey = opts.apiKey ? sha256(opts.apiKey) : null;
     const seed = opts.seed ?? randomInt(2 ** 31);
     this.idRng = createRng(seed);
     this.durationRng = createRng(seed ^ 0x2c1b3c6d);
@@ -82,16 +79,7 @@ class ApixoSimServer implements ApixoSimulator {
   }
 
   async listen(): Promise<void> {
-    const host = this.opts.host ?? APIXO_SIM_DEFAULTS.host;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.port ?? 0, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = this.server.address() as AddressInfo;
-    this.ownUrl = `http://${host}:${port}`;
+    this.ownUrl = await listen(this.server, this.opts.host ?? APIXO_SIM_DEFAULTS.host, this.opts.port ?? 0);
     this.timer = setInterval(() => void this.fireCallbacks(), this.opts.callbackIntervalMs ?? APIXO_SIM_DEFAULTS.callbackIntervalMs);
     this.timer.unref();
   }
@@ -136,12 +124,7 @@ class ApixoSimServer implements ApixoSimulator {
     this.log.length = 0;
   }
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      this.shutdown.abort();
-      if (this.timer) clearInterval(this.timer);
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    this.closing ??= closeServer(this.server, this.shutdown, this.timer);
     return this.closing;
   }
 
@@ -185,11 +168,6 @@ class ApixoSimServer implements ApixoSimulator {
     entry.status = reply.status;
     if (reply.taskId) entry.taskId = reply.taskId;
     send(res, reply.status, JSON.stringify(reply.body));
-  }
-
-  private accepts(bearer: string | null): boolean {
-    if (bearer === null) return false;
-    return this.expectedKey === null || timingSafeEqual(sha256(bearer), this.expectedKey);
   }
 
   private dispatch(endpoint: ApixoRequestEndpoint, entry: ApixoRecordedRequest, raw: string | null, bearer: string | null): Reply {
@@ -305,24 +283,8 @@ class ApixoSimServer implements ApixoSimulator {
         req.socket.destroy();
         return true;
       case 'slow':
-        return !(await this.delay(fault.delayMs));
+        return !(await abortableDelay(fault.delayMs, this.shutdown.signal));
     }
-  }
-
-  private delay(ms: number): Promise<boolean> {
-    const signal = this.shutdown.signal;
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 
   private async serveFile(fileName: string, entry: ApixoRecordedRequest, headOnly: boolean, res: ServerResponse): Promise<void> {
@@ -345,13 +307,7 @@ class ApixoSimServer implements ApixoSimulator {
       },
       wanted.index,
     );
-    const file = fileBody(png, 'png', null);
-    res.writeHead(200, { 'content-type': file.contentType, 'content-length': file.size });
-    if (headOnly) {
-      res.end();
-      return;
-    }
-    await pipeline(Readable.from(file.chunks(), { objectMode: false }), res).catch(() => res.destroy());
+    await streamFile(res, fileBody(png, 'png', null), { headOnly });
   }
 }
 

@@ -3,12 +3,9 @@
  * request, applies injected faults, checks the Bearer key and hands the
  * request to the handlers (API) or the media module (files).
  */
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { simulatedMp4 } from './assets.js';
+import { abortableDelay, closeServer, keyChecker, listen, readBody, sendJson, sha256 } from '../../simulator/plumbing.js';
 import { CallbackDispatcher } from './callbacks.js';
 import { FaultQueue, type RequestFault } from './faults.js';
 import {
@@ -20,17 +17,18 @@ import {
   parseJson,
   UNAUTHORIZED_MSG,
   type ApiReply,
-  type KieBody,
   type SimContext,
 } from './handlers.js';
-import { fileBody, parseFileName, placeholderMp4, placeholderPng, taskImagePng, type FileBody } from './media.js';
+import { parseFileName } from './media.js';
+import { serveFile } from './files.js';
+import { TaskMap } from './taskMap.js';
 import { DEFAULT_SIM_PRICES } from './pricing.js';
 import { createRng, randomHex } from './random.js';
 import { SlidingWindowLimiter } from './rateLimit.js';
 import { routeOf, type Route } from './router.js';
-import { flagAt, mergeOutcome } from './tasks.js';
+import { mergeOutcome } from './tasks.js';
 import { defaultDurationMs } from './timing.js';
-import type { Fault, KieSimulator, RecordedRequest, SimPersistence, SimTask, SimulatorOptions } from './types.js';
+import type { Fault, KieSimulator, RecordedRequest, SimTask, SimulatorOptions } from './types.js';
 
 export const DEFAULTS = Object.freeze({
   host: '127.0.0.1',
@@ -55,25 +53,6 @@ export function bearerOf(header: string | undefined): string | null {
   return token ? token : null;
 }
 
-const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
-
-function sendJson(res: ServerResponse, status: number, body: KieBody): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-/** Read the whole body as text; null if it exceeds `limit` bytes (the rest is drained). */
-async function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= limit) chunks.push(chunk);
-  }
-  return size > limit ? null : Buffer.concat(chunks).toString('utf8');
-}
-
 function recordedBody(raw: string | null): unknown {
   if (raw === null) return '[body too large]';
   if (raw === '') return null;
@@ -91,27 +70,6 @@ function checkOptions(o: SimulatorOptions): void {
   if (o.callbackCopies !== undefined && !(Number.isInteger(o.callbackCopies) && o.callbackCopies >= 1)) {
     throw new RangeError(`callbackCopies must be an integer >= 1, got ${o.callbackCopies}`);
   }
-  if (o.apiKey === '') throw new RangeError('apiKey must be non-empty (or null to accept any key)');
-}
-
-/** The task table, written through to `persistence` when there is one. */
-class TaskMap extends Map<string, SimTask> {
-  constructor(private readonly persistence: SimPersistence | undefined) {
-    super();
-  }
-  override set(taskId: string, task: SimTask): this {
-    super.set(taskId, task);
-    void this.persistence?.save(task).catch(() => {});
-    return this;
-  }
-  override delete(taskId: string): boolean {
-    void this.persistence?.remove(taskId).catch(() => {});
-    return super.delete(taskId);
-  }
-  /** Tasks from an earlier run, without writing them back. */
-  restore(tasks: Iterable<SimTask>): void {
-    for (const task of tasks) super.set(task.taskId, task);
-  }
 }
 
 class SimulatorServer implements KieSimulator {
@@ -122,7 +80,7 @@ class SimulatorServer implements KieSimulator {
   private readonly ctx: SimContext;
   private readonly callbacks: CallbackDispatcher;
   private readonly shutdown = new AbortController();
-  private readonly expectedKey: Buffer | null;
+  private readonly accepts: (bearer: string | null) => boolean;
   private readonly now: () => number;
   private callbackTimer: NodeJS.Timeout | null = null;
   private ownUrl = '';
@@ -132,7 +90,7 @@ class SimulatorServer implements KieSimulator {
     checkOptions(opts);
     this.taskMap = new TaskMap(opts.persistence);
     this.now = opts.now ?? Date.now;
-    this.expectedKey = opts.apiKey ? sha256(opts.apiKey) : null;
+    this.accepts = keyChecker(opts.apiKey);
     const seed = opts.seed ?? randomInt(2 ** 31);
     const idRng = createRng(seed);
     const durationRng = createRng(seed ^ 0x5bd1e995);
@@ -175,16 +133,7 @@ class SimulatorServer implements KieSimulator {
   }
 
   async listen(): Promise<void> {
-    const host = this.opts.host ?? DEFAULTS.host;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.port ?? DEFAULTS.port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = this.server.address() as AddressInfo;
-    this.ownUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.ownUrl = await listen(this.server, this.opts.host ?? DEFAULTS.host, this.opts.port ?? DEFAULTS.port);
     this.callbackTimer = setInterval(() => void this.callbacks.fireDue(), this.opts.callbackIntervalMs ?? DEFAULTS.callbackIntervalMs);
     this.callbackTimer.unref();
   }
@@ -245,12 +194,7 @@ class SimulatorServer implements KieSimulator {
   }
 
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      this.shutdown.abort();
-      if (this.callbackTimer) clearInterval(this.callbackTimer);
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    this.closing ??= closeServer(this.server, this.shutdown, this.callbackTimer);
     return this.closing;
   }
 
@@ -288,7 +232,7 @@ class SimulatorServer implements KieSimulator {
     if (fault && (await this.applyFault(fault, req, res, entry))) return;
 
     if (route.endpoint === 'file') {
-      await this.serveFile(route.fileName, entry, method === 'HEAD', res);
+      await serveFile(this.taskMap, this.now(), route.fileName, entry, method === 'HEAD', res);
       return;
     }
     const reply = this.dispatch(route, entry, raw, bearer);
@@ -321,11 +265,6 @@ class SimulatorServer implements KieSimulator {
       // Restored tasks get no callbacks: the receiver they named belonged to the previous run. Polling finds them.
       if (task && !this.taskMap.has(id)) this.taskMap.restore([task]);
     }
-  }
-
-  private accepts(bearer: string | null): boolean {
-    if (bearer === null) return false;
-    return this.expectedKey === null || timingSafeEqual(sha256(bearer), this.expectedKey);
   }
 
   private dispatch(route: Exclude<Route, { endpoint: 'file' }>, entry: RecordedRequest, raw: string | null, bearer: string | null): ApiReply {
@@ -372,63 +311,10 @@ class SimulatorServer implements KieSimulator {
         return true;
       case 'slow':
         // Closing the simulator cuts the wait short; the socket is gone by then.
-        return !(await this.delay(fault.delayMs));
+        return !(await abortableDelay(fault.delayMs, this.shutdown.signal));
     }
   }
 
-  /** Wait `ms` of real time; false if the simulator closed meanwhile. */
-  private delay(ms: number): Promise<boolean> {
-    const signal = this.shutdown.signal;
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  private resolveFile(fileName: string, entry: RecordedRequest): FileBody | null {
-    const wanted = parseFileName(fileName);
-    if (!wanted) return null;
-    const sizeParam = entry.query['size'];
-    const size = sizeParam !== undefined && /^\d{1,10}$/.test(sizeParam) ? Number(sizeParam) : null;
-    if (wanted.kind === 'big') {
-      return fileBody(wanted.ext === 'png' ? placeholderPng() : placeholderMp4(), wanted.ext, wanted.bytes);
-    }
-    entry.taskId = wanted.taskId;
-    const task = this.taskMap.get(wanted.taskId);
-    if (!task || flagAt(task, this.now()) !== 1 || wanted.index >= task.resultCount) return null;
-    if ((task.media === 'video') !== (wanted.ext === 'mp4')) return null;
-    return fileBody(wanted.ext === 'png' ? taskImagePng(task, wanted.index) : simulatedMp4(), wanted.ext, size);
-  }
-
-  /** Result files need no key (like KIE's public file host); unknown, unfinished or forgotten ones are 404. */
-  private async serveFile(fileName: string, entry: RecordedRequest, headOnly: boolean, res: ServerResponse): Promise<void> {
-    const file = this.resolveFile(fileName, entry);
-    if (!file) {
-      entry.responseCode = 404;
-      sendJson(res, 404, { code: 404, msg: 'File not found' });
-      return;
-    }
-    entry.responseCode = 200;
-    const chunked = entry.query['chunked'] === '1';
-    res.writeHead(200, {
-      'content-type': file.contentType,
-      ...(chunked ? {} : { 'content-length': file.size }),
-      'cache-control': 'public, max-age=1209600',
-    });
-    if (headOnly) {
-      res.end();
-      return;
-    }
-    await pipeline(Readable.from(file.chunks(), { objectMode: false }), res).catch(() => res.destroy());
-  }
 }
 
 /** Start a simulator listening on 127.0.0.1 (by default on an ephemeral port). */
