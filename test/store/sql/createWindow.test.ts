@@ -4,22 +4,15 @@
  * Both backends for the rule; on PostgreSQL several stores (pools, as
  * separate processes would have) creating at once never exceed it.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type OpenedStore } from '../../../src/store/store.js';
+import { describe, expect, it } from 'vitest';
+import type { OpenedStore } from '../../../src/store/store.js';
 import { SqlCreateWindow } from '../../../src/store/sql/createWindow.js';
-import { postgresBackend, storeBackends, testPostgresUrl, type TestDatabase } from '../../support/backends.js';
+import { useProcessStores, useTestStore } from '../../support/testStores.js';
+import { storeBackends, testPostgresUrl } from '../../support/backends.js';
 
 describe.each(storeBackends())('fleet-wide create window on %s', (backend) => {
-  let db: TestDatabase;
   let store: OpenedStore;
-  beforeEach(async () => {
-    db = await backend.create();
-    store = await openStore(db.url);
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.drop();
-  });
+  useTestStore(backend, (s) => (store = s));
 
   it('a create counts while in flight and until windowMs after its answer; a dead process’s create stops counting after staleMs', async () => {
     const w = new SqlCreateWindow(store.sql, { max: 2, windowMs: 10_000, staleMs: 60_000 });
@@ -39,16 +32,7 @@ describe.each(storeBackends())('fleet-wide create window on %s', (backend) => {
 const pgUrl = testPostgresUrl();
 
 describe.skipIf(!pgUrl)('fleet-wide create window across processes on PostgreSQL', () => {
-  let db: TestDatabase;
-  const stores: OpenedStore[] = [];
-  beforeEach(async () => {
-    db = await postgresBackend(pgUrl!).create();
-    for (let i = 0; i < 4; i++) stores.push(await openStore(db.url, { poolSize: 4 }));
-  });
-  afterEach(async () => {
-    for (const s of stores.splice(0)) await s.close();
-    await db.drop();
-  });
+  const stores = useProcessStores(pgUrl!);
 
   it('four processes, 60 creates at once: never more than max counting at any moment', async () => {
     const MAX = 5;

@@ -1,8 +1,9 @@
 /** JobHistory in SQL on each backend: scope, filters, LIKE escaping, paging, views and the 002 backfill. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type OpenedStore } from '../../../src/store/store.js';
+import { describe, expect, it } from 'vitest';
+import type { OpenedStore } from '../../../src/store/store.js';
 import { storedJob } from '../../support/jobFixtures.js';
-import { storeBackends, type TestDatabase } from '../../support/backends.js';
+import { useTestStore } from '../../support/testStores.js';
+import { storeBackends } from '../../support/backends.js';
 import type { Job } from '../../../src/domain/job.js';
 
 const G = 'g1';
@@ -12,16 +13,8 @@ const job = (i: number, o: Partial<Job> = {}): Job => {
 };
 
 describe.each(storeBackends())('SQL job history on %s', (backend) => {
-  let db: TestDatabase;
   let store: OpenedStore;
-  beforeEach(async () => {
-    db = await backend.create();
-    store = await openStore(db.url);
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.drop();
-  });
+  useTestStore(backend, (s) => (store = s));
 
   it('pages newest first and filters by channel, user, state, kind and escaped, case-insensitive search', async () => {
     for (let i = 1; i <= 12; i++) await store.jobs.create(job(i));

@@ -4,11 +4,12 @@
  * On PostgreSQL also several stores (separate pools, like separate
  * processes) acquiring at once: every job is taken by exactly one.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type OpenedStore } from '../../../src/store/store.js';
+import { describe, expect, it } from 'vitest';
+import type { OpenedStore } from '../../../src/store/store.js';
 import { SqlJobLeases } from '../../../src/store/sql/leases.js';
 import { JobExistsError } from '../../../src/domain/jobRepository.js';
-import { postgresBackend, storeBackends, testPostgresUrl, type TestDatabase } from '../../support/backends.js';
+import { useProcessStores, useTestStore } from '../../support/testStores.js';
+import { storeBackends, testPostgresUrl } from '../../support/backends.js';
 import { makeJob } from '../../support/jobs.js';
 
 const T0 = 1_700_000_000_000;
@@ -16,17 +17,11 @@ const TTL = 20_000;
 const job = (id: string, extra: Parameters<typeof makeJob>[0] = {}) => makeJob({ id, taskId: `task-${id}`, createdAt: T0, ...extra });
 
 describe.each(storeBackends())('job leases on %s', (backend) => {
-  let db: TestDatabase;
   let store: OpenedStore;
   let leases: SqlJobLeases;
-  beforeEach(async () => {
-    db = await backend.create();
-    store = await openStore(db.url);
-    leases = new SqlJobLeases(store.sql);
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.drop();
+  useTestStore(backend, (s) => {
+    store = s;
+    leases = new SqlJobLeases(s.sql);
   });
 
   it('a new job is born leased to its creator; others cannot take it until the lease lapses', async () => {
@@ -98,16 +93,7 @@ describe.each(storeBackends())('job leases on %s', (backend) => {
 const pgUrl = testPostgresUrl();
 
 describe.skipIf(!pgUrl)('job leases across processes on PostgreSQL', () => {
-  let db: TestDatabase;
-  const stores: OpenedStore[] = [];
-  beforeEach(async () => {
-    db = await postgresBackend(pgUrl!).create();
-    for (let i = 0; i < 4; i++) stores.push(await openStore(db.url, { poolSize: 4 }));
-  });
-  afterEach(async () => {
-    for (const s of stores.splice(0)) await s.close();
-    await db.drop();
-  });
+  const stores = useProcessStores(pgUrl!);
 
   it('four processes acquiring 200 free jobs at once: each job goes to exactly one (SKIP LOCKED)', async () => {
     for (let i = 0; i < 200; i++) await stores[0]!.jobs.create(job(`j${i}`, { createdAt: T0 + i }));
