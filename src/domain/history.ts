@@ -5,7 +5,7 @@
  * so its ◀ ▶ buttons (which carry only the view id and a page number) work
  * from any process and after a restart.
  */
-import type { JobKind, JobState } from './job.js';
+import type { Job, JobKind, JobState } from './job.js';
 import type { Speed } from './midjourney.js';
 
 export const HISTORY_PAGE_SIZE = 10;
@@ -59,4 +59,6 @@ export interface JobHistory {
   saveView(id: string, view: HistoryView): Promise<void>;
   /** The view, unless missing or older than the TTL at `now`. */
   view(id: string, now: number): Promise<HistoryView | undefined>;
+  /** The job whose result lives in this Discord message (/show by message link), by the indexed message_id column. */
+  jobByMessage(messageId: string): Promise<Job | undefined>;
 }

@@ -76,6 +76,11 @@ export class SqlJobHistory implements JobHistory {
       .execute();
   }
 
+  async jobByMessage(messageId: string): Promise<Job | undefined> {
+    const row = await this.db.selectFrom('jobs').select('data').where('message_id', '=', messageId).orderBy('created_at').limit(1).executeTakeFirst();
+    return row ? (JSON.parse(row.data) as Job) : undefined;
+  }
+
   async view(id: string, now: number): Promise<HistoryView | undefined> {
     const row = await this.db.selectFrom('history_views').select(['data', 'created_at']).where('id', '=', id).executeTakeFirst();
     if (!row || row.created_at < now - HISTORY_VIEW_TTL_MS) return undefined;

@@ -32,6 +32,8 @@ export interface JobsTable {
   poll_now?: number;
   /** The prompt as typed (002_history; /history searches it). */
   prompt: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The message the job's result lives in (007_job_message_id; /show finds a job by a message link). */
+  message_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One /history invocation's filter (002_history): its page buttons carry only the id. */
