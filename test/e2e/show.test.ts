@@ -148,6 +148,17 @@ describe('/show end to end', () => {
     expect(e.sim.requests).toEqual([]);
   });
 
+  it('within KIE’s retention, a job whose message is gone is shown from KIE’s files', async () => {
+    const e = await start();
+    const g = await grid(e);
+    e.sim.clearRequests();
+    e.fake.failNext({ route: 'channelGet', status: 404, code: 10008 });
+    const cmd = await show(e, g.job.id);
+    expect(e.original(cmd.token).attachments).toHaveLength(4);
+    expect(e.sim.requests.map((r) => r.endpoint)).toEqual(['file', 'file', 'file', 'file']);
+    expect(e.creates()).toEqual([]);
+  });
+
   it('another server’s job, an unknown id and a bad input get private answers and touch nothing', async () => {
     const e = await start({ allowedGuildIds: [GUILD, OTHER_GUILD] });
     const g = await grid(e);

@@ -15,7 +15,9 @@
  * - Lifecycle on the injected clock: pending → processing → success|failed.
  *   resultJson is a JSON string {"resultUrls": [...]}: 4 PNGs for grids
  *   (text-to-image, image-to-image, upload-paint, vary), 1 for upscale (real
- *   PNGs drawn by the KIE simulator's media module).
+ *   PNGs drawn by the KIE simulator's media module). The files answer 404
+ *   from 24 h after the task's end (the notes' URL expiry); status still
+ *   answers.
  * - request_type 'callback': when the task ends, POST {code: 200, message,
  *   data: <status data>} to callback_url; up to 3 retries on later checks.
  * - Faults (types.ts) come first, before auth; the first match is used.
@@ -29,7 +31,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileBody, parseFileName, taskImagePng } from '../../kie/simulator/media.js';
 import { createRng, randomHex } from '../../kie/simulator/random.js';
 import { SlidingWindowLimiter } from '../../kie/simulator/rateLimit.js';
-import { ApixoCreateRequestSchema, describeZodError, type ApixoCreateRequest } from '../schemas.js';
+import { APIXO_RESULT_URL_TTL_MS, ApixoCreateRequestSchema, describeZodError, type ApixoCreateRequest } from '../schemas.js';
 import { ApixoCallbacks } from './callbacks.js';
 import { APIXO_SIM_DEFAULTS, bearerOf, error, MESSAGES, ok, readBody, routeOf, send, sha256, type Reply } from './http.js';
 import {
@@ -328,9 +330,11 @@ class ApixoSimServer implements ApixoSimulator {
   private async serveFile(fileName: string, entry: ApixoRecordedRequest, headOnly: boolean, res: ServerResponse): Promise<void> {
     const wanted = parseFileName(fileName);
     const task = wanted?.kind === 'result' ? this.taskMap.get(wanted.taskId) : undefined;
-    if (!wanted || wanted.kind !== 'result' || wanted.ext !== 'png' || !task || stateAt(task, this.now()) !== 'success' || wanted.index >= task.resultCount) {
+    // Result URLs expire about a day after the task ends (notes); the task itself stays readable.
+    const expired = task !== undefined && this.now() >= task.finishAt + APIXO_RESULT_URL_TTL_MS;
+    if (!wanted || wanted.kind !== 'result' || wanted.ext !== 'png' || !task || stateAt(task, this.now()) !== 'success' || wanted.index >= task.resultCount || expired) {
       entry.status = 404;
-      send(res, 404, JSON.stringify({ code: 404, message: 'File not found' }));
+      send(res, 404, JSON.stringify({ code: 404, message: expired ? 'File expired' : 'File not found' }));
       return;
     }
     entry.taskId = task.taskId;
