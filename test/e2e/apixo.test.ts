@@ -50,6 +50,10 @@ describe('APIXO as the notes describe it', () => {
       expect.objectContaining({ mode: 'text-to-image', speed: 'turbo', version: 'v6.1', aspect: '16:9' }),
     ]);
     expect(e.original(cmd.token).content).toContain('turbo');
+
+    // No version typed: the bot's default (7) is sent, never left to APIXO's own default (6.1).
+    await delivered(e, await e.slash('imagine', [str('prompt', 'a fox')]));
+    expect((apixoCreates(e)[1]!.body as { input: unknown }).input).toEqual(expect.objectContaining({ version: 'v7', speed: 'fast' }));
   });
 
   it('a success whose resultJson cannot be read fails the job with a clear message and 🔄 Retry; nothing crashes', async () => {
