@@ -10,7 +10,9 @@
  * another server's job, an unknown id, a channel the person cannot read —
  * gets the same private "not found", so nothing leaks). Its author may show
  * it in any channel of the server; anyone else only if they can read the
- * channel the job was made in (src/discord/visibility.ts).
+ * channel the job was made in, or the channel of the /show copy they link
+ * to (src/discord/visibility.ts). Copies are remembered (shown_messages),
+ * so a link to a copy works like a link to the original.
  *
  * Results come from the attachments the job's message already re-hosts, or
  * the provider's URL while the provider keeps it (src/discord/show.ts);
@@ -82,14 +84,24 @@ function showerOf(ctx: AppContext): ResultShower {
   return s as ResultShower;
 }
 
-/** The job the reference names, if it is in this server and the person may see it. */
+/**
+ * The job the reference names, if it is in this server and the person may
+ * see it: its author, or someone who can read the channel of the message
+ * named (the job's own, or a /show copy's) or the job's own channel.
+ */
 async function findJob(ref: JobRef, interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<Job | undefined> {
   if (ref.kind === 'message' && ref.guildId !== undefined && ref.guildId !== interaction.guildId) return undefined;
-  const job = ref.kind === 'id' ? await ctx.repo.get(ref.jobId) : await historyOf(ctx).jobByMessage(ref.messageId);
-  if (!job || job.origin.guildId === null || job.origin.guildId !== interaction.guildId) return undefined;
-  if (ref.kind === 'message' && ref.channelId !== undefined && ref.channelId !== job.origin.channelId) return undefined;
-  if (job.origin.userId === interaction.user.id || canReadChannel(interaction, job.origin.channelId)) return job;
-  return undefined;
+  const found =
+    ref.kind === 'id'
+      ? await ctx.repo.get(ref.jobId).then((job) => (job ? { job, channelId: job.origin.channelId } : undefined))
+      : await historyOf(ctx).jobByMessage(ref.messageId);
+  if (!found) return undefined;
+  const { job, channelId } = found;
+  if (job.origin.guildId === null || job.origin.guildId !== interaction.guildId) return undefined;
+  if (ref.kind === 'message' && ref.channelId !== undefined && ref.channelId !== channelId) return undefined;
+  if (job.origin.userId === interaction.user.id) return job;
+  if (canReadChannel(interaction, job.origin.channelId)) return job;
+  return channelId !== job.origin.channelId && canReadChannel(interaction, channelId) ? job : undefined;
 }
 
 /** Why a job has nothing to show, with its state and a jump link; null when it has results. */
@@ -136,12 +148,16 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   if (copy.attached === 0 && !shower.providerKeeps(job)) {
     return ack.refuse(`Nothing of that job can be shown any more (${copy.missing.join('; ')}).`);
   }
-  await editInteractionMessage(
+  const posted = await editInteractionMessage(
     interaction.client.rest,
     { applicationId: interaction.applicationId, token: interaction.token, messageId: null },
     copy.payload,
     copy.files,
   );
+  // A link to this copy finds the job too (best effort: the copy is already up).
+  await historyOf(ctx)
+    .saveShownMessage(posted.id, job.id, interaction.channelId, ctx.clock.now())
+    .catch((err: unknown) => ctx.logger.warn({ err, jobId: job.id }, '/show: could not remember the copy'));
 }
 
 export const command: SlashCommand = { data, defer: 'none', execute };

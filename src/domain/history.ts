@@ -59,6 +59,12 @@ export interface JobHistory {
   saveView(id: string, view: HistoryView): Promise<void>;
   /** The view, unless missing or older than the TTL at `now`. */
   view(id: string, now: number): Promise<HistoryView | undefined>;
-  /** The job whose result lives in this Discord message (/show by message link), by the indexed message_id column. */
-  jobByMessage(messageId: string): Promise<Job | undefined>;
+  /**
+   * The job shown in this Discord message (/show by message link): the
+   * message its result lives in (the indexed jobs.message_id), or a copy
+   * /show posted; with the channel that message is in.
+   */
+  jobByMessage(messageId: string): Promise<{ job: Job; channelId: string } | undefined>;
+  /** Remember a copy /show posted, so a link to it finds the job. */
+  saveShownMessage(messageId: string, jobId: string, channelId: string, at: number): Promise<void>;
 }

@@ -109,6 +109,10 @@ describe('/show end to end', () => {
     const again = e.original(byLink.token);
     expect(again.channel_id).toBe(OTHER_CHANNEL);
     expect(again.attachments).toHaveLength(4);
+    // A link to a copy works as well as one to the original.
+    const ofCopy = await show(e, link(again));
+    expect(e.original(ofCopy.token).attachments).toHaveLength(4);
+    expect(e.original(ofCopy.token).content).toBe(shown.content);
 
     const click = await e.click(shown, 'U2');
     expect(e.creates('upscale').map((r) => r.body)).toEqual([{ taskId: g.job.taskId, imageIndex: 1 }]);
@@ -212,6 +216,12 @@ describe('/show end to end', () => {
     const hidden = await show(e, link(secret.message), { user: { id: OTHER_USER }, channelId: OTHER_CHANNEL });
     expect(privateAnswer(e, hidden).content).toBe(JOB_NOT_FOUND);
     const author = await show(e, link(secret.message), { channelId: OTHER_CHANNEL });
-    expect(e.original(author.token).attachments).toHaveLength(4);
+    const copy = e.original(author.token);
+    expect(copy.attachments).toHaveLength(4);
+    // The author brought it into a channel the teammate reads: that copy is theirs to show again, the secret original still is not.
+    const viaCopy = await show(e, link(copy), { user: { id: OTHER_USER } });
+    expect(e.original(viaCopy.token).attachments).toHaveLength(4);
+    const byId = await show(e, secret.job.id, { user: { id: OTHER_USER } });
+    expect(privateAnswer(e, byId).content).toBe(JOB_NOT_FOUND);
   });
 });

@@ -76,9 +76,27 @@ export class SqlJobHistory implements JobHistory {
       .execute();
   }
 
-  async jobByMessage(messageId: string): Promise<Job | undefined> {
-    const row = await this.db.selectFrom('jobs').select('data').where('message_id', '=', messageId).orderBy('created_at').limit(1).executeTakeFirst();
-    return row ? (JSON.parse(row.data) as Job) : undefined;
+  async jobByMessage(messageId: string): Promise<{ job: Job; channelId: string } | undefined> {
+    const own = await this.db.selectFrom('jobs').select('data').where('message_id', '=', messageId).orderBy('created_at').limit(1).executeTakeFirst();
+    if (own) {
+      const job = JSON.parse(own.data) as Job;
+      return { job, channelId: job.origin.channelId };
+    }
+    const copy = await this.db
+      .selectFrom('shown_messages')
+      .innerJoin('jobs', 'jobs.id', 'shown_messages.job_id')
+      .select(['jobs.data', 'shown_messages.channel_id'])
+      .where('shown_messages.message_id', '=', messageId)
+      .executeTakeFirst();
+    return copy ? { job: JSON.parse(copy.data) as Job, channelId: copy.channel_id } : undefined;
+  }
+
+  async saveShownMessage(messageId: string, jobId: string, channelId: string, at: number): Promise<void> {
+    await this.db
+      .insertInto('shown_messages')
+      .values({ message_id: messageId, job_id: jobId, channel_id: channelId, created_at: at })
+      .onConflict((oc) => oc.column('message_id').doNothing())
+      .execute();
   }
 
   async view(id: string, now: number): Promise<HistoryView | undefined> {

@@ -198,7 +198,7 @@ const m006_poll_now: Migration = {
 /**
  * /show finds a job by the message its result lives in (a pasted message
  * link): the message id as its own indexed column, filled for existing rows
- * in batches by id, as 002 filled the prompt.
+ * in batches by id, as 002 filled the prompt; and the copies /show posts.
  */
 const m007_job_message_id: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
@@ -221,6 +221,14 @@ const m007_job_message_id: Migration = {
       after = rows[rows.length - 1]!.id;
     }
     await db.schema.createIndex('jobs_message_id').on('jobs').column('message_id').execute();
+    // The copies /show posted, so a link to a copy finds its job too.
+    await db.schema
+      .createTable('shown_messages')
+      .addColumn('message_id', 'text', (c) => c.primaryKey())
+      .addColumn('job_id', 'text', (c) => c.notNull())
+      .addColumn('channel_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
   },
 };
 

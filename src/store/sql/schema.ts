@@ -44,6 +44,14 @@ export interface HistoryViewsTable {
   data: string;
 }
 
+/** A copy of a job's result that /show posted (007_job_message_id): a link to it finds the job. */
+export interface ShownMessagesTable {
+  message_id: string;
+  job_id: string;
+  channel_id: string;
+  created_at: number;
+}
+
 export interface LedgerTable {
   job_id: string;
   guild_id: string | null;
@@ -107,6 +115,7 @@ export interface RateLocksTable {
 export interface Schema {
   jobs: JobsTable;
   history_views: HistoryViewsTable;
+  shown_messages: ShownMessagesTable;
   ledger: LedgerTable;
   queue: QueueTable;
   claims: ClaimsTable;

@@ -52,12 +52,16 @@ describe.each(storeBackends())('SQL job history on %s', (backend) => {
   it('finds a job by the message its result lives in, following the message when it moves (/show by link)', async () => {
     await store.jobs.create(job(1, { origin: { messageId: 'm1' } as Job['origin'] }));
     await store.jobs.create(job(2, { origin: { messageId: null } as Job['origin'] }));
-    expect((await store.history.jobByMessage('m1'))?.id).toBe('j001');
+    expect((await store.history.jobByMessage('m1'))?.job.id).toBe('j001');
     expect(await store.history.jobByMessage('m2')).toBeUndefined();
     // Delivery posted a new message: the job is found by it, no longer by the old one.
     await store.jobs.update('j001', (j) => ({ ...j, origin: { ...j.origin, messageId: 'm2' } }));
-    expect((await store.history.jobByMessage('m2'))?.id).toBe('j001');
+    expect(await store.history.jobByMessage('m2')).toEqual({ job: expect.objectContaining({ id: 'j001' }), channelId: 'c1' });
     expect(await store.history.jobByMessage('m1')).toBeUndefined();
+    // A /show copy in another channel finds it too, with the copy's channel; saving it twice is harmless.
+    await store.history.saveShownMessage('copy1', 'j001', 'c9', 5_000);
+    await store.history.saveShownMessage('copy1', 'j001', 'c9', 6_000);
+    expect(await store.history.jobByMessage('copy1')).toEqual({ job: expect.objectContaining({ id: 'j001' }), channelId: 'c9' });
   });
 
   it('007 fills the message column of jobs stored before it', async () => {
@@ -67,8 +71,9 @@ describe.each(storeBackends())('SQL job history on %s', (backend) => {
     const db = store.sql.db as unknown as Kysely<unknown>;
     await db.schema.dropIndex('jobs_message_id').execute();
     await db.schema.alterTable('jobs').dropColumn('message_id').execute();
+    await db.schema.dropTable('shown_messages').execute();
     await MIGRATIONS['007_job_message_id']!.up(db);
-    expect((await store.history.jobByMessage('m1'))?.id).toBe('j001');
+    expect((await store.history.jobByMessage('m1'))?.job.id).toBe('j001');
     const rows = await store.sql.db.selectFrom('jobs').select(['id', 'message_id']).orderBy('id').execute();
     expect(rows).toEqual([{ id: 'j001', message_id: 'm1' }, { id: 'j002', message_id: null }]);
   });
