@@ -5,12 +5,15 @@
  * who cannot read the job's channel — and the buttons on the copy used.
  * Every payload is checked against Discord's schema by the harness.
  */
-import { ChannelType, PermissionFlagsBits, type Client } from 'discord.js';
+import { ApplicationCommandOptionType, ChannelType, PermissionFlagsBits, type Client } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { BAD_JOB_REF, JOB_NOT_FOUND, parseJobRef } from '../../commands/show.js';
 import type { Job } from '../../src/domain/job.js';
 import type { FakeMessage } from '../support/fakeDiscord.js';
-import { buttonsOf, CHANNEL, EPHEMERAL, GUILD, OTHER_USER, str, useE2E, USER, type E2E, type Injected } from './harness.js';
+import { bool, buttonsOf, CHANNEL, EPHEMERAL, GUILD, OTHER_USER, str, useE2E, USER, type E2E, type Injected, type Option } from './harness.js';
+
+/** A subcommand option, e.g. /settings set. */
+const sub = (name: string, options: Option[] = []): Option => ({ type: ApplicationCommandOptionType.Subcommand, name, options }) as unknown as Option;
 
 const start = useE2E();
 const PROMPT = 'a lighthouse at dawn --ar 3:2';
@@ -150,6 +153,24 @@ describe('/show end to end', () => {
     expect(privateAnswer(e, gone).content).toContain('can be shown any more');
     expect(e.fake.messages(CHANNEL).filter((m) => !(m.flags & EPHEMERAL) && m.attachments.length > 0)).toHaveLength(2);
     expect(e.sim.requests).toEqual([]);
+  });
+
+  it('the channel a copy is in decides its buttons: author-only there refuses a teammate’s press; a disabled channel refuses /show', async () => {
+    const e = await start();
+    const g = await grid(e);
+    await e.slash('settings', [sub('set', [str('buttons', 'author')])], { channelId: OTHER_CHANNEL });
+    const cmd = await show(e, g.job.id, { channelId: OTHER_CHANNEL });
+    const copy = e.original(cmd.token);
+    const press = await e.click(copy, 'U1', { user: { id: OTHER_USER } });
+    expect(JSON.stringify(e.requestsFor(press.token)[0]!.body)).toMatch(/author/i);
+    expect(e.creates('upscale')).toEqual([]);
+    // On the original, in a channel where anyone may press, the same teammate can.
+    await e.click(g.message, 'U1', { user: { id: OTHER_USER } });
+    expect(e.creates('upscale')).toHaveLength(1);
+
+    await e.slash('settings', [sub('set', [bool('enabled', false)])], { channelId: OTHER_CHANNEL });
+    const off = await show(e, g.job.id, { channelId: OTHER_CHANNEL });
+    expect(privateAnswer(e, off).content).toContain('turned off');
   });
 
   it('within KIE’s retention, a job whose message is gone is shown from KIE’s files', async () => {
