@@ -79,9 +79,8 @@ export function parseJobRef(raw: string): JobRef | null {
 }
 
 function showerOf(ctx: AppContext): ResultShower {
-  const s = ctx['show'];
-  if (!s) throw new Error('show is not wired into the app context');
-  return s as ResultShower;
+  if (!ctx.show) throw new Error('show is not wired into the app context');
+  return ctx.show;
 }
 
 /**
