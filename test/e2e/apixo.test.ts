@@ -51,9 +51,22 @@ describe('APIXO as the notes describe it', () => {
     ]);
     expect(e.original(cmd.token).content).toContain('turbo');
 
+    // niji 7, which only APIXO has, by number.
+    await delivered(e, await e.slash('imagine', [str('prompt', 'a fox --niji 7')]));
+    expect((apixoCreates(e)[1]!.body as { input: unknown }).input).toEqual(expect.objectContaining({ version: 'niji 7' }));
+
     // No version typed: the bot's default (7) is sent, never left to APIXO's own default (6.1).
     await delivered(e, await e.slash('imagine', [str('prompt', 'a fox')]));
-    expect((apixoCreates(e)[1]!.body as { input: unknown }).input).toEqual(expect.objectContaining({ version: 'v7', speed: 'fast' }));
+    expect((apixoCreates(e)[2]!.body as { input: unknown }).input).toEqual(expect.objectContaining({ version: 'v7', speed: 'fast' }));
+  });
+
+  it('niji 7 on a KIE channel is refused privately, naming KIE’s versions, and nothing is sent', async () => {
+    const e = await start();
+    const cmd = await e.slash('imagine', [str('prompt', 'a fox --niji 7')]);
+    const reply = e.original(cmd.token);
+    expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(reply.content).toContain('KIE offers versions 7, 6.1, 6, 5.2, 5.1, niji6');
+    expect(kieCreates(e)).toEqual([]);
   });
 
   it('a success whose resultJson cannot be read fails the job with a clear message and 🔄 Retry; nothing crashes', async () => {
