@@ -20,6 +20,7 @@ const PROMPT = 'a lighthouse at dawn --ar 3:2';
 const OTHER_GUILD = '1200000000000000009';
 const OTHER_CHANNEL = '1300000000000000002';
 const SECRET_CHANNEL = '1300000000000000003';
+const PRIVATE_THREAD = '1300000000000000004';
 const DAY = 86_400_000;
 
 const delivered = (e: E2E, messageId: () => string | undefined) => (): boolean => {
@@ -61,6 +62,17 @@ function cacheGuild(client: Client): void {
       text(CHANNEL, 'general'),
       text(OTHER_CHANNEL, 'elsewhere'),
       text(SECRET_CHANNEL, 'secret', [{ id: GUILD, type: 0, allow: '0', deny: String(PermissionFlagsBits.ViewChannel) }]),
+    ],
+    threads: [
+      {
+        id: PRIVATE_THREAD,
+        type: ChannelType.PrivateThread,
+        guild_id: GUILD,
+        parent_id: CHANNEL,
+        name: 'private',
+        owner_id: USER,
+        thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date(0).toISOString(), locked: false },
+      },
     ],
     members: [],
     emojis: [],
@@ -244,5 +256,12 @@ describe('/show end to end', () => {
     expect(e.original(viaCopy.token).attachments).toHaveLength(4);
     const byId = await show(e, secret.job.id, { user: { id: OTHER_USER } });
     expect(privateAnswer(e, byId).content).toBe(JOB_NOT_FOUND);
+
+    // A private thread of a channel they read is still not theirs to read.
+    const inThread = await grid(e, { channelId: PRIVATE_THREAD, parentChannelId: CHANNEL });
+    const thread = await show(e, inThread.job.id, { user: { id: OTHER_USER } });
+    expect(privateAnswer(e, thread).content).toBe(JOB_NOT_FOUND);
+    const own = await show(e, inThread.job.id);
+    expect(e.original(own.token).attachments).toHaveLength(4);
   });
 });
