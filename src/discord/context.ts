@@ -6,6 +6,7 @@
  * mistakes; the router shows it ephemerally.
  */
 import type { AckPacer } from './ack.js';
+import type { ResultShower } from './show.js';
 import type { Clock } from '../domain/ports.js';
 import type { ProviderRegistry } from '../domain/provider.js';
 import type { JobService } from '../domain/service.js';
@@ -44,4 +45,6 @@ export interface AppContext {
   };
   /** When commands must acknowledge (see src/discord/ack.ts). */
   acks: AckPacer;
+  /** /show's copies of past results (src/discord/show.ts). */
+  show: ResultShower;
 }
