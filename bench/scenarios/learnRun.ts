@@ -11,8 +11,9 @@ import type { JobPresenter } from '../../src/domain/ports.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
 import { kieProviders } from '../../src/providers/kie/adapter.js';
 import type { PollOrder } from '../../src/domain/pollPriority.js';
-import { JobService, type NewJob } from '../../src/domain/service.js';
-import { Tracker, type TrackerOptions } from '../../src/domain/tracker.js';
+import type { NewJob } from '../../src/domain/service.js';
+import type { TrackerOptions } from '../../src/domain/tracker.js';
+import { buildJobCore } from '../../src/jobCore.js';
 import type { Speed, TaskRecord } from '../../src/providers/kie/schemas.js';
 import { openStore } from '../../src/store/store.js';
 import { ManualClock } from '../../test/support/manualClock.js';
@@ -141,26 +142,27 @@ export async function runOne(
     const repo: JobRepository = store.jobs;
     const learning = typeof poller === 'object' ? poller.learn : poller !== 'fixed schedule';
     const timings = learning ? new LearnedTimings({ clock, store: new InMemoryDurationStore(), ...(opts.learner ? { tuning: opts.learner } : {}) }) : undefined;
-    const tracker = new Tracker({
+    const { tracker, jobs: service } = buildJobCore({
       repo,
       providers: kieProviders(kie),
       presenter,
       clock,
-      ...(timings ? { timings } : {}),
-      // The fixed schedule is the tracker as it was: notes' windows, first-come budget.
-      ...(typeof poller === 'object' ? { pollOrder: poller.order } : ORDER_OF[poller] ? { pollOrder: ORDER_OF[poller] } : {}),
-      maxPollsPerSecond: poller === 'learned, 20 polls/s' ? 20 : (opts.maxPollsPerSecond ?? 8),
-      observer: {
-        onPoll: (job) => {
-          const list = pollTimes.get(job.id) ?? [];
-          list.push(clock.now());
-          pollTimes.set(job.id, list);
+      tracker: {
+        ...(timings ? { timings } : {}),
+        // The fixed schedule is the tracker as it was: notes' windows, first-come budget.
+        ...(typeof poller === 'object' ? { pollOrder: poller.order } : ORDER_OF[poller] ? { pollOrder: ORDER_OF[poller] } : {}),
+        maxPollsPerSecond: poller === 'learned, 20 polls/s' ? 20 : (opts.maxPollsPerSecond ?? 8),
+        observer: {
+          onPoll: (job) => {
+            const list = pollTimes.get(job.id) ?? [];
+            list.push(clock.now());
+            pollTimes.set(job.id, list);
+          },
+          onFinished: onDelivered,
         },
-        onFinished: onDelivered,
+        ...opts.tracker,
       },
-      ...opts.tracker,
     });
-    const service = new JobService({ repo, providers: kieProviders(kie), tracker, presenter, clock });
     tracker.start();
     clock.settleWith(() => tracker.idle());
     submit = (job) => service.submit(draftFor(job));
