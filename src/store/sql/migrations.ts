@@ -4,7 +4,8 @@
  * never edit one that has shipped. Each runs in a transaction on both
  * SQLite and PostgreSQL, and uses only DDL both understand.
  */
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { createLedgerDaily } from './ledgerDaily.js';
 
 const m001_core: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
@@ -195,6 +196,17 @@ const m006_poll_now: Migration = {
   },
 };
 
+/**
+ * The ledger's daily roll-up (src/store/sql/ledgerDaily.ts), kept by triggers
+ * and filled from the lines already there: a server-wide /usage reads days,
+ * not lines. The triggers are the one DDL that differs between the dialects.
+ */
+const m007_ledger_daily: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await createLedgerDaily(db, db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite');
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
@@ -203,6 +215,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '004_job_leases': m004_job_leases,
   '005_kie_create_window': m005_kie_create_window,
   '006_poll_now': m006_poll_now,
+  '007_ledger_daily': m007_ledger_daily,
 };
 
 export const migrationProvider: MigrationProvider = {

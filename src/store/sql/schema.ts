@@ -56,6 +56,24 @@ export interface LedgerTable {
   finished_at: number | null;
 }
 
+/** The ledger's daily roll-up (007_ledger_daily, src/store/sql/ledgerDaily.ts), kept by triggers on `ledger`. */
+export interface LedgerDailyTable {
+  /** '' for lines without a server. */
+  guild_id: string;
+  /** 'c': id is a channel; 'u': id is a user. */
+  dim: string;
+  /** UTC day start, epoch ms. */
+  day: number;
+  id: string;
+  jobs: number;
+  failed: number;
+  cancelled: number;
+  /** Credits of the lines that always count. */
+  credits: number;
+  /** Credits of the lines that count only with countFailed. */
+  failed_credits: number;
+}
+
 export interface QueueTable {
   channel_id: string;
   /** Order within the channel: positions are ranks of seq. */
@@ -106,6 +124,7 @@ export interface Schema {
   jobs: JobsTable;
   history_views: HistoryViewsTable;
   ledger: LedgerTable;
+  ledger_daily: LedgerDailyTable;
   queue: QueueTable;
   claims: ClaimsTable;
   channel_locks: ChannelLocksTable;
