@@ -73,7 +73,7 @@ describe('moving a round-1 database into SQL', () => {
     expect(await store.jobs.claimAction(J.gridA, 'upscale', 0, 'newchild00002')).toBeNull();
     expect(await store.jobs.claimAction(J.gridA, 'upscale', 0, 'newchild00003')).toBe('newchild00002');
 
-    const settings = new ChannelSettings(store.collection<StoredSettings>('settings'));
+    const settings = new ChannelSettings(store.settings);
     const c1 = await settings.resolve(LEGACY.guildId, LEGACY.channel1);
     expect(c1.values).toMatchObject({ aspectRatio: '16:9', monthlyBudget: 5000, userDailyJobs: 40, bannedWords: ['spoiler'], stylize: 250 });
     expect((await settings.resolve(LEGACY.guildId, LEGACY.channel2)).values).toMatchObject({ maxConcurrent: 1, buttons: 'author' });

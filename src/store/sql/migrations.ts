@@ -207,6 +207,32 @@ const m007_ledger_daily: Migration = {
   },
 };
 
+/**
+ * Settings and the low-balance alert state move from keyv into tables
+ * (src/store/sql/settings.ts): one row per setting, so an update writes only
+ * what it names, and an alert claim that is a compare-and-set — both hold
+ * across processes. The values are copied from keyv at start, once.
+ */
+const m008_settings: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('settings')
+      .addColumn('owner', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('settings_pk', ['owner', 'name'])
+      .execute();
+    await db.schema
+      .createTable('alert_state')
+      .addColumn('guild_id', 'text', (c) => c.primaryKey())
+      .addColumn('alerted', 'integer', (c) => c.notNull())
+      .addColumn('threshold', 'double precision', (c) => c.notNull())
+      .addColumn('balance', 'double precision', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
@@ -216,6 +242,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '005_kie_create_window': m005_kie_create_window,
   '006_poll_now': m006_poll_now,
   '007_ledger_daily': m007_ledger_daily,
+  '008_settings': m008_settings,
 };
 
 export const migrationProvider: MigrationProvider = {

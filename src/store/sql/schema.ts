@@ -74,6 +74,23 @@ export interface LedgerDailyTable {
   failed_credits: number;
 }
 
+/** One explicitly set setting (008_settings): owner `guild:<id>` or `channel:<id>`, the value as JSON. */
+export interface SettingsTable {
+  owner: string;
+  name: string;
+  value: string;
+}
+
+/** The low-balance alert state of one server (008_settings). */
+export interface AlertStateTable {
+  guild_id: string;
+  /** 0/1: under the threshold and the alert went out. */
+  alerted: number;
+  threshold: number;
+  balance: number;
+  at: number;
+}
+
 export interface QueueTable {
   channel_id: string;
   /** Order within the channel: positions are ranks of seq. */
@@ -125,6 +142,8 @@ export interface Schema {
   history_views: HistoryViewsTable;
   ledger: LedgerTable;
   ledger_daily: LedgerDailyTable;
+  settings: SettingsTable;
+  alert_state: AlertStateTable;
   queue: QueueTable;
   claims: ClaimsTable;
   channel_locks: ChannelLocksTable;

@@ -111,7 +111,7 @@ describe('ChannelSettings over a store', () => {
   const openSettings = async (): Promise<ChannelSettings> => {
     const opened = await memoryStore();
     store = opened;
-    return new ChannelSettings(opened.collection<StoredSettings>('settings'));
+    return new ChannelSettings(opened.settings);
   };
 
   it('stores only explicit values per level and resolves through them', async () => {
@@ -168,10 +168,10 @@ describe('ChannelSettings over a store', () => {
     const db = tempSqlite();
     try {
       const first = await openStore(db.url);
-      await new ChannelSettings(first.collection<StoredSettings>('settings')).set('channel', CHANNEL, { maxConcurrent: 7 });
+      await new ChannelSettings(first.settings).set('channel', CHANNEL, { maxConcurrent: 7 });
       await first.close();
       const second = await openStore(db.url);
-      const r = await new ChannelSettings(second.collection<StoredSettings>('settings')).resolve(GUILD, CHANNEL);
+      const r = await new ChannelSettings(second.settings).resolve(GUILD, CHANNEL);
       await second.close();
       expect(r.values.maxConcurrent).toBe(7);
       expect(r.sources.maxConcurrent).toBe('channel');

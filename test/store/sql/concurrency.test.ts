@@ -30,10 +30,10 @@ describe.skipIf(!pgUrl)('concurrent decisions on PostgreSQL', () => {
 
   it('200 admissions racing for the last 10 credits: exactly 10 are admitted', async () => {
     const clock = { now: () => NOON };
-    const settings = new ChannelSettings(stores[0]!.collection<StoredSettings>('settings'));
+    const settings = new ChannelSettings(stores[0]!.settings);
     await settings.set('channel', CHANNEL, { dailyBudget: 100, maxConcurrent: 10 });
     await testLedger(stores[0]!).put(entry({ jobId: 'spent', credits: 90, state: 'succeeded' }));
-    const policies = stores.map((s) => new TeamPolicy({ settings: new ChannelSettings(s.collection<StoredSettings>('settings')), store: s.team, clock }));
+    const policies = stores.map((s) => new TeamPolicy({ settings: new ChannelSettings(s.settings), store: s.team, clock }));
 
     const jobs = Array.from({ length: 200 }, (_, i) => makeJob({ id: `race-${i}`, credits: 1, userId: `u${i}` }));
     const decisions = await Promise.all(jobs.map((job, i) => policies[i % PROCESSES]!.admit(job)));
