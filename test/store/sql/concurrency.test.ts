@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type OpenedStore } from '../../../src/store/store.js';
-import { ChannelSettings, type StoredSettings } from '../../../src/domain/team/settings.js';
+import { ChannelSettings } from '../../../src/domain/team/settings.js';
 import { TeamPolicy } from '../../../src/domain/team/policy.js';
 import { postgresBackend, testPostgresUrl, type TestDatabase } from '../../support/backends.js';
 import { CHANNEL, NOON, entry, makeJob, testLedger } from '../../domain/team/fixtures.js';
