@@ -5,6 +5,7 @@
  * with countFailed (COUNTING_RULE). A server-wide /usage over 30 days reads
  * ≈ 30 × (channels + users) roll-up rows instead of every line of the
  * window; only the partial days at the window's edges come from the lines.
+ * An admission reads its channel's month spend from ≤ 31 channel rows.
  *
  * Triggers on `ledger` keep it exact: every insert, delete and update that
  * changes a line's contribution (its state class, credits, channel, user,
@@ -118,6 +119,8 @@ export async function createLedgerDaily(db: Kysely<unknown>, dialect: 'sqlite' |
     .addColumn('failed_credits', 'double precision', (c) => c.notNull())
     .addPrimaryKeyConstraint('ledger_daily_pk', ['guild_id', 'dim', 'day', 'id'])
     .execute();
+  // An admission's month spend: one channel's days, whatever its server.
+  await db.schema.createIndex('ledger_daily_id_day').on('ledger_daily').columns(['dim', 'id', 'day']).execute();
   for (const ddl of ledgerDailyTriggers(dialect)) await sql.raw(ddl).execute(db);
   for (const stmt of LEDGER_DAILY_REBUILD) await sql.raw(stmt).execute(db);
 }

@@ -72,16 +72,17 @@ class SqlChannelTx implements ChannelTx {
   }
 
   /**
-   * One round trip: the spend from the covering index (channel_id,
-   * created_at, state, credits, user_id) — no other column may appear in its
-   * WHERE, or PostgreSQL leaves the index for one that reads the whole
-   * server's month —, the open counts from the partial index, and the
-   * excluded job's own line by primary key, whose share is taken off here.
+   * One round trip: the channel's spend today and this month from its
+   * roll-up days (≤ 31 rows, exact: every line of the channel changes under
+   * its lock, and the triggers update the days in the same transaction), the
+   * user's jobs from today's lines (covering index; no other column may
+   * appear in that WHERE, or PostgreSQL leaves the index), the open counts
+   * from the partial index, and the excluded job's own line by primary key,
+   * whose share is taken off here.
    */
   async usage(q: ChannelUsageQuery): Promise<ChannelUsage> {
     const day = utcDayStart(q.now);
     const month = utcMonthStart(q.now);
-    const since = Math.min(day, month);
     const counted = countedSql(q.countFailed);
     const ex = q.excludeJobId;
     const openCount = (states: readonly string[]) =>
@@ -90,12 +91,15 @@ class SqlChannelTx implements ChannelTx {
       })`;
     const excluded = (column: 'state' | 'credits' | 'user_id' | 'created_at') =>
       ex === undefined ? sql<null>`null` : sql<string | number | null>`(select e.${sql.ref(column)} from ledger as e where e.job_id = ${ex} and e.channel_id = ${this.channelId})`;
+    const daysCredits = q.countFailed ? sql`d.credits + d.failed_credits` : sql`d.credits`;
+    const spentSince = (since: number) =>
+      sql<number>`(select coalesce(sum(${daysCredits}), 0) from ledger_daily as d where d.dim = 'c' and d.id = ${this.channelId} and d.day >= ${since})`;
     const row = await this.tx
       .selectFrom('ledger')
       .select([
-        sql<number>`coalesce(sum(case when created_at >= ${day} then ${counted} * credits else 0 end), 0)`.as('today'),
-        sql<number>`coalesce(sum(case when created_at >= ${month} then ${counted} * credits else 0 end), 0)`.as('month'),
-        sql<number>`coalesce(sum(case when created_at >= ${day} and user_id = ${q.userId} then ${counted} else 0 end), 0)`.as('user_jobs'),
+        spentSince(day).as('today'),
+        spentSince(month).as('month'),
+        sql<number>`coalesce(sum(case when user_id = ${q.userId} then ${counted} else 0 end), 0)`.as('user_jobs'),
         openCount(OPEN_STATES.filter((st) => st !== 'queued')).as('active'),
         openCount(['queued']).as('waiting'),
         excluded('state').as('ex_state'),
@@ -104,7 +108,7 @@ class SqlChannelTx implements ChannelTx {
         excluded('created_at').as('ex_created'),
       ])
       .where('channel_id', '=', this.channelId)
-      .where('created_at', '>=', since)
+      .where('created_at', '>=', day)
       .executeTakeFirstOrThrow();
     let today = Number(row.today);
     let monthSpend = Number(row.month);
