@@ -85,8 +85,10 @@ class SqlChannelTx implements ChannelTx {
     const month = utcMonthStart(q.now);
     const counted = countedSql(q.countFailed);
     const ex = q.excludeJobId;
+    // The open-states term is repeated word for word: SQLite uses the partial index ledger_open only when
+    // the query names its WHERE exactly (a narrower IN list alone makes it read every line of the channel).
     const openCount = (states: readonly string[]) =>
-      sql<number>`(select count(*) from ledger as o where o.channel_id = ${this.channelId} and o.state in (${sql.join(states.map((st) => sql.lit(st)))})${
+      sql<number>`(select count(*) from ledger as o where o.channel_id = ${this.channelId} and ${isOpenState} and o.state in (${sql.join(states.map((st) => sql.lit(st)))})${
         ex !== undefined ? sql` and o.job_id <> ${ex}` : sql``
       })`;
     const excluded = (column: 'state' | 'credits' | 'user_id' | 'created_at') =>
