@@ -176,7 +176,7 @@ export function historySection(runs: HistoryRun[], when: Date): string {
     row('  process start → ready (adds Node, modules, tsx)', '–', (r) => `${fmt(r.child.processReadyMs)} ms`),
     row('RSS after start', '≤ 200 MB', (r) => `${verdict(r.figures.rss_mb, HISTORY_TARGETS.rss_mb, 'MB')} (heap ${fmt(r.child.heapUsedMB)} MB)`),
     row('Admission p99 (p50)', '≤ 20 ms', (r) => `${verdict(r.figures.admit_p99_ms, HISTORY_TARGETS.admit_p99_ms, 'ms')} (p50 ${fmt(r.admitP50)} ms)`),
-    row('  database round trips per admission', '–', (r) => (r.backend === 'postgres' ? fmt(r.child.admitRoundTrips) : 'in-process calls')),
+    row('database round trips per admission', '–', (r) => (r.backend === 'postgres' ? fmt(r.child.admitRoundTrips) : 'in-process calls')),
     row('/usage 30 days, server: p99 (p50)', '≤ 300 ms', (r) => `${verdict(r.figures.usage_p99_ms, HISTORY_TARGETS.usage_p99_ms, 'ms')} (p50 ${fmt(r.usageP50)} ms; ${r.child.reportJobs.toLocaleString('en-US')} jobs in the window)`),
     row('Bulk fill (jobs + ledger)', '–', (r) => `${fmt(r.fillS)} s`),
     '',
