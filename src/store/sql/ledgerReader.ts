@@ -5,8 +5,8 @@
  * lines; every other shape aggregates the lines over their covering index.
  */
 import { sql, type Kysely } from 'kysely';
-import { roundCredits, type LedgerEntry, type LedgerFilter, type LedgerReader, type LedgerReport, type LedgerRow } from '../../domain/team/ledger.js';
-import { splitWindow } from './ledgerDaily.js';
+import { COUNTING_RULE, roundCredits, type LedgerEntry, type LedgerFilter, type LedgerReader, type LedgerReport, type LedgerRow } from '../../domain/team/ledger.js';
+import { DAY_MS, splitWindow } from './ledgerDaily.js';
 import { countedSql, isOpenState, toEntry, where } from './ledgerSql.js';
 import type { Schema } from './schema.js';
 
@@ -60,6 +60,13 @@ class ReportSums {
     };
   }
 }
+
+/**
+ * The roll-up counts jobs not cancelled and failed ones: the counted jobs are
+ * `jobs - failed` (or `jobs` with countFailed) only while COUNTING_RULE is
+ * "cancelled never, failed if countFailed"; otherwise spent() reads the lines.
+ */
+const ROLLUP_COUNTS_JOBS = COUNTING_RULE.never.join() === 'cancelled' && COUNTING_RULE.ifCountFailed.join() === 'failed';
 
 export class SqlLedgerReader implements LedgerReader {
   constructor(private readonly db: Kysely<Schema>) {}
@@ -154,7 +161,25 @@ export class SqlLedgerReader implements LedgerReader {
     }
   }
 
+  /**
+   * A channel's spend since a UTC day start (a budget line: today, this
+   * month) comes from its roll-up days; anything else from the lines.
+   */
   async spent(filter: LedgerFilter, countFailed: boolean): Promise<{ credits: number; jobs: number }> {
+    const { channelId, since, ...rest } = filter;
+    if (channelId !== undefined && since !== undefined && since % DAY_MS === 0 && Object.values(rest).every((v) => v === undefined) && ROLLUP_COUNTS_JOBS) {
+      const row = await this.db
+        .selectFrom('ledger_daily')
+        .select([
+          sql<number>`coalesce(sum(${countFailed ? sql`credits + failed_credits` : sql`credits`}), 0)`.as('credits'),
+          sql<number>`coalesce(sum(${countFailed ? sql`jobs` : sql`jobs - failed`}), 0)`.as('jobs'),
+        ])
+        .where('dim', '=', 'c')
+        .where('id', '=', channelId)
+        .where('day', '>=', since)
+        .executeTakeFirstOrThrow();
+      return { credits: roundCredits(Number(row.credits)), jobs: Number(row.jobs) };
+    }
     const counted = countedSql(countFailed);
     const row = await this.db
       .selectFrom('ledger')

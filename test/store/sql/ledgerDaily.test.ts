@@ -8,7 +8,7 @@
  */
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { matches, type LedgerEntry, type LedgerFilter } from '../../../src/domain/team/ledger.js';
+import { counts, matches, sumCredits, utcDayStart, type LedgerEntry, type LedgerFilter } from '../../../src/domain/team/ledger.js';
 import { buildUsageReport } from '../../../src/domain/team/usage.js';
 import { DAY_MS, LEDGER_DAILY_REBUILD, splitWindow } from '../../../src/store/sql/ledgerDaily.js';
 import { openStore, type OpenedStore } from '../../../src/store/store.js';
@@ -119,6 +119,16 @@ describe.each(storeBackends())('the ledger roll-up on %s', (backend) => {
     for (const countFailed of [false, true]) {
       for (const filter of filters) {
         expect(await store.team.ledger.report(filter, countFailed)).toEqual(buildUsageReport(all.filter((e) => matches(e, filter)), countFailed));
+      }
+      // A channel's budget line (spend since a day start) from its days equals the lines' sum.
+      for (const channelId of channels) {
+        for (const since of [utcDayStart(NOON), utcDayStart(NOON) - 3 * DAY_MS]) {
+          const mine = all.filter((e) => e.channelId === channelId && e.createdAt >= since);
+          expect(await store.team.ledger.spent({ channelId, since }, countFailed)).toEqual({
+            credits: sumCredits(mine, countFailed),
+            jobs: mine.filter((e) => counts(e, countFailed)).length,
+          });
+        }
       }
     }
   });
