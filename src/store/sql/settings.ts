@@ -18,7 +18,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { AlertState, AlertStates } from '../../domain/team/alerts.js';
 import type { SettingsRecords } from '../../domain/team/settings.js';
-import { legacyPages } from '../legacyKeyv.js';
+import { decodeKeyvValue } from '../legacyKeyv.js';
 import type { SqlDatabase } from './database.js';
 import type { Schema } from './schema.js';
 
@@ -55,8 +55,8 @@ export class SqlSettingsRecords implements SettingsRecords {
     const rows = await this.sdb.db
       .selectFrom('settings')
       .select(['owner', 'name', 'value'])
-      .where('owner', '>=', prefix)
-      .where('owner', '<', `${prefix}\uffff`)
+      // LIKE, not a key range: under a PostgreSQL collation other than C, ':' may sort anywhere.
+      .where('owner', 'like', `${prefix}%`) // the prefixes are 'guild:' and 'channel:': no LIKE wildcards in them
       .orderBy('owner')
       .execute();
     return [...group(rows)];
@@ -115,6 +115,23 @@ export const SETTINGS_IMPORT_KEY = 'keyv_settings_import';
 
 const ALERT_PREFIX = 'low-balance-alert:';
 
+/**
+ * One keyv namespace's rows, a page at a time: LIKE on the prefix (not a key
+ * range, which a non-C PostgreSQL collation may order differently), paged by
+ * key in the database's own order.
+ */
+async function* keyvRows(db: Kysely<Schema>, namespace: string, now: number): AsyncGenerator<Array<{ key: string; value: unknown }>> {
+  const prefix = `${namespace}:`;
+  let after = '';
+  for (;;) {
+    const { rows } = await sql<{ key: string; value: unknown }>`
+      select key, value from keyv where key like ${`${prefix}%`} and key > ${after} order by key limit 500`.execute(db);
+    if (rows.length === 0) return;
+    yield rows.filter((r) => r.key.startsWith(prefix)).map((r) => ({ key: r.key.slice(prefix.length), value: decodeKeyvValue(r.value, now).value }));
+    after = rows[rows.length - 1]!.key;
+  }
+}
+
 async function hasKeyvTable(sdb: SqlDatabase): Promise<boolean> {
   if (sdb.dialect === 'postgres') {
     const { rows } = await sql<{ found: boolean }>`select to_regclass('keyv') is not null as found`.execute(sdb.db);
@@ -138,7 +155,7 @@ export async function importKeyvSettings(sdb: SqlDatabase, now: number): Promise
   return sdb.write(async (tx) => {
     const counts = { settings: 0, alerts: 0 };
     if (keyv) {
-      for await (const page of legacyPages(tx, 'settings', { now })) {
+      for await (const page of keyvRows(tx, 'settings', now)) {
         for (const row of page) {
           if (!row.value || typeof row.value !== 'object' || Array.isArray(row.value)) continue;
           const values = Object.entries(row.value as Record<string, unknown>)
@@ -149,7 +166,7 @@ export async function importKeyvSettings(sdb: SqlDatabase, now: number): Promise
           counts.settings += 1;
         }
       }
-      for await (const page of legacyPages(tx, 'meta', { now })) {
+      for await (const page of keyvRows(tx, 'meta', now)) {
         for (const row of page) {
           if (!row.key.startsWith(ALERT_PREFIX) || !row.value || typeof row.value !== 'object') continue;
           const s = row.value as Partial<AlertState>;
