@@ -226,9 +226,10 @@ export class SqlTeamStore implements TeamStore {
   }
 
   inChannel<T>(channelId: string, fn: (tx: ChannelTx) => Promise<T>): Promise<T> {
+    if (this.sdb.locks && PLAIN_ID.test(channelId)) return this.lockedOnPostgres(channelId, fn);
     return this.sdb.write(async (tx) => {
       if (this.sdb.locks) {
-        // One round trip: the upsert creates the channel's row if needed and, through DO UPDATE,
+        // The upsert creates the channel's row if needed and, through DO UPDATE,
         // holds its row lock until the transaction ends (as SELECT … FOR UPDATE would).
         await tx
           .insertInto('channel_locks')
@@ -239,4 +240,29 @@ export class SqlTeamStore implements TeamStore {
       return fn(new SqlChannelTx(tx, channelId, this.sdb.locks));
     });
   }
+
+  /**
+   * PostgreSQL: BEGIN and the channel lock in one round trip — one simple
+   * query holding both statements (a simple query takes no parameters, so the
+   * id, checked to be a plain id, is written into it) —, then the decision,
+   * then COMMIT (ROLLBACK on any error).
+   */
+  private lockedOnPostgres<T>(channelId: string, fn: (tx: ChannelTx) => Promise<T>): Promise<T> {
+    return this.sdb.db.connection().execute(async (conn) => {
+      try {
+        await sql
+          .raw(`begin; insert into channel_locks (channel_id) values ('${channelId}') on conflict (channel_id) do update set channel_id = excluded.channel_id`)
+          .execute(conn);
+        const result = await fn(new SqlChannelTx(conn, channelId, true));
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (error) {
+        await sql`rollback`.execute(conn).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
 }
+
+/** Ids that may be written into a statement as they are (Discord snowflakes are digits). */
+const PLAIN_ID = /^[A-Za-z0-9_-]{1,64}$/;

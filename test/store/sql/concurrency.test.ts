@@ -62,4 +62,20 @@ describe.skipIf(!pgUrl)('concurrent decisions on PostgreSQL', () => {
     await Promise.all(Array.from({ length: 40 }, (_, i) => stores[i % PROCESSES]!.jobs.update(job.id, (j) => ({ ...j, polls: j.polls + 1 }))));
     expect((await stores[1]!.jobs.require(job.id)).polls).toBe(40);
   });
+  it('a decision that fails rolls back its channel transaction (begin and lock share a round trip), and any channel id works', async () => {
+    const store = stores[0]!;
+    await expect(
+      store.team.inChannel(CHANNEL, async (tx) => {
+        await tx.put(entry({ jobId: 'rolled-back' }));
+        throw new Error('decision failed');
+      }),
+    ).rejects.toThrow('decision failed');
+    expect(await store.team.ledger.get('rolled-back')).toBeUndefined();
+    // Not a plain id: the lock is its own parameterised statement.
+    const odd = "it's-a-channel; drop table ledger";
+    await store.team.inChannel(odd, (tx) => tx.put(entry({ jobId: 'odd', channelId: odd })));
+    await store.team.inChannel(CHANNEL, (tx) => tx.put(entry({ jobId: 'after' })));
+    expect((await store.team.ledger.get('odd'))?.channelId).toBe(odd);
+    expect(await store.team.ledger.get('after')).toBeDefined();
+  });
 });
