@@ -21,7 +21,7 @@ export interface Collection<T> {
 
 /**
  * The key-value namespaces (simulator tasks, small metadata; 'settings' and the
- * alert state in 'meta' are where releases before 008_settings kept them, read
+ * alert state in 'meta' are where releases before 009_settings kept them, read
  * once by the move into SQL; the rest are the pre-SQL layout, read only by the
  * one-time migration).
  */

@@ -131,7 +131,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     await sqlDb.close().catch(() => undefined);
     throw new DatabaseError(databaseUrl, `could not move the round-1 records into the new tables: ${describeFailure(error)}`);
   }
-  // Settings and alert state kept in keyv by releases before 008_settings: copied into their tables, once.
+  // Settings and alert state kept in keyv by releases before 009_settings: copied into their tables, once.
   try {
     await importKeyvSettings(sqlDb, Date.now());
   } catch (error) {

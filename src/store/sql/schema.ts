@@ -32,6 +32,8 @@ export interface JobsTable {
   poll_now?: number;
   /** The prompt as typed (002_history; /history searches it). */
   prompt: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The message the job's result lives in (007_job_message_id; /show finds a job by a message link). */
+  message_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One /history invocation's filter (002_history): its page buttons carry only the id. */
@@ -40,6 +42,14 @@ export interface HistoryViewsTable {
   user_id: string;
   created_at: number;
   data: string;
+}
+
+/** A copy of a job's result that /show posted (007_job_message_id): a link to it finds the job. */
+export interface ShownMessagesTable {
+  message_id: string;
+  job_id: string;
+  channel_id: string;
+  created_at: number;
 }
 
 export interface LedgerTable {
@@ -56,7 +66,7 @@ export interface LedgerTable {
   finished_at: number | null;
 }
 
-/** The ledger's daily roll-up (007_ledger_daily, src/store/sql/ledgerDaily.ts), kept by triggers on `ledger`. */
+/** The ledger's daily roll-up (008_ledger_daily, src/store/sql/ledgerDaily.ts), kept by triggers on `ledger`. */
 export interface LedgerDailyTable {
   /** '' for lines without a server. */
   guild_id: string;
@@ -74,14 +84,14 @@ export interface LedgerDailyTable {
   failed_credits: number;
 }
 
-/** One explicitly set setting (008_settings): owner `guild:<id>` or `channel:<id>`, the value as JSON. */
+/** One explicitly set setting (009_settings): owner `guild:<id>` or `channel:<id>`, the value as JSON. */
 export interface SettingsTable {
   owner: string;
   name: string;
   value: string;
 }
 
-/** The low-balance alert state of one server (008_settings). */
+/** The low-balance alert state of one server (009_settings). */
 export interface AlertStateTable {
   guild_id: string;
   /** 0/1: under the threshold and the alert went out. */
@@ -140,6 +150,7 @@ export interface RateLocksTable {
 export interface Schema {
   jobs: JobsTable;
   history_views: HistoryViewsTable;
+  shown_messages: ShownMessagesTable;
   ledger: LedgerTable;
   ledger_daily: LedgerDailyTable;
   settings: SettingsTable;

@@ -1,6 +1,6 @@
 /**
  * Channel and server settings, and the low-balance alert state, in SQL
- * (008_settings), so every process sharing the database sees one truth and
+ * (009_settings), so every process sharing the database sees one truth and
  * no update can undo another's:
  *
  * - `settings`: one row per (level key, setting), the value as JSON. An
@@ -12,7 +12,7 @@
  *   upsert that only applies while the row is not alerted (compare-and-set),
  *   so of several processes seeing the same crossing one sends.
  *
- * Releases before 008 kept both in keyv on the same database; the first
+ * Releases before 009 kept both in keyv on the same database; the first
  * start of this one copies them over once (`importKeyvSettings`).
  */
 import { sql, type Kysely } from 'kysely';

@@ -140,7 +140,7 @@ describe.each(storeBackends())('the ledger roll-up on %s', (backend) => {
     // As a database from before 007 would be: lines, and no roll-up rows for them.
     await store.sql.db.deleteFrom('ledger_daily').execute();
     // The later migrations are undone too: the migrator runs missing ones only in order.
-    await store.sql.db.deleteFrom('kysely_migration' as never).where('name' as never, '>=', '007_ledger_daily' as never).execute();
+    await store.sql.db.deleteFrom('kysely_migration' as never).where('name' as never, '>=', '008_ledger_daily' as never).execute();
     await store.sql.db.schema.dropTable('settings').execute();
     await store.sql.db.schema.dropTable('alert_state').execute();
     await store.sql.db.schema.dropTable('ledger_daily').execute();

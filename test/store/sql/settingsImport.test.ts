@@ -1,6 +1,6 @@
 /**
  * A database from a release that kept settings and the alert state in keyv
- * (before 008_settings) keeps them: the first start copies them into their
+ * (before 009_settings) keeps them: the first start copies them into their
  * tables, once; later keyv writes (none are made any more) are not read.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

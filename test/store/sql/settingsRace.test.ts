@@ -1,5 +1,5 @@
 /**
- * Settings and the low-balance alert hold across processes (008_settings):
+ * Settings and the low-balance alert hold across processes (009_settings):
  * two stores — two connection pools, as two bot processes — change one
  * channel's settings and check one server's alert at the same moment.
  */
