@@ -101,8 +101,8 @@ const GENERIC_SUBMIT_ERROR = 'Something went wrong while sending this to KIE.';
  * The provider call for a stored spec. `callbackUrl` is added at send time
  * (not stored), so it follows the bot's current address.
  */
-export function createTask(provider: ImageProvider, spec: JobSpec, callbackUrl?: string): Promise<{ taskId: string }> {
-  const opts = callbackUrl && provider.capabilities.callbacks ? { callbackUrl } : {};
+export function createTask(provider: ImageProvider, spec: JobSpec, callbackUrl?: string, account?: string): Promise<{ taskId: string }> {
+  const opts = { ...(callbackUrl && provider.capabilities.callbacks ? { callbackUrl } : {}), ...(account !== undefined ? { account } : {}) };
   return isFollowUpSpec(spec) ? provider.followUp(spec, opts) : provider.create(spec, opts);
 }
 
@@ -111,6 +111,15 @@ export function submitErrorOf(error: unknown): JobError {
   if (isProviderError(error)) return { code: error.providerCode, message: error.userMessage };
   if (error instanceof UserError) return { code: 'refused', message: error.message };
   return { code: 'error', message: GENERIC_SUBMIT_ERROR };
+}
+
+/**
+ * The account a job must use, if any: its own (pinned by its channel, or its
+ * parent's for a follow-up), else — a follow-up of a job from before the
+ * provider had several accounts — the provider's first, where that task lives.
+ */
+export function requiredAccountOf(job: Job, provider: ImageProvider): string | undefined {
+  return job.account ?? (job.parent && provider.accounts ? provider.accounts[0] : undefined);
 }
 
 /** Whether a failed create may nevertheless have made (and charged for) a task. */
@@ -173,6 +182,15 @@ export class JobService {
     if (!provider) return { kind: 'rejected', reason: `The image service ${providerOf(candidate)} is not configured.` };
     const refusal = provider.check(specOf(candidate));
     if (refusal) return { kind: 'rejected', reason: refusal.userMessage };
+    // Several accounts: the one it must use (pinned, or its parent's) is out of rotation, or none is usable: refused, nothing sent.
+    if (provider.chooseAccount) {
+      try {
+        await provider.chooseAccount(requiredAccountOf(candidate, provider));
+      } catch (error) {
+        if (isProviderError(error)) return { kind: 'rejected', reason: error.userMessage };
+        throw error;
+      }
+    }
     const decision = await this.admission.admit(candidate);
     if (decision.verdict === 'reject') return { kind: 'rejected', reason: decision.reason };
     const placed = await this.acknowledge(candidate, hooks);
@@ -309,7 +327,11 @@ export class JobService {
   private async sendNow(pending: Job): Promise<SubmitResult> {
     let taskId: string;
     try {
-      ({ taskId } = await createTask(this.providerFor(pending), specOf(pending), this.callBackUrl));
+      const provider = this.providerFor(pending);
+      // Several accounts: the job records its account before the call, so it counts as that key's busy job and its polls and buttons use it.
+      const account = provider.chooseAccount ? await provider.chooseAccount(requiredAccountOf(pending, provider)) : pending.account;
+      if (account !== pending.account) pending = await this.repo.update(pending.id, (j) => ({ ...j, account }));
+      ({ taskId } = await createTask(provider, specOf(pending), this.callBackUrl, account));
     } catch (error) {
       if (createOutcomeUnknown(error)) return { kind: 'unknown', job: await this.markOutcomeUnknown(pending, error) };
       const moved = await this.failOver(pending, error);
@@ -360,7 +382,8 @@ export class JobService {
         return null;
       }
       this.logger.warn({ jobId: pending.id, from, to: id, category: error.category }, 'service: create failed over to another provider');
-      const moved = await this.repo.update(pending.id, (j) => ({ ...j, provider: id, failover: { from, reason: error.userMessage } }));
+      // The other provider's account is its default one: the job's KIE key means nothing there.
+      const moved = await this.repo.update(pending.id, ({ account: _account, ...j }) => ({ ...j, provider: id, failover: { from, reason: error.userMessage } }));
       return { taskId, pending: moved };
     }
     return null;

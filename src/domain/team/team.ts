@@ -13,7 +13,7 @@ import type { Store } from '../storage.js';
 import { ChannelSettings, type EffectiveSettings, type StoredSettings } from './settings.js';
 import type { LedgerReader, TeamStore } from './ledger.js';
 import { TeamPolicy } from './policy.js';
-import { LowBalanceAlerts, watchBalance, type AlertSink, type AlertState } from './alerts.js';
+import { broadcastAlert, LowBalanceAlerts, watchBalance, type AlertOutcome, type AlertSink, type AlertState } from './alerts.js';
 
 /** What handlers need to know about a channel (the shape of `TeamView.channel` in src/discord/context.ts). */
 export interface ChannelPolicyView {
@@ -60,6 +60,7 @@ export class Team {
     readonly policy: TeamPolicy,
     readonly alerts: LowBalanceAlerts,
     private readonly clock: Clock,
+    private readonly alertSink: AlertSink,
   ) {}
 
   /** Build the team services over the store (nothing is loaded: the ledger and queues are queried as needed). */
@@ -78,7 +79,7 @@ export class Team {
       sink: o.alertSink,
       clock: o.clock,
     });
-    return new Team(settings, o.store.team.ledger, o.store.team.queues, policy, alerts, o.clock);
+    return new Team(settings, o.store.team.ledger, o.store.team.queues, policy, alerts, o.clock, o.alertSink);
   }
 
   /** TeamView: the channel's effective settings as handlers use them. */
@@ -88,6 +89,11 @@ export class Team {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /** One message to every server's alert channel (a KIE key out of rotation or back). */
+  alertAll(content: string): Promise<AlertOutcome[]> {
+    return broadcastAlert(this.settings, this.alertSink, content);
   }
 
   /** Start reading the KIE balance every `intervalMs` for the low-balance alert; returns stop. */
