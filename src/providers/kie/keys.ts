@@ -11,7 +11,8 @@
  *   rotation in the shared book; the one process whose update took it out
  *   tells the listeners (the alert channel). A balance read that succeeds
  *   with credits > 0 (the periodic check, /credits) puts it back, again told
- *   once.
+ *   once — after a 402 only above the balance it had then (a top-up), so a
+ *   key with a few credits left does not flap in and out.
  * - A job pinned to a key (a channel's /settings, or a follow-up: its
  *   parent's key) uses only that key; if it is out, nothing is sent.
  *
@@ -36,6 +37,8 @@ export interface KieKeyState {
   checkedAt: number | null;
   outSince: number | null;
   outReason: string | null;
+  /** Its balance when a 402 took it out: it comes back only above that (a top-up). Null: any good read brings it back. */
+  outCredits: number | null;
 }
 
 /** What every process must agree on about the keys (src/store/sql/kieKeys.ts; MemoryKeyBook for one process). */
@@ -43,9 +46,9 @@ export interface KieKeyBook {
   /** Pending or running jobs per key name. */
   openJobsByKey(): Promise<ReadonlyMap<string, number>>;
   states(): Promise<ReadonlyMap<string, KieKeyState>>;
-  /** A successful balance read; true when it put the key back in rotation (credits > 0 and it was out). */
+  /** A successful balance read; true when it put the key back in rotation (it was out, and credits > 0 and above `outCredits`). */
   recordBalance(name: string, credits: number, now: number): Promise<boolean>;
-  /** True when this call took the key out (it was in). */
+  /** True when this call took the key out (it was in). `credits`: its balance now, when known (a 402). */
   takeOut(name: string, reason: string, now: number, credits?: number): Promise<boolean>;
 }
 
@@ -60,18 +63,18 @@ export class MemoryKeyBook implements KieKeyBook {
   }
   async recordBalance(name: string, credits: number, now: number): Promise<boolean> {
     const row = this.row(name);
-    const back = credits > 0 && row.outSince !== null;
-    this.rows.set(name, { ...row, credits, checkedAt: now, ...(back ? { outSince: null, outReason: null } : {}) });
+    const back = credits > 0 && row.outSince !== null && (row.outCredits === null || credits > row.outCredits);
+    this.rows.set(name, { ...row, credits, checkedAt: now, ...(back ? { outSince: null, outReason: null, outCredits: null } : {}) });
     return back;
   }
   async takeOut(name: string, reason: string, now: number, credits?: number): Promise<boolean> {
     const row = this.row(name);
     if (row.outSince !== null) return false;
-    this.rows.set(name, { ...row, outSince: now, outReason: reason, ...(credits === undefined ? {} : { credits, checkedAt: now }) });
+    this.rows.set(name, { ...row, outSince: now, outReason: reason, outCredits: credits ?? null, ...(credits === undefined ? {} : { credits, checkedAt: now }) });
     return true;
   }
   private row(name: string): KieKeyState {
-    return this.rows.get(name) ?? { credits: null, checkedAt: null, outSince: null, outReason: null };
+    return this.rows.get(name) ?? { credits: null, checkedAt: null, outSince: null, outReason: null, outCredits: null };
   }
 }
 
@@ -167,7 +170,9 @@ export class KieKeyPool {
     const reason = rotationReason(error);
     if (reason === null) return;
     const key = name ?? this.names[0]!;
-    if (await this.book.takeOut(key, reason, this.now())) this.tell({ account: key, change: 'out', reason });
+    // A 402: its balance now, so it comes back on a top-up rather than at the next read of the same few credits.
+    const credits = error instanceof KieInsufficientCreditsError ? await this.api(key).credits().catch(() => undefined) : undefined;
+    if (await this.book.takeOut(key, reason, this.now(), credits)) this.tell({ account: key, change: 'out', reason });
   }
 
   /** Read every key's balance (in parallel): records it, puts keys with credits back, takes rejected ones out. */

@@ -20,6 +20,7 @@ export interface KieKeyRow {
   checkedAt: number | null;
   outSince: number | null;
   outReason: string | null;
+  outCredits: number | null;
 }
 
 export class SqlKieKeys {
@@ -50,31 +51,36 @@ export class SqlKieKeys {
           checkedAt: r.checked_at === null ? null : Number(r.checked_at),
           outSince: r.out_since === null ? null : Number(r.out_since),
           outReason: r.out_reason,
+          outCredits: r.out_credits === null ? null : Number(r.out_credits),
         },
       ]),
     );
   }
 
-  /** A successful balance read. With credits > 0 a key out of rotation comes back; true when this call brought it back. */
+  /**
+   * A successful balance read. A key out of rotation comes back with credits > 0 — above its balance when a 402 took
+   * it out (a top-up) — and true says this call brought it back.
+   */
   async recordBalance(name: string, credits: number, now: number): Promise<boolean> {
     await this.ensure(name);
     await this.sdb.db.updateTable('kie_keys').set({ credits, checked_at: now }).where('name', '=', name).execute();
     if (!(credits > 0)) return false;
     const back = await this.sdb.db
       .updateTable('kie_keys')
-      .set({ out_since: null, out_reason: null })
+      .set({ out_since: null, out_reason: null, out_credits: null })
       .where('name', '=', name)
       .where('out_since', 'is not', null)
+      .where((eb) => eb.or([eb('out_credits', 'is', null), eb('out_credits', '<', credits)]))
       .executeTakeFirst();
     return Number(back.numUpdatedRows) > 0;
   }
 
-  /** The key answered 401/402: out of rotation. True when this call took it out (it was in). */
+  /** The key answered 401/402: out of rotation (`credits`: its balance then, for a 402). True when this call took it out (it was in). */
   async takeOut(name: string, reason: string, now: number, credits?: number): Promise<boolean> {
     await this.ensure(name);
     const out = await this.sdb.db
       .updateTable('kie_keys')
-      .set({ out_since: now, out_reason: reason, ...(credits === undefined ? {} : { credits, checked_at: now }) })
+      .set({ out_since: now, out_reason: reason, out_credits: credits ?? null, ...(credits === undefined ? {} : { credits, checked_at: now }) })
       .where('name', '=', name)
       .where('out_since', 'is', null)
       .executeTakeFirst();
@@ -84,7 +90,7 @@ export class SqlKieKeys {
   private async ensure(name: string): Promise<void> {
     await this.sdb.db
       .insertInto('kie_keys')
-      .values({ name, credits: null, checked_at: null, out_since: null, out_reason: null })
+      .values({ name, credits: null, checked_at: null, out_since: null, out_reason: null, out_credits: null })
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
   }

@@ -214,6 +214,7 @@ const m007_kie_keys: Migration = {
       .addColumn('checked_at', 'bigint')
       .addColumn('out_since', 'bigint')
       .addColumn('out_reason', 'text')
+      .addColumn('out_credits', 'double precision')
       .execute();
   },
 };

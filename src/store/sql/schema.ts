@@ -110,6 +110,8 @@ export interface KieKeysTable {
   /** Set while the key is out of rotation (it answered 401/402), with why. */
   out_since: number | null;
   out_reason: string | null;
+  /** Its balance when a 402 took it out: it comes back only above that (a top-up). Null for a 401 (any good read). */
+  out_credits: number | null;
 }
 
 /** Rows locked (FOR UPDATE) to serialise fleet-wide rate decisions. */
