@@ -8,7 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/domain/job.js';
 import type { FakeMessage } from '../support/fakeDiscord.js';
-import { CHANNEL, EPHEMERAL, GUILD, str, useE2E, type E2E, type Injected } from './harness.js';
+import { ApplicationCommandOptionType } from 'discord.js';
+import { EPHEMERAL, GUILD, str, useE2E, type E2E, type Injected, type Option } from './harness.js';
+
+/** A subcommand option, e.g. /settings set. */
+const sub = (name: string, options: Option[] = []): Option => ({ type: ApplicationCommandOptionType.Subcommand, name, options }) as unknown as Option;
 
 const start = useE2E();
 const ALERTS = '1300000000000000099';
@@ -144,6 +148,27 @@ describe('several KIE keys', () => {
     const answer = e.original(v1.token);
     expect(answer.flags & EPHEMERAL).toBe(EPHEMERAL);
     expect(answer.content).toContain('The KIE key "b" this needs is out of rotation');
-    void CHANNEL;
+  });
+
+  it('/settings pins a channel to one named key: its jobs use only that key, and are refused at admission while it is out', async () => {
+    const e = await start({ kieKeys: { a: 1000, b: 1000 } });
+    const wrong = await e.slash('settings', [sub('set', [str('kie_key', 'team-z')])]);
+    expect(e.original(wrong.token).content).toContain('There is no KIE key named `team-z`; the bot has `a`, `b`');
+    const pinned = await e.slash('settings', [sub('set', [str('kie_key', 'b')])]);
+    expect(e.original(pinned.token).content).toContain('KIE key → **`b`**');
+    await imagine(e);
+    await imagine(e);
+    expect(createKeys(e)).toEqual(['b', 'b']);
+
+    // b runs dry: out of rotation; the pinned channel is refused privately, nothing sent, rather than spending a's credits.
+    e.sim.setCredits(0, 'b');
+    const failing = await imagine(e);
+    expect((await jobOf(e, failing)).state).toBe('failed');
+    const sent = e.creates().length;
+    const refused = await imagine(e);
+    expect(e.creates()).toHaveLength(sent);
+    const reply = e.original(refused.token);
+    expect(reply.flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(reply.content).toContain('The KIE key "b" this needs is out of rotation');
   });
 });

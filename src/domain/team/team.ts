@@ -26,6 +26,13 @@ export interface ChannelPolicyView {
   videoBatchSize: EffectiveSettings['videoBatchSize'];
   /** The provider chosen for this channel; absent = the deployment's default. */
   provider?: string;
+  /** The KIE key (by name) KIE jobs here are pinned to; absent = the least busy. */
+  kieKey?: string;
+}
+
+/** A new job's account: the channel's pinned KIE key when the job goes to KIE (other providers have one account). */
+export function pinnedAccountOf(providerId: string, view: { kieKey?: string }): { account?: string } {
+  return providerId === 'kie' && view.kieKey ? { account: view.kieKey } : {};
 }
 
 export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
@@ -38,6 +45,7 @@ export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
     videoHd: s.videoHd,
     videoBatchSize: s.videoBatchSize,
     ...(s.provider && s.provider !== 'default' ? { provider: s.provider } : {}),
+    ...(s.kieKey && s.kieKey !== 'any' ? { kieKey: s.kieKey } : {}),
   };
 }
 
