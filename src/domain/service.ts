@@ -327,11 +327,7 @@ export class JobService {
   private async sendNow(pending: Job): Promise<SubmitResult> {
     let taskId: string;
     try {
-      const provider = this.providerFor(pending);
-      // Several accounts: the job records its account before the call, so it counts as that key's busy job and its polls and buttons use it.
-      const account = provider.chooseAccount ? await provider.chooseAccount(requiredAccountOf(pending, provider)) : pending.account;
-      if (account !== pending.account) pending = await this.repo.update(pending.id, (j) => ({ ...j, account }));
-      ({ taskId } = await createTask(provider, specOf(pending), this.callBackUrl, account));
+      ({ taskId, pending } = await this.createWithAccount(pending));
     } catch (error) {
       if (createOutcomeUnknown(error)) return { kind: 'unknown', job: await this.markOutcomeUnknown(pending, error) };
       const moved = await this.failOver(pending, error);
@@ -351,6 +347,29 @@ export class JobService {
     await this.recordSafely(running);
     this.tracker.track(running);
     return { kind: 'running', job: running };
+  }
+
+  /**
+   * The create, with the provider's account when it has several: the job
+   * records its account before the call, so it counts as that account's busy
+   * job and its polls and buttons use it. An account it was free to choose
+   * that refuses the key (401) or has no credits (402) — nothing was created —
+   * is out of rotation by then, so the next usable one is tried.
+   */
+  private async createWithAccount(pending: Job): Promise<{ taskId: string; pending: Job }> {
+    const provider = this.providerFor(pending);
+    const required = requiredAccountOf(pending, provider);
+    for (let attempt = 1; ; attempt++) {
+      const account = provider.chooseAccount ? await provider.chooseAccount(required) : pending.account;
+      if (account !== pending.account) pending = await this.repo.update(pending.id, (j) => ({ ...j, account }));
+      try {
+        return { taskId: (await createTask(provider, specOf(pending), this.callBackUrl, account)).taskId, pending };
+      } catch (error) {
+        const refusedAccount = isProviderError(error) && (error.category === 'unauthorized' || error.category === 'insufficient_credits');
+        if (!refusedAccount || required !== undefined || !provider.chooseAccount || attempt >= (provider.accounts?.length ?? 1)) throw error;
+        this.logger.warn({ jobId: pending.id, account, category: error.category }, 'service: the account refused the create; trying another');
+      }
+    }
   }
 
   /**

@@ -72,19 +72,19 @@ describe('several KIE keys', () => {
     expect(createKeys(e)).toEqual(['a', 'a', 'a']);
   });
 
-  it('a key answering 402 is taken out of rotation with one alert, and put back (with an alert) when /credits finds credits again', async () => {
+  it('a key answering 402 is taken out of rotation with one alert, the job goes to the next key, and the key comes back (with an alert) on a top-up', async () => {
     const e = await start({ kieKeys: { a: 1000, b: 1000 } });
     await withAlertChannel(e);
     e.sim.setCredits(3, 'a'); // not enough for a fast grid (8)
-    const refused = await imagine(e);
-    expect(createKeys(e)).toEqual(['a']);
-    expect((await jobOf(e, refused)).state).toBe('failed');
+    const moved = await imagine(e);
+    // a refused it (nothing created), so the job went to b.
+    expect(createKeys(e)).toEqual(['a', 'b']);
+    expect(await jobOf(e, moved)).toMatchObject({ state: 'running', account: 'b' });
     expect(alerts(e)).toHaveLength(1);
     expect(alerts(e)[0]).toContain('KIE key `a` is out of rotation');
     expect(alerts(e)[0]).toContain('402');
 
-    // Out of rotation: both next jobs go to b, though a is less busy.
-    await imagine(e);
+    // Out of rotation: the next job goes to b too, though a is less busy.
     await imagine(e);
     expect(createKeys(e)).toEqual(['a', 'b', 'b']);
 
@@ -95,7 +95,7 @@ describe('several KIE keys', () => {
     expect(report).toContain('`b`:');
     expect(report).not.toContain('key-a');
     expect(report).not.toContain('key-b');
-    expect(alerts(e)).toHaveLength(1); // 3 credits: still out
+    expect(alerts(e)).toHaveLength(1); // the same 3 credits: still out
 
     e.sim.setCredits(500, 'a');
     const again = await e.slash('credits', []);
@@ -108,15 +108,16 @@ describe('several KIE keys', () => {
     expect(JSON.stringify(e.logs)).not.toMatch(/key-[ab]/);
   });
 
-  it('a 401 takes the key out too; with every key out a new job is refused privately and nothing is sent', async () => {
+  it('a 401 takes the key out too; with every key out the job fails, and the next one is refused privately with nothing sent', async () => {
     const e = await start({ kieKeys: { a: 1000, b: 1000 } });
     await withAlertChannel(e);
     e.sim.inject({ kind: 'code', code: 401, endpoint: 'create', account: 'a' });
     e.sim.inject({ kind: 'code', code: 402, endpoint: 'create', account: 'b' });
-    await imagine(e);
-    await imagine(e);
+    const failed = await imagine(e);
     expect(createKeys(e)).toEqual(['a', 'b']);
+    expect((await jobOf(e, failed)).state).toBe('failed');
     expect(alerts(e).join('\n')).toMatch(/`a` is out of rotation:\*\* KIE rejected the key \(401\)/);
+    expect(alerts(e).join('\n')).toMatch(/`b` is out of rotation:\*\* the account has no credits left \(402\)/);
     const refused = await imagine(e);
     expect(createKeys(e)).toHaveLength(2);
     const reply = e.original(refused.token);
