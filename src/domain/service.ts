@@ -18,6 +18,7 @@
  * to start now.
  */
 import { FAILOVER_CATEGORIES, isProviderError, type ImageProvider, type ProviderRegistry } from './provider.js';
+import { accountRefusal, createOnAccount } from './accounts.js';
 import { InteractionTakenError, UserError } from './errors.js';
 import {
   InvalidTransitionError,
@@ -113,15 +114,6 @@ export function submitErrorOf(error: unknown): JobError {
   return { code: 'error', message: GENERIC_SUBMIT_ERROR };
 }
 
-/**
- * The account a job must use, if any: its own (pinned by its channel, or its
- * parent's for a follow-up), else — a follow-up of a job from before the
- * provider had several accounts — the provider's first, where that task lives.
- */
-export function requiredAccountOf(job: Job, provider: ImageProvider): string | undefined {
-  return job.account ?? (job.parent && provider.accounts ? provider.accounts[0] : undefined);
-}
-
 /** Whether a failed create may nevertheless have made (and charged for) a task. */
 export const createOutcomeUnknown = (error: unknown): boolean => isProviderError(error) && error.maybeCreated;
 
@@ -183,14 +175,8 @@ export class JobService {
     const refusal = provider.check(specOf(candidate));
     if (refusal) return { kind: 'rejected', reason: refusal.userMessage };
     // Several accounts: the one it must use (pinned, or its parent's) is out of rotation, or none is usable: refused, nothing sent.
-    if (provider.chooseAccount) {
-      try {
-        await provider.chooseAccount(requiredAccountOf(candidate, provider));
-      } catch (error) {
-        if (isProviderError(error)) return { kind: 'rejected', reason: error.userMessage };
-        throw error;
-      }
-    }
+    const noAccount = await accountRefusal(candidate, provider);
+    if (noAccount) return { kind: 'rejected', reason: noAccount };
     const decision = await this.admission.admit(candidate);
     if (decision.verdict === 'reject') return { kind: 'rejected', reason: decision.reason };
     const placed = await this.acknowledge(candidate, hooks);
@@ -349,27 +335,12 @@ export class JobService {
     return { kind: 'running', job: running };
   }
 
-  /**
-   * The create, with the provider's account when it has several: the job
-   * records its account before the call, so it counts as that account's busy
-   * job and its polls and buttons use it. An account it was free to choose
-   * that refuses the key (401) or has no credits (402) — nothing was created —
-   * is out of rotation by then, so the next usable one is tried.
-   */
-  private async createWithAccount(pending: Job): Promise<{ taskId: string; pending: Job }> {
+  /** The create on the job's account (src/domain/accounts.ts: chosen and recorded first; a free choice moves on after a 401/402). */
+  private createWithAccount(pending: Job): Promise<{ taskId: string; pending: Job }> {
     const provider = this.providerFor(pending);
-    const required = requiredAccountOf(pending, provider);
-    for (let attempt = 1; ; attempt++) {
-      const account = provider.chooseAccount ? await provider.chooseAccount(required) : pending.account;
-      if (account !== pending.account) pending = await this.repo.update(pending.id, (j) => ({ ...j, account }));
-      try {
-        return { taskId: (await createTask(provider, specOf(pending), this.callBackUrl, account)).taskId, pending };
-      } catch (error) {
-        const refusedAccount = isProviderError(error) && (error.category === 'unauthorized' || error.category === 'insufficient_credits');
-        if (!refusedAccount || required !== undefined || !provider.chooseAccount || attempt >= (provider.accounts?.length ?? 1)) throw error;
-        this.logger.warn({ jobId: pending.id, account, category: error.category }, 'service: the account refused the create; trying another');
-      }
-    }
+    return createOnAccount(this.repo, provider, pending, (job, account) => createTask(provider, specOf(job), this.callBackUrl, account), (account, category) =>
+      this.logger.warn({ jobId: pending.id, account, category }, 'service: the account refused the create; trying another'),
+    );
   }
 
   /**
