@@ -37,7 +37,7 @@ import { sanitizeMessage, KieRecordNotFoundError } from './errors.js';
 import { KieKeyPool } from './keys.js';
 import { asProviderError, toTaskStatus } from './mapping.js';
 import { KIE_PROVIDER_ID, requestMatches, toKieRequest, toValidKieRequest } from './requests.js';
-import { ASPECT_RATIOS, PROMPT_MAX_LENGTH, RANGES, SPEEDS, VERSIONS, type TaskRecord } from './schemas.js';
+import { ASPECT_RATIOS, KIE_VERSIONS, PROMPT_MAX_LENGTH, RANGES, SPEEDS, type TaskRecord } from './schemas.js';
 
 export { KIE_DEFAULT_ANIMATE_PROMPT, KIE_PROVIDER_ID, requestMatches, toKieRequest, toValidKieRequest } from './requests.js';
 export { asProviderError, kieCategoryOf, toTaskStatus } from './mapping.js';
@@ -51,7 +51,7 @@ export const KIE_CAPABILITIES: ProviderCapabilities = Object.freeze({
     video: ['extend_auto', 'extend_manual'],
   },
   speeds: [...SPEEDS],
-  versions: [...VERSIONS],
+  versions: [...KIE_VERSIONS],
   aspectRatios: [...ASPECT_RATIOS],
   imageModes: ['reference', 'style', 'omni'],
   maxImages: 5,

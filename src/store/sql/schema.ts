@@ -30,10 +30,12 @@ export interface JobsTable {
   lease_until?: number | null;
   /** 1: a KIE callback reached another process; the lease holder polls the job at its next look (006_poll_now). */
   poll_now?: number;
-  /** The provider account (KIE key name) the job's task belongs to (007_kie_keys); null: the only one, or not yet chosen. */
+  /** The provider account (KIE key name) the job's task belongs to (008_kie_keys); null: the only one, or not yet chosen. */
   account?: string | null;
   /** The prompt as typed (002_history; /history searches it). */
   prompt: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The message the job's result lives in (007_job_message_id; /show finds a job by a message link). */
+  message_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One /history invocation's filter (002_history): its page buttons carry only the id. */
@@ -42,6 +44,14 @@ export interface HistoryViewsTable {
   user_id: string;
   created_at: number;
   data: string;
+}
+
+/** A copy of a job's result that /show posted (007_job_message_id): a link to it finds the job. */
+export interface ShownMessagesTable {
+  message_id: string;
+  job_id: string;
+  channel_id: string;
+  created_at: number;
 }
 
 export interface LedgerTable {
@@ -95,13 +105,13 @@ export interface StoreInfoTable {
 /** One KIE create, fleet-wide: counts from started_at until ends_at (its answer + the window); ends_at null = still in flight. */
 export interface KieCreatesTable {
   id: string;
-  /** The KIE key (by name) the create went to: KIE's limit is per account (007_kie_keys). '' = the only key. */
+  /** The KIE key (by name) the create went to: KIE's limit is per account (008_kie_keys). '' = the only key. */
   key_name?: string;
   started_at: number;
   ends_at: number | null;
 }
 
-/** One KIE key's state shared by every process (007_kie_keys). Never holds the key itself, only its name. */
+/** One KIE key's state shared by every process (008_kie_keys). Never holds the key itself, only its name. */
 export interface KieKeysTable {
   name: string;
   /** The last balance read, and when. */
@@ -122,6 +132,7 @@ export interface RateLocksTable {
 export interface Schema {
   jobs: JobsTable;
   history_views: HistoryViewsTable;
+  shown_messages: ShownMessagesTable;
   ledger: LedgerTable;
   queue: QueueTable;
   claims: ClaimsTable;
