@@ -39,6 +39,12 @@ async function finished(e: E2E, cmd: Injected): Promise<FakeMessage> {
 /** What the app posted to the alert channel. */
 const alerts = (e: E2E): string[] => e.fake.messages(ALERTS).map((m) => m.content);
 
+/** The alert is sent in the background of the call that took the key out: wait until `n` have landed. */
+async function alertsWhen(e: E2E, n: number): Promise<string[]> {
+  await e.fake.waitFor((f) => f.messages(ALERTS).length >= n, 5_000);
+  return alerts(e);
+}
+
 async function withAlertChannel(e: E2E): Promise<void> {
   await e.app.team.settings.set('server', GUILD, { alertChannelId: ALERTS });
 }
@@ -80,7 +86,7 @@ describe('several KIE keys', () => {
     // a refused it (nothing created), so the job went to b.
     expect(createKeys(e)).toEqual(['a', 'b']);
     expect(await jobOf(e, moved)).toMatchObject({ state: 'running', account: 'b' });
-    expect(alerts(e)).toHaveLength(1);
+    expect(await alertsWhen(e, 1)).toHaveLength(1);
     expect(alerts(e)[0]).toContain('KIE key `a` is out of rotation');
     expect(alerts(e)[0]).toContain('402');
 
@@ -100,7 +106,7 @@ describe('several KIE keys', () => {
     e.sim.setCredits(500, 'a');
     const again = await e.slash('credits', []);
     expect(e.original(again.token).content).not.toContain('out of rotation');
-    expect(alerts(e)).toHaveLength(2);
+    expect(await alertsWhen(e, 2)).toHaveLength(2);
     expect(alerts(e)[1]).toContain('KIE key `a` is back in rotation');
     await imagine(e);
     expect(createKeys(e).at(-1)).toBe('a');
@@ -116,7 +122,7 @@ describe('several KIE keys', () => {
     const failed = await imagine(e);
     expect(createKeys(e)).toEqual(['a', 'b']);
     expect((await jobOf(e, failed)).state).toBe('failed');
-    expect(alerts(e).join('\n')).toMatch(/`a` is out of rotation:\*\* KIE rejected the key \(401\)/);
+    expect((await alertsWhen(e, 2)).join('\n')).toMatch(/`a` is out of rotation:\*\* KIE rejected the key \(401\)/);
     expect(alerts(e).join('\n')).toMatch(/`b` is out of rotation:\*\* the account has no credits left \(402\)/);
     const refused = await imagine(e);
     expect(createKeys(e)).toHaveLength(2);
