@@ -291,6 +291,8 @@ function observedStore(store: OpenedStore, onJobWrite: (job: Job) => void): Open
     sql: store.sql,
     jobs,
     team: store.team,
+    settings: store.settings,
+    alertStates: store.alertStates,
     durations: store.durations,
     history: store.history,
     collection: <T>(ns: Namespace): Collection<T> => store.collection<T>(ns),
