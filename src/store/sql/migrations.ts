@@ -270,6 +270,30 @@ const m009_settings: Migration = {
   },
 };
 
+/**
+ * Several KIE accounts (src/store/sql/kieKeys.ts): the account (key name) a
+ * job's task belongs to, so its buttons and polls use that key and each key's
+ * open jobs can be counted; the create window per key (KIE's limit is per
+ * account); and each key's shared state (last balance, out of rotation).
+ */
+const m010_kie_keys: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('jobs').addColumn('account', 'text').execute();
+    await db.schema.createIndex('jobs_open_account').on('jobs').column('account').where(sql.ref('needs_work'), '=', 1).execute();
+    await db.schema.alterTable('kie_creates').addColumn('key_name', 'text', (c) => c.notNull().defaultTo('')).execute();
+    await db.schema.createIndex('kie_creates_key_ends').on('kie_creates').columns(['key_name', 'ends_at']).execute();
+    await db.schema
+      .createTable('kie_keys')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('credits', 'double precision')
+      .addColumn('checked_at', 'bigint')
+      .addColumn('out_since', 'bigint')
+      .addColumn('out_reason', 'text')
+      .addColumn('out_credits', 'double precision')
+      .execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
@@ -281,6 +305,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '007_job_message_id': m007_job_message_id,
   '008_ledger_daily': m008_ledger_daily,
   '009_settings': m009_settings,
+  '010_kie_keys': m010_kie_keys,
 };
 
 export const migrationProvider: MigrationProvider = {
