@@ -310,7 +310,11 @@ async function main(): Promise<void> {
     prices: config.IMAGE_PROVIDER === 'apixo' ? (config.APIXO_PRICE_TABLE ?? DEFAULT_APIXO_PRICES) : (config.PRICE_TABLE ?? DEFAULT_PRICES),
     providerPrices: { kie: config.PRICE_TABLE ?? DEFAULT_PRICES, apixo: config.APIXO_PRICE_TABLE ?? DEFAULT_APIXO_PRICES },
     maxPollsPerSecond: config.KIE_POLLS_PER_SECOND,
-    ...(endpoint?.simulator || apixo?.simulator ? { schedule: { timeScale: config.SIMULATOR_TIME_SCALE } } : {}),
+    ...(config.SCHEDULE_TIME_SCALE !== undefined
+      ? { schedule: { timeScale: config.SCHEDULE_TIME_SCALE } }
+      : endpoint?.simulator || apixo?.simulator
+        ? { schedule: { timeScale: config.SIMULATOR_TIME_SCALE } }
+        : {}),
     balanceCheckMs: BALANCE_CHECK_MS,
     ...(endpoint?.callBackUrl ? { callBackUrl: endpoint.callBackUrl } : {}),
     allowedGuildIds: allowedGuildIds(config),

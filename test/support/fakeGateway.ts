@@ -14,11 +14,15 @@
  * - waits for HELLO (op 10), heartbeats (op 1) after a random fraction of
  *   `heartbeat_interval` and then every interval, expecting ACK (op 11);
  * - IDENTIFY (op 2) with { token, intents, properties, compress: false,
- *   shard: [0, 1] }; a wrong token is closed with 4004 (Authentication
- *   failed) as Discord does;
- * - READY (op 0, s 1) carrying user, guilds (unavailable), session_id,
- *   resume_gateway_url and application { id, flags }; discord.js then waits
- *   for a GUILD_CREATE per guild before emitting `ready` (else for 15 s);
+ *   shard: [id, count] } ([0, 1] unsharded); a wrong token is closed with
+ *   4004 (Authentication failed) as Discord does;
+ * - READY (op 0, s 1) carrying user, the shard's guilds (unavailable),
+ *   session_id, resume_gateway_url, shard and application { id, flags };
+ *   discord.js then waits for a GUILD_CREATE per guild before emitting
+ *   `ready` (else for 15 s);
+ * - sharding as Discord does it: a session identified as shard [id, count]
+ *   gets only the guilds with (guild_id >> 22) % count === id, and a
+ *   dispatch naming a guild goes only to the sessions owning it;
  * - RESUME (op 6) after a drop: this fake keeps no replay buffer, so it
  *   answers INVALID_SESSION (op 9, d false) and discord.js identifies anew.
  */
@@ -84,6 +88,10 @@ export interface GatewaySession {
   readonly query: Readonly<Record<string, string>>;
   /** IDENTIFY's data without the token (this record may be printed by a failing test). */
   identify: { intents: number; properties: unknown; compress: unknown; shard: unknown } | null;
+  /** The shard this session runs, from IDENTIFY ([0, 1] when none was named). */
+  shard: ShardTuple;
+  /** The guild of every dispatch sent after READY (null for a dispatch naming none), in order. */
+  dispatchedGuilds: (string | null)[];
   /** Set once READY was sent. */
   sessionId: string | null;
   /** Sequence number of the last dispatch sent. */
@@ -101,11 +109,36 @@ export interface FakeGateway {
   readonly sessions: readonly GatewaySession[];
   /** Sessions that got READY and are still open. */
   ready(): GatewaySession[];
-  /** Send a dispatch (op 0) to every ready session; returns how many got it. */
+  /**
+   * Send a dispatch (op 0) as Discord routes it: to the ready sessions whose
+   * shard owns the payload's guild_id (every ready session when it names
+   * none). Returns how many got it.
+   */
   dispatch(t: string, d: unknown): number;
+  /** Send a dispatch to the named sessions, whatever shard owns its guild (a misrouting test); returns how many got it. */
+  dispatchTo(sessions: readonly GatewaySession[], t: string, d: unknown): number;
   /** Resolves with the predicate's first truthy value, re-checked after every gateway event. */
   waitFor<T>(predicate: (gateway: FakeGateway) => T | null | undefined | false, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
+}
+
+/** [shard id, shard count], as IDENTIFY and READY carry it. */
+export type ShardTuple = readonly [number, number];
+
+/** Discord's rule: the shard that receives a guild's events. */
+export function shardOfGuild(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** IDENTIFY's shard field when it is a valid [id, count], else [0, 1]. */
+export function identifyShard(shard: unknown): ShardTuple {
+  if (Array.isArray(shard) && shard.length === 2) {
+    const [id, count] = shard as unknown[];
+    if (Number.isInteger(id) && Number.isInteger(count) && (count as number) > 0 && (id as number) >= 0 && (id as number) < (count as number)) {
+      return [id as number, count as number];
+    }
+  }
+  return [0, 1];
 }
 
 /** What the server does in answer to a client payload. */
@@ -133,14 +166,21 @@ export function helloPayload(heartbeatIntervalMs: number): GatewayPayload {
   return { op: GatewayOpcodes.Hello, d: { heartbeat_interval: heartbeatIntervalMs }, s: null, t: null };
 }
 
-export function readyData(opts: { user: APIUser; applicationId: string; guildIds: string[]; sessionId: string; resumeUrl: string }): GatewayReadyDispatchData {
+export function readyData(opts: {
+  user: APIUser;
+  applicationId: string;
+  guildIds: string[];
+  sessionId: string;
+  resumeUrl: string;
+  shard?: ShardTuple;
+}): GatewayReadyDispatchData {
   return {
     v: Number(GatewayVersion),
     user: opts.user,
     guilds: opts.guildIds.map((id) => ({ id, unavailable: true })),
     session_id: opts.sessionId,
     resume_gateway_url: opts.resumeUrl,
-    shard: [0, 1],
+    shard: [...(opts.shard ?? [0, 1])] as [number, number],
     application: { id: opts.applicationId, flags: NO_FLAGS as ApplicationFlags, flags_new: '0' },
   };
 }
@@ -306,14 +346,31 @@ export async function startFakeGateway(opts: FakeGatewayOptions): Promise<FakeGa
   };
 
   /** READY then one GUILD_CREATE per guild, for a good IDENTIFY. */
-  const readyDispatches = (session: GatewaySession) => (): GatewayPayload[] => {
+  const owns = (session: GatewaySession, guildId: string): boolean => shardOfGuild(guildId, session.shard[1]) === session.shard[0];
+
+  const readyDispatches = (session: GatewaySession, shard: ShardTuple) => (): GatewayPayload[] => {
     session.sessionId = randomBytes(16).toString('hex');
+    session.shard = shard;
     const joinedAt = new Date(now()).toISOString();
-    const data = readyData({ user: opts.user, applicationId: opts.applicationId, guildIds: guilds.map((g) => g.id), sessionId: session.sessionId, resumeUrl: url });
+    const mine = guilds.filter((g) => owns(session, g.id));
+    const data = readyData({ user: opts.user, applicationId: opts.applicationId, guildIds: mine.map((g) => g.id), sessionId: session.sessionId, resumeUrl: url, shard });
     return [
       { op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.Ready, d: data },
-      ...guilds.map((g) => ({ op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.GuildCreate, d: guildCreateData(g, opts.user, joinedAt) })),
+      ...mine.map((g) => ({ op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.GuildCreate, d: guildCreateData(g, opts.user, joinedAt) })),
     ];
+  };
+
+  const sendDispatch = (targets: readonly GatewaySession[], t: string, d: unknown): number => {
+    const guildId = isRecord(d) && typeof d.guild_id === 'string' ? d.guild_id : null;
+    let sent = 0;
+    for (const session of targets) {
+      const socket = sockets.get(session);
+      if (!socket || session.sessionId === null || session.closed !== null) continue;
+      session.dispatchedGuilds.push(guildId);
+      send(session, socket, { op: GatewayOpcodes.Dispatch, t, d });
+      sent += 1;
+    }
+    return sent;
   };
 
   server.on('connection', (socket, req) => {
@@ -327,6 +384,8 @@ export async function startFakeGateway(opts: FakeGatewayOptions): Promise<FakeGa
       heartbeats: 0,
       receivedOps: [],
       closed: null,
+      shard: [0, 1],
+      dispatchedGuilds: [],
     };
     sessions.push(session);
     sockets.set(session, socket);
@@ -353,7 +412,8 @@ export async function startFakeGateway(opts: FakeGatewayOptions): Promise<FakeGa
       }
       session.receivedOps.push(payload.op);
       if (payload.op === GatewayOpcodes.Heartbeat) session.heartbeats += 1;
-      const actions = respond({ identified: session.sessionId !== null }, payload, opts.token, readyDispatches(session));
+      const shard = payload.op === GatewayOpcodes.Identify && isRecord(payload.d) ? identifyShard(payload.d.shard) : session.shard;
+      const actions = respond({ identified: session.sessionId !== null }, payload, opts.token, readyDispatches(session, shard));
       if (payload.op === GatewayOpcodes.Identify && isRecord(payload.d) && actions.every((a) => 'send' in a)) {
         const { intents, properties, compress, shard } = payload.d;
         session.identify = { intents: Number(intents), properties, compress, shard };
@@ -373,13 +433,14 @@ export async function startFakeGateway(opts: FakeGatewayOptions): Promise<FakeGa
     sessions,
     ready: () => sessions.filter((s) => s.sessionId !== null && s.closed === null),
     dispatch: (t, d) => {
-      const targets = gateway.ready();
-      for (const session of targets) {
-        const socket = sockets.get(session);
-        if (socket) send(session, socket, { op: GatewayOpcodes.Dispatch, t, d });
-      }
-      return targets.length;
+      const guildId = isRecord(d) && typeof d.guild_id === 'string' ? d.guild_id : null;
+      return sendDispatch(
+        gateway.ready().filter((s) => guildId === null || owns(s, guildId)),
+        t,
+        d,
+      );
     },
+    dispatchTo: (targets, t, d) => sendDispatch(targets, t, d),
     waitFor: (predicate, timeoutMs = 2000) =>
       new Promise((resolve, reject) => {
         const check = (): void => {
