@@ -79,6 +79,8 @@ export interface AppDeps {
   shutdownGraceMs?: number;
   /** The servers the bot serves (see src/discord/guilds.ts); null or unset = any. */
   allowedGuildIds?: readonly string[] | null;
+  /** A provider accepted a job's create (metrics: credits spent). */
+  onCreated?: (job: Job) => void;
   /** Where learned task durations are kept; default: the store's (shared by every process on the database). */
   durations?: DurationStore;
   /**
@@ -184,6 +186,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     clock,
     logger: logger.child({ module: 'jobs' }),
     ...(deps.callBackUrl ? { callBackUrl: deps.callBackUrl } : {}),
+    ...(deps.onCreated ? { onCreated: deps.onCreated } : {}),
     // Per server (/settings failover); only meaningful with a second provider configured.
     failover: async (job) =>
       providers.ids().length > 1 && job.origin.guildId !== null && (await team.settings.resolve(job.origin.guildId, policyChannelOf(job.origin))).values.failover,

@@ -117,15 +117,16 @@ async function kieEndpoint(config: Config, store: Store, logger: Logger, http: H
 async function apixoEndpoint(
   config: Config,
   logger: Logger,
+  onResponse: (endpoint: string, code: string | number) => void,
 ): Promise<{ baseUrl: string; client: ApixoClient; simulator: { close(): Promise<void> } | null }> {
   if (config.APIXO_BASE_URL !== 'simulator') {
     const baseUrl = config.APIXO_BASE_URL ?? APIXO_BASE_URL;
-    return { baseUrl, client: new ApixoClient({ baseUrl, apiKey: config.APIXO_API_KEY! }), simulator: null };
+    return { baseUrl, client: new ApixoClient({ baseUrl, apiKey: config.APIXO_API_KEY!, onResponse }), simulator: null };
   }
   const { startApixoSimulator } = await import('./providers/apixo/simulator/index.js');
   const simulator = await startApixoSimulator({ timeScale: config.SIMULATOR_TIME_SCALE, apiKey: null });
   logger.warn({ url: simulator.url, timeScale: config.SIMULATOR_TIME_SCALE }, 'SIMULATOR MODE: APIXO is simulated locally; results are placeholder images');
-  return { baseUrl: simulator.url, client: new ApixoClient({ baseUrl: simulator.url, apiKey: 'simulator' }), simulator };
+  return { baseUrl: simulator.url, client: new ApixoClient({ baseUrl: simulator.url, apiKey: 'simulator', onResponse }), simulator };
 }
 
 /** Open jobs by state for /metrics (SQL store only; a memory/keyv store reports none). */
@@ -283,10 +284,10 @@ async function main(): Promise<void> {
         // Several processes on one PostgreSQL share KIE's create limit through the database.
         ...(createWindow ? { createGate: createWindow } : {}),
         logger: logger.child({ module: 'kie' }),
-        onResponse: metrics.providerResponse,
+        onResponse: (endpoint, code) => metrics.providerResponse('kie', endpoint, code),
       })
     : null;
-  const apixo = apixoConfigured(config) ? await apixoEndpoint(config, logger) : null;
+  const apixo = apixoConfigured(config) ? await apixoEndpoint(config, logger, (endpoint, code) => metrics.providerResponse('apixo', endpoint, code)) : null;
   const providers = providerRegistry(config.IMAGE_PROVIDER, [
     ...(kie ? [new KieProvider(kie)] : []),
     ...(apixo ? [new ApixoProvider(apixo.client)] : []),
@@ -319,6 +320,7 @@ async function main(): Promise<void> {
     ...(endpoint?.callBackUrl ? { callBackUrl: endpoint.callBackUrl } : {}),
     allowedGuildIds: allowedGuildIds(config),
     observer: { onFinished: (job, times) => metrics.jobDelivered(times, job.polls) },
+    onCreated: (job) => metrics.creditsSpent(job.provider ?? 'kie', job.kind, job.speed, job.estimatedCredits),
     trustedMediaOrigins: loopbackOrigins([...(endpoint ? [endpoint.baseUrl] : []), ...(apixo ? [apixo.baseUrl] : [])]),
     ...(fleetLeases
       ? { fleet: { leases: fleetLeases, owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, ttlMs: config.LEASE_TTL_SECONDS * 1000, onTakeover: metrics.leaseTakeover } }

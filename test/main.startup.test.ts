@@ -53,6 +53,9 @@ describe('npm start for a newcomer', () => {
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
     expect(text).toContain('# TYPE teamjourney_jobs_open gauge');
     expect(text).toContain('teamjourney_queue_length 0');
+    for (const name of ['teamjourney_credits_spent_total', 'teamjourney_provider_requests_total', 'teamjourney_lease_takeovers_total']) {
+      expect(text).toContain(`# TYPE ${name} counter`);
+    }
     bot.child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
     expect(bot.output()).not.toContain(TOKEN);

@@ -76,6 +76,8 @@ export interface JobServiceDeps {
   failover?: (job: Job) => Promise<boolean>;
   /** Where KIE should POST task callbacks (see src/providers/kie/callbackServer.ts); unset = polling only. */
   callBackUrl?: string;
+  /** A provider accepted a job's create (its credits are spent): for metrics. */
+  onCreated?: (job: Job) => void;
 }
 
 /** What resume() found and did. */
@@ -127,6 +129,7 @@ export class JobService {
   private readonly random: () => number;
   private readonly callBackUrl: string | undefined;
   private readonly failover: (job: Job) => Promise<boolean>;
+  private readonly onCreated: ((job: Job) => void) | undefined;
   private readonly unsubscribe: () => void;
   /** KIE creates under way (sent, answer not yet recorded), for a graceful shutdown. */
   private readonly sending = new Set<Promise<unknown>>();
@@ -142,6 +145,7 @@ export class JobService {
     this.random = deps.random ?? Math.random;
     this.callBackUrl = deps.callBackUrl;
     this.failover = deps.failover ?? (async () => false);
+    this.onCreated = deps.onCreated;
     this.unsubscribe = this.tracker.onTerminal((job) => this.afterTerminal(job));
   }
 
@@ -327,6 +331,7 @@ export class JobService {
       throw error;
     }
     await this.recordSafely(running);
+    this.onCreated?.(running);
     this.tracker.track(running);
     return { kind: 'running', job: running };
   }

@@ -11,7 +11,7 @@
  */
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until, type BotProcess } from '../support/botProcess.js';
+import { httpUrlOf, until, type BotProcess } from '../support/botProcess.js';
 import { testPostgresUrl } from '../support/backends.js';
 import { fleetGuilds, maxInWindow, shardOf, startFleet, type Fleet, type SentInteraction } from '../support/fleet.js';
 import type { GatewaySession } from '../support/fakeGateway.js';
@@ -154,6 +154,14 @@ describe.skipIf(!PG)('two bot processes on one PostgreSQL', () => {
     const creates = fleet.creates().filter((c) => c.prompt.includes('fleet kill'));
     expect(creates).toHaveLength(sent.length); // never re-sent to KIE
     expect(a.logs().some((l) => l.msg === 'took over jobs')).toBe(true);
+    // The survivor's /metrics shows the takeovers, the credits it spent and its KIE requests.
+    const metrics = await (await fetch(`${await httpUrlOf(a)}/metrics`)).text();
+    // (B may also have held a job of the budget burst.)
+    expect(Number(/^teamjourney_lease_takeovers_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(jobs.length);
+    expect(metrics).toMatch(/^teamjourney_credits_spent_total\{provider="kie",kind="grid",speed="\w+"\} [1-9]/m);
+    expect(metrics).toMatch(/^teamjourney_provider_requests_total\{provider="kie",endpoint="generate",code="200"\} [1-9]/m);
+    expect(metrics).toMatch(/^teamjourney_delivery_lag_seconds_count [1-9]/m);
+    expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds /m);
     b = b2;
     sessionB = await fleet.online(b, 1);
   }, 60_000);
