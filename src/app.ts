@@ -25,6 +25,7 @@ import { DEFAULT_PRICES, type PriceTable } from './domain/pricing.js';
 import type { ScheduleTuning } from './domain/schedule.js';
 import { JobService } from './domain/service.js';
 import { DEFAULT_LEASE_TTL_MS, LeaseKeeper, leasedRepository, type Acquired, type JobLeases } from './domain/leases.js';
+import { PollShare, type FleetMembers } from './domain/pollShare.js';
 import { Team } from './domain/team/team.js';
 import { Tracker, type TrackerObserver } from './domain/tracker.js';
 import type { Store } from './domain/storage.js';
@@ -95,6 +96,8 @@ export interface AppDeps {
     ttlMs?: number;
     acquireEveryMs?: number;
     onTakeover?: (acquired: Acquired) => void;
+    /** The live processes: each polls at its share of maxPollsPerSecond (src/domain/pollShare.ts). Unset: the whole budget. */
+    members?: FleetMembers;
   };
 }
 
@@ -217,6 +220,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     });
   }
 
+  const pollShare =
+    fleet?.members
+      ? new PollShare({
+          members: fleet.members,
+          owner: fleet.owner,
+          clock,
+          total: deps.maxPollsPerSecond ?? 8,
+          logger: logger.child({ module: 'poll-share' }),
+          onShare: (perSecond) => tracker.setMaxPollsPerSecond(perSecond),
+        })
+      : null;
+
   const ctx: AppContext = {
     clock,
     logger,
@@ -282,6 +297,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await timings.load();
       for (const line of timings.describe()) timingsLog.debug({}, `tracker believes: ${line}`);
       if (keeper) {
+        // This process's share of the fleet's read budget, before it polls anything.
+        await pollShare?.start();
         // Only the jobs this process takes the leases of (free ones, and those of processes that died).
         tracker.start();
         await keeper.start();
@@ -306,6 +323,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await tracker.stop();
       // Hand every lease back at once: another process takes these jobs over within its next look (about a second).
       await keeper?.stop().catch((err: unknown) => logger.warn({ err }, 'could not hand the leases back; they lapse on their own'));
+      await pollShare?.stop();
     },
     leases: keeper,
   };

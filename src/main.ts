@@ -9,6 +9,7 @@ import { Client, Events, GatewayIntentBits, Partials, Status } from 'discord.js'
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { JobLeases } from './domain/leases.js';
+import type { FleetMembers } from './domain/pollShare.js';
 import { buildApp, type App } from './app.js';
 import { allowedGuildIds, apixoConfigured, ConfigError, httpListen, isSimulator, kieConfigured, parseConfig, shardOptions, type Config } from './config.js';
 import { deployCommands } from './discord/deploy.js';
@@ -238,6 +239,7 @@ async function main(): Promise<void> {
   const { legacyLogFields } = await import('./store/legacyMigration.js');
   const { SqlJobLeases } = await import('./store/sql/leases.js');
   let fleetLeases: JobLeases | null = null;
+  let fleetMembers: FleetMembers | null = null;
   let createWindow: CreateGate | null = null;
   let store: Store;
   try {
@@ -248,6 +250,9 @@ async function main(): Promise<void> {
     // Several processes may share a PostgreSQL: each tracks the jobs it holds the leases of.
     if (opened.sql.dialect === 'postgres') {
       fleetLeases = new SqlJobLeases(opened.sql);
+      // KIE_POLLS_PER_SECOND is the fleet's: each live process polls at its share.
+      const { SqlFleetMembers } = await import('./store/sql/fleetMembers.js');
+      fleetMembers = new SqlFleetMembers(opened.sql);
       const { SqlCreateWindow } = await import('./store/sql/createWindow.js');
       const createLog = logger.child({ module: 'kie-window' });
       createWindow = new SqlCreateWindow(opened.sql, {
@@ -323,7 +328,15 @@ async function main(): Promise<void> {
     onCreated: (job) => metrics.creditsSpent(job.provider ?? 'kie', job.kind, job.speed, job.estimatedCredits),
     trustedMediaOrigins: loopbackOrigins([...(endpoint ? [endpoint.baseUrl] : []), ...(apixo ? [apixo.baseUrl] : [])]),
     ...(fleetLeases
-      ? { fleet: { leases: fleetLeases, owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, ttlMs: config.LEASE_TTL_SECONDS * 1000, onTakeover: metrics.leaseTakeover } }
+      ? {
+          fleet: {
+            leases: fleetLeases,
+            owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+            ttlMs: config.LEASE_TTL_SECONDS * 1000,
+            onTakeover: metrics.leaseTakeover,
+            ...(fleetMembers ? { members: fleetMembers } : {}),
+          },
+        }
       : {}),
   });
   const running = app;

@@ -225,7 +225,7 @@ const before = (x: Entry, y: Entry): boolean => x.dueAt < y.dueAt || (x.dueAt ==
 class SlidingWindow {
   private readonly times: number[] = [];
   constructor(
-    private readonly max: number,
+    public max: number,
     private readonly windowMs: number,
   ) {}
   /** The earliest time an event may happen, at or after `now`. */
@@ -328,6 +328,12 @@ export class Tracker {
   // -------------------------------------------------------------------------
   // Public API
   // -------------------------------------------------------------------------
+
+  /** Change the status-read budget (a fleet's share of it, src/domain/pollShare.ts); takes effect at the next poll. */
+  setMaxPollsPerSecond(perSecond: number): void {
+    this.pollBudget.max = Math.max(1, Math.floor(perSecond));
+    this.pump();
+  }
 
   /** Register a listener for terminal states (the job service releases admission slots here). Returns an unsubscribe. */
   onTerminal(listener: TerminalListener): () => void {

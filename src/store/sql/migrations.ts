@@ -195,6 +195,17 @@ const m006_poll_now: Migration = {
   },
 };
 
+/** The processes alive on the database, for the fleet's status-read budget (src/store/sql/fleetMembers.ts). */
+const m007_fleet_members: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('fleet_members')
+      .addColumn('owner', 'text', (c) => c.primaryKey())
+      .addColumn('seen_at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
@@ -203,6 +214,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '004_job_leases': m004_job_leases,
   '005_kie_create_window': m005_kie_create_window,
   '006_poll_now': m006_poll_now,
+  '007_fleet_members': m007_fleet_members,
 };
 
 export const migrationProvider: MigrationProvider = {

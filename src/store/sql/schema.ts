@@ -102,6 +102,11 @@ export interface RateLocksTable {
   name: string;
 }
 
+export interface FleetMembersTable {
+  owner: string;
+  seen_at: number;
+}
+
 export interface Schema {
   jobs: JobsTable;
   history_views: HistoryViewsTable;
@@ -113,4 +118,5 @@ export interface Schema {
   store_info: StoreInfoTable;
   kie_creates: KieCreatesTable;
   rate_locks: RateLocksTable;
+  fleet_members: FleetMembersTable;
 }
