@@ -5,10 +5,9 @@
  * admitted the job, so a refusal stays ephemeral.
  */
 import type { BaseInteraction, RepliableInteraction } from 'discord.js';
-import type { VideoBatchSize } from '../domain/midjourney.js';
 import type { JobDraft } from '../domain/actions.js';
 import type { JobOrigin } from '../domain/job.js';
-import { estimateCredits } from '../domain/pricing.js';
+import { estimateDraftCredits } from '../domain/pricing.js';
 import type { SubmitResult } from '../domain/service.js';
 import { acknowledging, type Ack } from './ack.js';
 import type { AppContext } from './context.js';
@@ -40,12 +39,6 @@ export function originOf(interaction: RepliableInteraction, messageId: string | 
   };
 }
 
-export function videoBatchOf(draft: JobDraft): VideoBatchSize {
-  const spec = draft.spec;
-  if ('action' in spec) return spec.video?.batch ?? 1;
-  return spec.kind === 'animate' ? spec.batch : 1;
-}
-
 /**
  * Submit a draft for this interaction. `acknowledge` makes the public
  * message the job will live in (a deferred reply, or a follow-up after a
@@ -63,7 +56,7 @@ export async function submitDraft(
     {
       ...draft,
       ...(id ? { id } : {}),
-      estimatedCredits: estimateCredits(draft.kind, { speed: draft.speed, videoBatchSize: videoBatchOf(draft) }, ctx.providerPrices?.[draft.provider] ?? ctx.prices),
+      estimatedCredits: estimateDraftCredits(draft, ctx.providerPrices?.[draft.provider] ?? ctx.prices),
       origin: originOf(interaction, null),
     },
     {

@@ -11,7 +11,7 @@
  * Pure domain code: the database only through FleetMembers, time through Clock.
  */
 import type { Clock } from './ports.js';
-import { describeError, silentLogger, type DomainLogger } from './tracker.js';
+import { describeError, silentLogger, type DomainLogger } from './logger.js';
 
 /** The processes alive on one database (src/store/sql/fleetMembers.ts). Times are epoch ms. */
 export interface FleetMembers {
