@@ -5,21 +5,21 @@
  * The only file that reads process.env.
  */
 import { existsSync } from 'node:fs';
-import { Client, Events, GatewayIntentBits, Partials, Status } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { JobLeases } from './domain/leases.js';
 import type { FleetMembers } from './domain/pollShare.js';
 import { buildApp, type App } from './app.js';
-import { allowedGuildIds, apixoConfigured, ConfigError, httpListen, isSimulator, kieConfigured, parseConfig, shardOptions, type Config } from './config.js';
+import { allowedGuildIds, apixoConfigured, ConfigError, isSimulator, kieConfigured, parseConfig, shardOptions, type Config } from './config.js';
 import { deployCommands } from './discord/deploy.js';
 import { inviteUrl } from './discord/invite.js';
 import { DISCORD_DEFAULT_API, DiscordTokenRejectedError, DiscordUnreachableError, probeDiscord, withinGatewayTimeout } from './discord/preflight.js';
 import { commandDefinitions } from '../commands/index.js';
 import { DEFAULT_APIXO_PRICES, DEFAULT_PRICES } from './domain/pricing.js';
-import { healthRoutes } from './http/health.js';
-import { HttpListenError, startHttpServer, type HttpServer, type Route } from './http/server.js';
-import { createMetrics, metricsRoute, type BotMetrics } from './http/metrics.js';
+import type { HttpServer } from './http/server.js';
+import { openJobsByState, queuedRequests, startHttp, StartError, type ReadinessState } from './httpPort.js';
+import { createMetrics } from './http/metrics.js';
 import { KieClient, type CreateGate } from './providers/kie/client.js';
 import { KieProvider } from './providers/kie/adapter.js';
 import { ApixoClient, APIXO_BASE_URL } from './providers/apixo/client.js';
@@ -28,7 +28,7 @@ import { providerRegistry } from './domain/provider.js';
 import { CALLBACK_PATH, callbackRoute } from './providers/kie/callbackServer.js';
 import { checkKieKey } from './providers/kie/keyCheck.js';
 import { createLogger, type Logger } from './log.js';
-import type { Collection, OpenedStore, Store } from './store/store.js';
+import type { Collection, Store } from './store/store.js';
 import type { KieSimulator, SimPersistence, SimTask } from './providers/kie/simulator/index.js';
 
 const BALANCE_CHECK_MS = 10 * 60 * 1000;
@@ -129,66 +129,6 @@ async function apixoEndpoint(
   logger.warn({ url: simulator.url, timeScale: config.SIMULATOR_TIME_SCALE }, 'SIMULATOR MODE: APIXO is simulated locally; results are placeholder images');
   return { baseUrl: simulator.url, client: new ApixoClient({ baseUrl: simulator.url, apiKey: 'simulator', onResponse }), simulator };
 }
-
-/** Open jobs by state for /metrics (SQL store only; a memory/keyv store reports none). */
-const openJobsByState = async (store: Store): Promise<Record<string, number>> => {
-  const sqlDb = (store as Partial<OpenedStore>).sql;
-  if (!sqlDb) return {};
-  const { openJobsByState: count } = await import('./store/sql/jobCounts.js');
-  return count(sqlDb);
-};
-
-/** Waiting queue entries for /metrics (SQL store only). */
-const queuedRequests = async (store: Store): Promise<number> => {
-  const sqlDb = (store as Partial<OpenedStore>).sql;
-  if (!sqlDb) return 0;
-  const { queueLength } = await import('./store/sql/jobCounts.js');
-  return queueLength(sqlDb);
-};
-
-/** What /readyz asks of the process; filled in as its parts come up. */
-interface ReadinessState {
-  client: Client | null;
-  store: Store;
-  draining: boolean;
-}
-
-/** The database answers a trivial query (SELECT 1 on the SQL store; a key read otherwise). */
-const databaseAnswers = async (store: Store): Promise<void> => {
-  const sqlDb = (store as Partial<OpenedStore>).sql;
-  if (!sqlDb) return void (await store.collection('meta').get('readyz'));
-  const { sql } = await import('kysely');
-  await sql`select 1`.execute(sqlDb.db);
-};
-
-/**
- * The process's one HTTP port: /healthz, /readyz and, when callbacks are in
- * use, KIE's callback path. Add routes (e.g. /metrics) to `routes`.
- */
-async function startHttp(config: Config, logger: Logger, state: ReadinessState, callbacks: Route | null, metrics: BotMetrics): Promise<HttpServer> {
-  const listen = httpListen(config);
-  if (listen.deprecatedCallbackPort) logger.warn({ port: listen.port }, 'CALLBACK_PORT is deprecated: it is now HTTP_PORT, which also serves /healthz and /readyz');
-  const routes: Route[] = [
-    ...healthRoutes({
-      gateway: () => state.client?.ws.status === Status.Ready,
-      database: () => databaseAnswers(state.store),
-      draining: () => state.draining,
-    }),
-    ...(callbacks ? [callbacks] : []),
-    metricsRoute(metrics.registry),
-  ];
-  try {
-    const http = await startHttpServer({ host: listen.host, port: listen.port, routes });
-    logger.info({ url: http.url, routes: routes.map((r) => `${r.method} ${r.path}`) }, 'HTTP port listening');
-    return http;
-  } catch (error) {
-    if (error instanceof HttpListenError) throw new StartError(`Configuration error: HTTP_PORT ${error.message}. Set HTTP_PORT to a free port (0 picks one).`);
-    throw error;
-  }
-}
-
-/** A failure at start that is already one clear line. */
-class StartError extends Error {}
 
 /**
  * Discord's REST API answers and accepts the token (retried with backoff),
