@@ -69,7 +69,7 @@ async function history(out: string, log: (line: string) => void): Promise<void> 
 async function fleet(out: string, log: (line: string) => void): Promise<void> {
   const { runFleetScenario, fleetSection, upsertFleetSection } = await import('./scenarios/fleet.js');
   const env = process.env;
-  const opts = { jobs: Number(env['BENCH_FLEET_JOBS'] ?? 50), rate: Number(env['BENCH_FLEET_RATE'] ?? 1.2) };
+  const opts = { jobs: Number(env['BENCH_FLEET_JOBS'] ?? 50), rate: Number(env['BENCH_FLEET_RATE'] ?? 1.2), burst: Number(env['BENCH_FLEET_BURST'] ?? 25) };
   const runs = await runFleetScenario({ ...opts, pgUrl: env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test', log });
   for (const r of runs) log(`fleet ${r.label}: ${JSON.stringify(r)}`);
   const results = join(out, 'RESULTS.md');
