@@ -50,6 +50,11 @@ export interface Admission {
   record(job: Job): Promise<void>;
   /** A job ended (terminal state): return the queued jobs of its channel that may start now, oldest first. */
   release(job: Job): Promise<Job[]>;
+  /**
+   * A queued job whose line already holds a slot: it was taken out of its channel's queue to start,
+   * and the process starting it stopped (crash, kill -9) before it did. Resuming starts it.
+   */
+  drained?(job: Job): Promise<boolean>;
 }
 
 /** Admits everything and keeps no books; the default until team policy is wired in. */

@@ -264,6 +264,12 @@ export class JobService {
   private async resumeOne(job: Job, summary: ResumeSummary): Promise<void> {
     switch (job.state) {
       case 'queued':
+        // Taken out of the queue to start by a process that died before starting it: nobody else will.
+        // (startQueued's queued → pending write is atomic, so a live starter and this one never both send.)
+        if (await this.admission.drained?.(job)) {
+          if (await this.startQueued(job)) summary.polling++;
+          return;
+        }
         summary.queued++;
         return;
       case 'pending': {

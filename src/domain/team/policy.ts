@@ -366,6 +366,11 @@ export class TeamPolicy implements Admission {
    * this returns (so a new admission can't take their slots); the caller
    * moves them from 'queued' to 'pending' and submits them.
    */
+  async drained(job: Job): Promise<boolean> {
+    const line = await this.deps.store.ledger.get(job.id);
+    return line !== undefined && isActive(line);
+  }
+
   async release(job: Job): Promise<Job[]> {
     const channelId = policyChannelOf(job.origin);
     const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);
