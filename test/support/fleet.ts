@@ -5,11 +5,12 @@
  * covers every process. Shared by test/e2e/fleet.test.ts and the fleet
  * bench (bench/scenarios/fleet.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { ApplicationCommandOptionType } from 'discord.js';
 import pg from 'pg';
 import { startKieSimulator, type KieSimulator, type SimulatorOptions } from '../../src/providers/kie/simulator/index.js';
 import { BOT_APPLICATION_ID, BOT_TOKEN, BOT_USER, BotProcesses, until, type BotProcess } from './botProcess.js';
-import { postgresBackend, type TestDatabase } from './backends.js';
+import type { TestDatabase } from './backends.js';
 import { rawSlashCommand } from './discordClient.js';
 import { startFakeDiscord, type FakeDiscord, type RecordedRequest } from './fakeDiscord.js';
 import { shardOfGuild, startFakeGateway, type FakeGateway, type FakeGuildInit, type GatewaySession } from './fakeGateway.js';
@@ -89,8 +90,29 @@ export function maxInWindow(times: readonly number[], windowMs: number): number 
   return best;
 }
 
+/**
+ * A schema of its own on the server, dropped by close(). Not backends.ts's: that one names schemas after the
+ * vitest run (inject), and the bench runs outside vitest.
+ */
+async function freshSchema(base: string): Promise<TestDatabase> {
+  const schema = `tj_fleet_${randomBytes(6).toString('hex')}`;
+  const run = async (statement: string): Promise<void> => {
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    try {
+      await admin.query(statement);
+    } finally {
+      await admin.end();
+    }
+  };
+  await run(`create schema ${schema}`);
+  const url = new URL(base);
+  url.searchParams.set('schema', schema);
+  return { url: url.toString(), drop: () => run(`drop schema if exists ${schema} cascade`) };
+}
+
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
-  const db = await postgresBackend(options.postgresUrl).create();
+  const db = await freshSchema(options.postgresUrl);
   const schema = new URL(db.url).searchParams.get('schema')!;
   const sqlPool = new pg.Pool({ connectionString: options.postgresUrl, max: 2, options: `-c search_path=${schema}` });
   const gateway = await startFakeGateway({ token: BOT_TOKEN, user: BOT_USER, applicationId: BOT_APPLICATION_ID, guilds: options.guilds, heartbeatIntervalMs: 1_000 });
