@@ -38,6 +38,8 @@ export interface FleetRunResult {
   lagP50: number;
   lagP95: number;
   duplicateDeliveries: number;
+  /** Of those, how many were a second message (not a repeated edit of the same reply). */
+  duplicateMessages: number;
   duplicateCreates: number;
   maxCreatesPer10s: number;
   kie429: number;
@@ -124,9 +126,10 @@ async function oneRun(opts: { pgUrl: string; processes: number; jobs: number; ra
         await sleep(100);
       }
     }
-    // Every job delivered (or a generous bound).
+    // Every job delivered, or none left open in the database (a failed job's message carries no files), or a generous bound.
     const deadline = Date.now() + 180_000;
-    while (Date.now() < deadline && !sent.every((s) => fleet.deliveries(s.token).length > 0)) await sleep(250);
+    const openJobs = async (): Promise<number> => Number((await fleet.sql.query<{ n: string }>('select count(*) as n from jobs where needs_work = 1')).rows[0]?.n ?? 0);
+    while (Date.now() < deadline && !sent.every((s) => fleet.deliveries(s.token).length > 0) && (await openJobs()) > 0) await sleep(250);
     await sleep(2_000); // a duplicate would show by now
     const wallS = (Date.now() - begun) / 1000;
     const undelivered: Record<string, number> = {};
@@ -149,6 +152,7 @@ async function oneRun(opts: { pgUrl: string; processes: number; jobs: number; ra
     const tasks = fleet.kie.tasks;
     const lags: number[] = [];
     let duplicateDeliveries = 0;
+    let duplicateMessages = 0;
     let delivered = 0;
     const creates = fleet.creates();
     const tagOf = (prompt: string): string => /fleet bench \d+\b/.exec(prompt)?.[0] ?? prompt;
@@ -158,6 +162,7 @@ async function oneRun(opts: { pgUrl: string; processes: number; jobs: number; ra
       const posts = fleet.deliveries(s.token);
       if (posts.length > 0) delivered++;
       duplicateDeliveries += Math.max(0, posts.length - 1);
+      duplicateMessages += Math.max(0, posts.filter((p) => p.route !== 'webhookEdit').length - (posts[0]?.route === 'webhookEdit' ? 0 : 1));
       const create = createsOf.get(s.prompt)?.[0];
       const task = create?.taskId ? tasks.get(create.taskId) : undefined;
       if (killed && takenTags.has(s.prompt)) {
@@ -175,6 +180,7 @@ async function oneRun(opts: { pgUrl: string; processes: number; jobs: number; ra
       lagP50: percentile(sortedLags, 50),
       lagP95: percentile(sortedLags, 95),
       duplicateDeliveries,
+      duplicateMessages,
       duplicateCreates: [...createsOf.values()].reduce((n, v) => n + Math.max(0, v.length - 1), 0),
       maxCreatesPer10s: maxInWindow(creates.map((c) => c.at), 10_000),
       kie429: fleet.kie.requests.filter((r) => r.responseCode === 429).length,
@@ -223,7 +229,7 @@ export function fleetSection(runs: FleetRunResult[], when: Date, opts: { jobs: n
     `|---|---|${runs.map(() => '---').join('|')}|`,
     row('Jobs delivered', 'all', (r) => `${r.delivered}/${r.jobs}${Object.keys(r.undelivered).length ? ` (not: ${Object.entries(r.undelivered).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}`),
     row('Delivery lag p50 / p95 (s, real-equivalent; failover: jobs not taken over)', '–', (r) => `${fmt(r.lagP50)} / ${fmt(r.lagP95)}`),
-    row('Duplicate deliveries', '0', (r) => `${mark(r.duplicateDeliveries === 0)} ${r.duplicateDeliveries}`),
+    row('Duplicate deliveries (of which a second message, not a repeated edit of the reply)', '0', (r) => `${mark(r.duplicateDeliveries === 0)} ${r.duplicateDeliveries} (${r.duplicateMessages})`),
     row('Duplicate creates', '0', (r) => `${mark(r.duplicateCreates === 0)} ${r.duplicateCreates}`),
     row('Most creates in any 10 s / KIE 429s', '≤ 20 / 0', (r) => `${mark(r.maxCreatesPer10s <= 20 && r.kie429 === 0)} ${r.maxCreatesPer10s} / ${r.kie429}`),
     row(`Peak status reads in any second (fleet budget ${Math.round(8 / FLEET_SCALE)})`, '–', (r) => String(r.readsPerSecondPeak)),
