@@ -10,6 +10,7 @@ import {
 } from 'discord.js';
 import { MOTIONS, VIDEO_BATCH_SIZES, type Motion } from '../src/domain/midjourney.js';
 import { ANIMATE_OPTION_NAMES, buildVideoRequest, checkAttachment, PromptError } from '../src/domain/prompt.js';
+import { pinnedAccountOf } from '../src/domain/team/team.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { Ack } from '../src/discord/ack.js';
@@ -69,9 +70,11 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     batch: o.getInteger('batch') ?? view.videoBatchSize,
   });
   if (!built.ok) return ack.refuse(built.error.message);
+  const provider = view.provider ?? ctx.providers.defaultId;
   await submitFromInteraction(interaction, ack, ctx, {
+    ...pinnedAccountOf(provider, view),
+    provider,
     kind: hd ? 'video_hd' : 'video',
-    provider: view.provider ?? ctx.providers.defaultId,
     spec: built.value,
     promptText: prompt ?? built.value.prompt ?? '',
     speed: null,

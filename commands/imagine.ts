@@ -11,6 +11,7 @@ import {
 } from 'discord.js';
 import { ASPECT_RATIOS, RANGES, SPEEDS, VERSIONS, versionLabel } from '../src/domain/midjourney.js';
 import { parseImagine, type ImagineOptions } from '../src/domain/prompt.js';
+import { pinnedAccountOf } from '../src/domain/team/team.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { Ack } from '../src/discord/ack.js';
@@ -128,9 +129,11 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     maxAttachmentBytes: ctx.limits.maxInputImageBytes,
   });
   if (!parsed.ok) return ack.refuse(parsed.error.message);
+  const provider = settings.provider ?? ctx.providers.defaultId;
   await submitFromInteraction(interaction, ack, ctx, {
+    ...pinnedAccountOf(provider, settings),
+    provider,
     kind: 'grid',
-    provider: settings.provider ?? ctx.providers.defaultId,
     spec: parsed.value.request,
     promptText: prompt,
     speed: parsed.value.speed,

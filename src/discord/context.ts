@@ -27,6 +27,8 @@ export interface ChannelView {
   videoBatchSize: 1 | 2 | 4;
   /** The image provider new jobs here go to (unset: the deployment's default). */
   provider?: string;
+  /** The KIE key (by name) KIE jobs here are pinned to (unset: the least busy). */
+  kieKey?: string;
 }
 
 export interface TeamView {

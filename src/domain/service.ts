@@ -18,6 +18,7 @@
  * to start now.
  */
 import { FAILOVER_CATEGORIES, isProviderError, type ImageProvider, type ProviderRegistry } from './provider.js';
+import { accountRefusal, createOnAccount } from './accounts.js';
 import { InteractionTakenError, UserError } from './errors.js';
 import {
   InvalidTransitionError,
@@ -103,8 +104,8 @@ const GENERIC_SUBMIT_ERROR = 'Something went wrong while sending this to KIE.';
  * The provider call for a stored spec. `callbackUrl` is added at send time
  * (not stored), so it follows the bot's current address.
  */
-export function createTask(provider: ImageProvider, spec: JobSpec, callbackUrl?: string): Promise<{ taskId: string }> {
-  const opts = callbackUrl && provider.capabilities.callbacks ? { callbackUrl } : {};
+export function createTask(provider: ImageProvider, spec: JobSpec, callbackUrl?: string, account?: string): Promise<{ taskId: string }> {
+  const opts = { ...(callbackUrl && provider.capabilities.callbacks ? { callbackUrl } : {}), ...(account !== undefined ? { account } : {}) };
   return isFollowUpSpec(spec) ? provider.followUp(spec, opts) : provider.create(spec, opts);
 }
 
@@ -177,6 +178,9 @@ export class JobService {
     if (!provider) return { kind: 'rejected', reason: `The image service ${providerOf(candidate)} is not configured.` };
     const refusal = provider.check(specOf(candidate));
     if (refusal) return { kind: 'rejected', reason: refusal.userMessage };
+    // Several accounts: the one it must use (pinned, or its parent's) is out of rotation, or none is usable: refused, nothing sent.
+    const noAccount = await accountRefusal(candidate, provider);
+    if (noAccount) return { kind: 'rejected', reason: noAccount };
     const decision = await this.admission.admit(candidate);
     if (decision.verdict === 'reject') return { kind: 'rejected', reason: decision.reason };
     const placed = await this.acknowledge(candidate, hooks);
@@ -319,7 +323,7 @@ export class JobService {
   private async sendNow(pending: Job): Promise<SubmitResult> {
     let taskId: string;
     try {
-      ({ taskId } = await createTask(this.providerFor(pending), specOf(pending), this.callBackUrl));
+      ({ taskId, pending } = await this.createWithAccount(pending));
     } catch (error) {
       if (createOutcomeUnknown(error)) return { kind: 'unknown', job: await this.markOutcomeUnknown(pending, error) };
       const moved = await this.failOver(pending, error);
@@ -340,6 +344,14 @@ export class JobService {
     this.onCreated?.(running);
     this.tracker.track(running);
     return { kind: 'running', job: running };
+  }
+
+  /** The create on the job's account (src/domain/accounts.ts: chosen and recorded first; a free choice moves on after a 401/402). */
+  private createWithAccount(pending: Job): Promise<{ taskId: string; pending: Job }> {
+    const provider = this.providerFor(pending);
+    return createOnAccount(this.repo, provider, pending, (job, account) => createTask(provider, specOf(job), this.callBackUrl, account), (account, category) =>
+      this.logger.warn({ jobId: pending.id, account, category }, 'service: the account refused the create; trying another'),
+    );
   }
 
   /**
@@ -371,7 +383,8 @@ export class JobService {
         return null;
       }
       this.logger.warn({ jobId: pending.id, from, to: id, category: error.category }, 'service: create failed over to another provider');
-      const moved = await this.repo.update(pending.id, (j) => ({ ...j, provider: id, failover: { from, reason: error.userMessage } }));
+      // The other provider's account is its default one: the job's KIE key means nothing there.
+      const moved = await this.repo.update(pending.id, ({ account: _account, ...j }) => ({ ...j, provider: id, failover: { from, reason: error.userMessage } }));
       return { taskId, pending: moved };
     }
     return null;

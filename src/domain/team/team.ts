@@ -10,10 +10,10 @@ import type { BalanceSource, Clock } from '../ports.js';
 import type { Job } from '../job.js';
 import type { ChannelDefaults } from '../prompt.js';
 import type { Store } from '../storage.js';
-import { ChannelSettings, type EffectiveSettings, type StoredSettings } from './settings.js';
+import { ChannelSettings, type EffectiveSettings } from './settings.js';
 import type { LedgerReader, TeamStore } from './ledger.js';
 import { TeamPolicy } from './policy.js';
-import { LowBalanceAlerts, watchBalance, type AlertSink, type AlertState } from './alerts.js';
+import { broadcastAlert, LowBalanceAlerts, watchBalance, type AlertOutcome, type AlertSink } from './alerts.js';
 
 /** What handlers need to know about a channel (the shape of `TeamView.channel` in src/discord/context.ts). */
 export interface ChannelPolicyView {
@@ -26,6 +26,13 @@ export interface ChannelPolicyView {
   videoBatchSize: EffectiveSettings['videoBatchSize'];
   /** The provider chosen for this channel; absent = the deployment's default. */
   provider?: string;
+  /** The KIE key (by name) KIE jobs here are pinned to; absent = the least busy. */
+  kieKey?: string;
+}
+
+/** A new job's account: the channel's pinned KIE key when the job goes to KIE (other providers have one account). */
+export function pinnedAccountOf(providerId: string, view: { kieKey?: string }): { account?: string } {
+  return providerId === 'kie' && view.kieKey ? { account: view.kieKey } : {};
 }
 
 export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
@@ -38,6 +45,7 @@ export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
     videoHd: s.videoHd,
     videoBatchSize: s.videoBatchSize,
     ...(s.provider && s.provider !== 'default' ? { provider: s.provider } : {}),
+    ...(s.kieKey && s.kieKey !== 'any' ? { kieKey: s.kieKey } : {}),
   };
 }
 
@@ -60,11 +68,12 @@ export class Team {
     readonly policy: TeamPolicy,
     readonly alerts: LowBalanceAlerts,
     private readonly clock: Clock,
+    private readonly alertSink: AlertSink,
   ) {}
 
   /** Build the team services over the store (nothing is loaded: the ledger and queues are queried as needed). */
   static async open(o: TeamOptions): Promise<Team> {
-    const settings = new ChannelSettings(o.store.collection<StoredSettings>('settings'));
+    const settings = new ChannelSettings(o.store.settings);
     const policy = new TeamPolicy({
       settings,
       store: o.store.team,
@@ -74,11 +83,11 @@ export class Team {
     });
     const alerts = new LowBalanceAlerts({
       settings,
-      state: o.store.collection<AlertState>('meta'),
+      state: o.store.alertStates,
       sink: o.alertSink,
       clock: o.clock,
     });
-    return new Team(settings, o.store.team.ledger, o.store.team.queues, policy, alerts, o.clock);
+    return new Team(settings, o.store.team.ledger, o.store.team.queues, policy, alerts, o.clock, o.alertSink);
   }
 
   /** TeamView: the channel's effective settings as handlers use them. */
@@ -88,6 +97,11 @@ export class Team {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /** One message to every server's alert channel (a KIE key out of rotation or back). */
+  alertAll(content: string): Promise<AlertOutcome[]> {
+    return broadcastAlert(this.settings, this.alertSink, content);
   }
 
   /** Start reading the KIE balance every `intervalMs` for the low-balance alert; returns stop. */

@@ -1,5 +1,5 @@
 /**
- * The processes alive on one database (migration 008_fleet_members): one
+ * The processes alive on one database (migration 011_fleet_members): one
  * row per process run, its last heartbeat. Used to split the fleet's
  * status-read budget (src/domain/pollShare.ts). A handful of rows: one per
  * live process, plus dead ones until they are forgotten.

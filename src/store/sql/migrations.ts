@@ -4,7 +4,8 @@
  * never edit one that has shipped. Each runs in a transaction on both
  * SQLite and PostgreSQL, and uses only DDL both understand.
  */
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { createLedgerDaily } from './ledgerDaily.js';
 
 const m001_core: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
@@ -232,8 +233,69 @@ const m007_job_message_id: Migration = {
   },
 };
 
+/**
+ * The ledger's daily roll-up (src/store/sql/ledgerDaily.ts), kept by triggers
+ * and filled from the lines already there: a server-wide /usage reads days,
+ * not lines. The triggers are the one DDL that differs between the dialects.
+ */
+const m008_ledger_daily: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await createLedgerDaily(db, db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite');
+  },
+};
+
+/**
+ * Settings and the low-balance alert state move from keyv into tables
+ * (src/store/sql/settings.ts): one row per setting, so an update writes only
+ * what it names, and an alert claim that is a compare-and-set — both hold
+ * across processes. The values are copied from keyv at start, once.
+ */
+const m009_settings: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('settings')
+      .addColumn('owner', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('settings_pk', ['owner', 'name'])
+      .execute();
+    await db.schema
+      .createTable('alert_state')
+      .addColumn('guild_id', 'text', (c) => c.primaryKey())
+      .addColumn('alerted', 'integer', (c) => c.notNull())
+      .addColumn('threshold', 'double precision', (c) => c.notNull())
+      .addColumn('balance', 'double precision', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
+/**
+ * Several KIE accounts (src/store/sql/kieKeys.ts): the account (key name) a
+ * job's task belongs to, so its buttons and polls use that key and each key's
+ * open jobs can be counted; the create window per key (KIE's limit is per
+ * account); and each key's shared state (last balance, out of rotation).
+ */
+const m010_kie_keys: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('jobs').addColumn('account', 'text').execute();
+    await db.schema.createIndex('jobs_open_account').on('jobs').column('account').where(sql.ref('needs_work'), '=', 1).execute();
+    await db.schema.alterTable('kie_creates').addColumn('key_name', 'text', (c) => c.notNull().defaultTo('')).execute();
+    await db.schema.createIndex('kie_creates_key_ends').on('kie_creates').columns(['key_name', 'ends_at']).execute();
+    await db.schema
+      .createTable('kie_keys')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('credits', 'double precision')
+      .addColumn('checked_at', 'bigint')
+      .addColumn('out_since', 'bigint')
+      .addColumn('out_reason', 'text')
+      .addColumn('out_credits', 'double precision')
+      .execute();
+  },
+};
+
 /** The processes alive on the database, for the fleet's status-read budget (src/store/sql/fleetMembers.ts). */
-const m008_fleet_members: Migration = {
+const m011_fleet_members: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
       .createTable('fleet_members')
@@ -252,7 +314,10 @@ export const MIGRATIONS: Record<string, Migration> = {
   '005_kie_create_window': m005_kie_create_window,
   '006_poll_now': m006_poll_now,
   '007_job_message_id': m007_job_message_id,
-  '008_fleet_members': m008_fleet_members,
+  '008_ledger_daily': m008_ledger_daily,
+  '009_settings': m009_settings,
+  '010_kie_keys': m010_kie_keys,
+  '011_fleet_members': m011_fleet_members,
 };
 
 export const migrationProvider: MigrationProvider = {
