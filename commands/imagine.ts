@@ -10,11 +10,13 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { ASPECT_RATIOS, RANGES, SPEEDS, VERSIONS } from '../src/domain/midjourney.js';
-import { parseImagine, type ImagineOptions } from '../src/domain/prompt.js';
+import { parseImagineBatch, type ImagineOptions } from '../src/domain/prompt.js';
+import type { JobDraft } from '../src/domain/actions.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { Ack } from '../src/discord/ack.js';
-import { policyChannelIdOf, submitFromInteraction } from '../src/discord/submit.js';
+import { estimateOf, policyChannelIdOf, submitFromInteraction } from '../src/discord/submit.js';
+import { askToConfirm } from '../src/discord/handlers/batch.js';
 
 const IMAGE_MODES = [
   { name: 'image prompt (img2img)', value: 'image_prompt' },
@@ -121,21 +123,31 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   ack.armDeadline();
   const { prompt, options } = readOptions(interaction);
   const settings = await ctx.team.channel(interaction.guildId, policyChannelIdOf(interaction));
-  const parsed = parseImagine({
+  const parsed = parseImagineBatch({
     prompt,
     options,
     defaults: settings.defaults,
     maxAttachmentBytes: ctx.limits.maxInputImageBytes,
   });
   if (!parsed.ok) return ack.refuse(parsed.error.message);
-  await submitFromInteraction(interaction, ack, ctx, {
+  const provider = settings.provider ?? ctx.providers.defaultId;
+  const drafts: JobDraft[] = parsed.value.map((job) => ({
     kind: 'grid',
-    provider: settings.provider ?? ctx.providers.defaultId,
-    spec: parsed.value.request,
-    promptText: prompt,
-    speed: parsed.value.speed,
+    provider,
+    spec: job.parsed.request,
+    promptText: job.promptText,
+    speed: job.parsed.speed,
     parent: null,
-  });
+  }));
+  const priced = drafts.map((draft) => ({ ...draft, estimatedCredits: estimateOf(ctx, draft) }));
+  const threshold = settings.confirmAbove ?? null;
+  if (priced.length === 1 && (threshold === null || priced[0]!.estimatedCredits <= threshold)) {
+    return void (await submitFromInteraction(interaction, ack, ctx, drafts[0]!));
+  }
+  // A batch, or one job above the channel's threshold: ask first. The service checks each request again on Confirm.
+  const refusal = priced.map((d) => ctx.providers.get(d.provider)?.check(d.spec)).find((r) => r);
+  if (refusal) return ack.refuse(refusal.userMessage);
+  await askToConfirm(interaction, ack, ctx, { promptText: prompt, reason: priced.length > 1 ? 'batch' : 'expensive', drafts: priced });
 }
 
 export const command: SlashCommand = { data, defer: 'none', execute };

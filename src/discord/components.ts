@@ -22,6 +22,7 @@ import { messageLink, renderExtendModal, renderPressedGrid } from './render.js';
 import { replyError } from './replyError.js';
 import { handleHistoryPage } from '../../commands/history.js';
 import { policyChannelIdOf, submitDraft } from './submit.js';
+import { parseBatchPress, runBatchPress } from './handlers/batch.js';
 
 /** KIE deletes results after ~14 days (NOTES.md); past that a follow-up cannot work. */
 export const KIE_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
@@ -46,6 +47,9 @@ export async function handleComponent(interaction: RepliableInteraction, action:
     case 'history_page':
       if (!interaction.isButton()) return;
       return handleHistoryPage(interaction, action.viewId, action.index, ctx);
+    case 'batch_confirm':
+    case 'batch_cancel':
+      return runBatchPress(interaction as ButtonInteraction, parseBatchPress(interaction, action), ctx);
     case 'cancel':
       return handleCancel(interaction as ButtonInteraction, action.jobId, ctx);
     case 'extend_modal': {

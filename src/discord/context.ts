@@ -26,6 +26,8 @@ export interface ChannelView {
   videoBatchSize: 1 | 2 | 4;
   /** The image provider new jobs here go to (unset: the deployment's default). */
   provider?: string;
+  /** A single /imagine estimated above this many credits asks its author to confirm first; null/absent = never. */
+  confirmAbove?: number | null;
 }
 
 export interface TeamView {

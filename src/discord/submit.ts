@@ -46,6 +46,11 @@ export function videoBatchOf(draft: JobDraft): VideoBatchSize {
   return spec.kind === 'animate' ? spec.batch : 1;
 }
 
+/** A draft's estimated credits, from its provider's price table. */
+export function estimateOf(ctx: AppContext, draft: JobDraft): number {
+  return estimateCredits(draft.kind, { speed: draft.speed, videoBatchSize: videoBatchOf(draft) }, ctx.providerPrices?.[draft.provider] ?? ctx.prices);
+}
+
 /**
  * Submit a draft for this interaction. `acknowledge` makes the public
  * message the job will live in (a deferred reply, or a follow-up after a
@@ -63,7 +68,7 @@ export async function submitDraft(
     {
       ...draft,
       ...(id ? { id } : {}),
-      estimatedCredits: estimateCredits(draft.kind, { speed: draft.speed, videoBatchSize: videoBatchOf(draft) }, ctx.providerPrices?.[draft.provider] ?? ctx.prices),
+      estimatedCredits: estimateOf(ctx, draft),
       origin: originOf(interaction, null),
     },
     {

@@ -12,6 +12,7 @@ import type { Collection, Namespace, Store } from '../domain/storage.js';
 import { DatabaseError, describeFailure, openDatabase, parseDatabaseUrl, type DatabaseTarget, type OpenDatabaseOptions, type SqlDatabase } from './sql/database.js';
 import { SqlDurationStore } from './sql/durations.js';
 import { SqlJobHistory } from './sql/history.js';
+import { SqlBatchStore } from './sql/batches.js';
 import { SqlJobRepository } from './sql/jobs.js';
 import { SqlTeamStore } from './sql/team.js';
 import { migrateLegacyKeyv, type LegacyMigrationReport } from './legacyMigration.js';
@@ -151,6 +152,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     team: new SqlTeamStore(sqlDb),
     durations: new SqlDurationStore(sqlDb),
     history: new SqlJobHistory(sqlDb),
+    batches: new SqlBatchStore(sqlDb),
     collection<T>(ns: Namespace): Collection<T> {
       return new KeyvCollection<T>(keyvFor(ns) as Keyv<T>, ns, () => lastErrors.get(ns));
     },

@@ -26,6 +26,8 @@ export interface ChannelPolicyView {
   videoBatchSize: EffectiveSettings['videoBatchSize'];
   /** The provider chosen for this channel; absent = the deployment's default. */
   provider?: string;
+  /** A single job estimated above this many credits asks to be confirmed first; null = never. */
+  confirmAbove: number | null;
 }
 
 export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
@@ -37,6 +39,7 @@ export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
     hdAllowed: s.hdAllowed,
     videoHd: s.videoHd,
     videoBatchSize: s.videoBatchSize,
+    confirmAbove: s.confirmAbove,
     ...(s.provider && s.provider !== 'default' ? { provider: s.provider } : {}),
   };
 }

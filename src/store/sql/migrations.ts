@@ -195,6 +195,27 @@ const m006_poll_now: Migration = {
   },
 };
 
+/**
+ * Pending batches waiting for their author's Confirm or Cancel
+ * (src/store/sql/batches.ts). The decision is a conditional update on
+ * `state`, so two clicks (or two processes) cannot both confirm one batch.
+ */
+const m007_batches: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('batches')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('channel_id', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('batches_expires_at').on('batches').column('expires_at').execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
@@ -203,6 +224,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '004_job_leases': m004_job_leases,
   '005_kie_create_window': m005_kie_create_window,
   '006_poll_now': m006_poll_now,
+  '007_batches': m007_batches,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -102,9 +102,20 @@ export interface RateLocksTable {
   name: string;
 }
 
+export interface BatchesTable {
+  id: string;
+  user_id: string;
+  channel_id: string;
+  state: string;
+  created_at: number;
+  expires_at: number;
+  data: string;
+}
+
 export interface Schema {
   jobs: JobsTable;
   history_views: HistoryViewsTable;
+  batches: BatchesTable;
   ledger: LedgerTable;
   queue: QueueTable;
   claims: ClaimsTable;

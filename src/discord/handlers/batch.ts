@@ -1,0 +1,130 @@
+/**
+ * The Discord side of pending batches (src/domain/batches.ts): asking
+ * (/imagine saves the batch and replies with Confirm / Cancel) and the two
+ * buttons. A press is parsed first — custom_id and interaction into a typed
+ * request, or a refusal — then run against the domain: the author only, an
+ * open unexpired batch only, decided once by the database, then one
+ * all-or-nothing admission (JobService.submitBatch) and one message per job.
+ */
+import type { ButtonInteraction, RepliableInteraction } from 'discord.js';
+import { BATCH_TTL_MS, closedBatchMessage, type BatchDraft, type BatchReason, type BatchStore, type StoredBatch } from '../../domain/batches.js';
+import { UserError } from '../../domain/errors.js';
+import { newJobId, type Job } from '../../domain/job.js';
+import type { SubmitResult } from '../../domain/service.js';
+import type { Ack } from '../ack.js';
+import type { AppContext } from '../context.js';
+import type { BatchActionName, ComponentAction } from '../customId.js';
+import { renderStatus } from '../render.js';
+import { renderBatchClosed, renderBatchConfirmed, renderBatchQuestion } from '../render/batch.js';
+import { originOf, policyChannelIdOf } from '../submit.js';
+
+export class BatchesNotWiredError extends Error {
+  constructor() {
+    super('ctx.batches is not a BatchStore; wire store.batches into the AppContext (src/app.ts)');
+    this.name = 'BatchesNotWiredError';
+  }
+}
+
+/** The pending batches behind `ctx.batches`. */
+export function batchesOf(ctx: AppContext): BatchStore {
+  const b = ctx['batches'] as Partial<BatchStore> | undefined;
+  if (b && typeof b.decide === 'function' && typeof b.save === 'function') return b as BatchStore;
+  throw new BatchesNotWiredError();
+}
+
+/**
+ * Save a batch and answer the command with its question (public, so the
+ * channel sees what will be spent; only the author can press the buttons).
+ */
+export async function askToConfirm(
+  interaction: RepliableInteraction,
+  ack: Ack,
+  ctx: AppContext,
+  ask: { promptText: string; reason: BatchReason; drafts: BatchDraft[] },
+): Promise<void> {
+  const now = ctx.clock.now();
+  const batch = {
+    id: newJobId(now),
+    guildId: interaction.guildId,
+    channelId: policyChannelIdOf(interaction),
+    userId: interaction.user.id,
+    promptText: ask.promptText,
+    reason: ask.reason,
+    drafts: ask.drafts,
+    createdAt: now,
+    expiresAt: now + BATCH_TTL_MS,
+  };
+  await batchesOf(ctx).save(batch);
+  await ack.publicly();
+  await interaction.editReply(renderBatchQuestion(batch));
+}
+
+/** A press on a batch button, as the run step needs it. */
+export interface BatchPress {
+  decision: 'confirm' | 'cancel';
+  batchId: string;
+  userId: string;
+}
+
+/** Parse: the custom_id's action and the interaction into a typed request, or a refusal (a UserError, shown privately). */
+export function parseBatchPress(interaction: RepliableInteraction, action: Extract<ComponentAction, { action: BatchActionName }>): BatchPress {
+  if (!interaction.isButton()) throw new UserError('That form has expired; run /imagine again.');
+  return { decision: action.action === 'batch_confirm' ? 'confirm' : 'cancel', batchId: action.batchId, userId: interaction.user.id };
+}
+
+/** The batch, if this user may decide it and it is still open. */
+async function openBatch(ctx: AppContext, press: BatchPress): Promise<StoredBatch> {
+  const batch = await batchesOf(ctx).get(press.batchId);
+  if (!batch) throw new UserError('The bot no longer knows this batch; run /imagine again.');
+  if (batch.userId !== press.userId) throw new UserError(`Only <@${batch.userId}> can confirm or cancel this batch.`);
+  const closed = closedBatchMessage(batch, ctx.clock.now());
+  if (closed) throw new UserError(closed);
+  return batch;
+}
+
+/** Run: decide the batch (once, by the database), then cancel it or admit and start it. */
+export async function runBatchPress(interaction: ButtonInteraction, press: BatchPress, ctx: AppContext): Promise<void> {
+  const batch = await openBatch(ctx, press);
+  const store = batchesOf(ctx);
+  const to = press.decision === 'confirm' ? 'confirmed' : 'cancelled';
+  if (!(await store.decide(batch.id, to, ctx.clock.now()))) {
+    // Another click (here or in another process) decided it first, or it just expired.
+    const now = await store.get(batch.id);
+    throw new UserError((now && closedBatchMessage(now, ctx.clock.now())) ?? 'This batch was already decided.');
+  }
+  if (press.decision === 'cancel') {
+    await interaction.update(renderBatchClosed(batch, 'cancelled'));
+    return;
+  }
+  const origin = originOf(interaction, null);
+  let results: SubmitResult[];
+  try {
+    results = await ctx.jobs.submitBatch(
+      batch.drafts.map((draft) => ({ ...draft, origin })),
+      {
+        onAdmitted: async (jobs) => {
+          await interaction.update(renderBatchConfirmed(batch));
+          // One message per job, as a normal /imagine reply; the presenter edits it from here on.
+          const placed: Array<{ messageId: string; replyToMessageId: string }> = [];
+          for (const job of jobs) placed.push({ messageId: await postJobMessage(interaction, job, ctx), replyToMessageId: interaction.message.id });
+          return placed;
+        },
+      },
+    );
+  } catch (error) {
+    // Nothing admitted (an unexpected failure before admission): the batch may be confirmed again.
+    if (!interaction.replied && !interaction.deferred) await store.reopen(batch.id);
+    throw error;
+  }
+  const refused = results.length === 1 && results[0]!.kind === 'rejected' ? results[0] : null;
+  if (refused?.kind === 'rejected') {
+    await store.reopen(batch.id);
+    throw new UserError(`${refused.reason} The batch is still open: Confirm again once it fits, or Cancel it.`);
+  }
+}
+
+async function postJobMessage(interaction: ButtonInteraction, job: Job, ctx: AppContext): Promise<string> {
+  const payload = renderStatus(job, { now: ctx.clock.now() });
+  const message = await interaction.followUp({ content: payload.content, allowedMentions: payload.allowed_mentions });
+  return message.id;
+}
