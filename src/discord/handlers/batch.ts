@@ -15,7 +15,7 @@ import type { Ack } from '../ack.js';
 import type { AppContext } from '../context.js';
 import type { BatchActionName, ComponentAction } from '../customId.js';
 import { renderStatus } from '../render.js';
-import { renderBatchClosed, renderBatchConfirmed, renderBatchQuestion } from '../render/batch.js';
+import { renderBatchClosed, renderBatchConfirmed, renderBatchQuestion, type BatchMessage } from '../render/batch.js';
 import { originOf, policyChannelIdOf } from '../submit.js';
 
 export class BatchesNotWiredError extends Error {
@@ -56,8 +56,11 @@ export async function askToConfirm(
   };
   await batchesOf(ctx).save(batch);
   await ack.publicly();
-  await interaction.editReply(renderBatchQuestion(batch));
+  await interaction.editReply(asOptions(renderBatchQuestion(batch)));
 }
+
+/** A rendered batch message in discord.js's option names (it ignores the API's snake_case allowed_mentions). */
+const asOptions = (m: BatchMessage) => ({ content: m.content, components: m.components, allowedMentions: m.allowed_mentions });
 
 /** A press on a batch button, as the run step needs it. */
 export interface BatchPress {
@@ -93,7 +96,7 @@ export async function runBatchPress(interaction: ButtonInteraction, press: Batch
     throw new UserError((now && closedBatchMessage(now, ctx.clock.now())) ?? 'This batch was already decided.');
   }
   if (press.decision === 'cancel') {
-    await interaction.update(renderBatchClosed(batch, 'cancelled'));
+    await interaction.update(asOptions(renderBatchClosed(batch, 'cancelled')));
     return;
   }
   const origin = originOf(interaction, null);
@@ -103,7 +106,7 @@ export async function runBatchPress(interaction: ButtonInteraction, press: Batch
       batch.drafts.map((draft) => ({ ...draft, origin })),
       {
         onAdmitted: async (jobs) => {
-          await interaction.update(renderBatchConfirmed(batch));
+          await interaction.update(asOptions(renderBatchConfirmed(batch)));
           // One message per job, as a normal /imagine reply; the presenter edits it from here on.
           const placed: Array<{ messageId: string; replyToMessageId: string }> = [];
           for (const job of jobs) placed.push({ messageId: await postJobMessage(interaction, job, ctx), replyToMessageId: interaction.message.id });
