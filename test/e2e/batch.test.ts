@@ -12,6 +12,8 @@ import type { FakeMessage } from '../support/fakeDiscord.js';
 
 const start = useE2E();
 
+const bodyOf = (c: { body: unknown }): Record<string, unknown> => c.body as Record<string, unknown>;
+
 /** The one private answer to an interaction (a refusal). */
 function privateAnswer(e: E2E, i: Injected): string {
   const responses = e.requestsFor(i.token);
@@ -59,7 +61,7 @@ describe('permutations and --repeat', () => {
     expect(messages).toHaveLength(4);
 
     await e.runUntil(() => e.creates().length === 4 && messages.every((m) => (e.fake.message(m.id)?.attachments.length ?? 0) === 4));
-    const bodies = e.creates('generate').map((c) => `${String(c.body.prompt)} ${String(c.body.aspectRatio)}`).sort();
+    const bodies = e.creates('generate').map((c) => `${String(bodyOf(c).prompt)} ${String(bodyOf(c).aspectRatio)}`).sort();
     expect(bodies).toEqual(['a blue car 16:9', 'a blue car 1:1', 'a red car 16:9', 'a red car 1:1']);
     const jobs = await e.jobs();
     expect(jobs.map((j) => j.state)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
@@ -80,7 +82,7 @@ describe('permutations and --repeat', () => {
     expect(question.content).toContain('**3 jobs** · relaxed · 3 credits each · **9 credits** in all');
     await e.click(question, 'Confirm 3 jobs');
     await e.settle();
-    expect(e.creates('generate').map((c) => c.body.prompt)).toEqual(['a lighthouse', 'a lighthouse', 'a lighthouse']);
+    expect(e.creates('generate').map((c) => bodyOf(c).prompt)).toEqual(['a lighthouse', 'a lighthouse', 'a lighthouse']);
   });
 
   it.each([
@@ -197,7 +199,7 @@ describe('expensive-job confirm', () => {
     expect(buttonsOf(question).map((b) => b.label)).toEqual(['Confirm', 'Cancel']);
     const confirm = await e.click(question, 'Confirm');
     expect(e.creates()).toHaveLength(2);
-    expect(e.creates()[1]!.body.prompt).toBe('a fast fox');
+    expect(bodyOf(e.creates()[1]!).prompt).toBe('a fast fox');
     await e.runUntil(() => (e.fake.message(jobMessages(e, confirm)[0]!.id)?.attachments.length ?? 0) === 4);
   });
 });
