@@ -15,8 +15,8 @@ import type { JobDraft } from '../src/domain/actions.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { Ack } from '../src/discord/ack.js';
-import { estimateOf, policyChannelIdOf, submitFromInteraction } from '../src/discord/submit.js';
-import { askToConfirm } from '../src/discord/handlers/batch.js';
+import { policyChannelIdOf } from '../src/discord/submit.js';
+import { submitOrAsk } from '../src/discord/handlers/batch.js';
 
 const IMAGE_MODES = [
   { name: 'image prompt (img2img)', value: 'image_prompt' },
@@ -139,15 +139,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     speed: job.parsed.speed,
     parent: null,
   }));
-  const priced = drafts.map((draft) => ({ ...draft, estimatedCredits: estimateOf(ctx, draft) }));
-  const threshold = settings.confirmAbove ?? null;
-  if (priced.length === 1 && (threshold === null || priced[0]!.estimatedCredits <= threshold)) {
-    return void (await submitFromInteraction(interaction, ack, ctx, drafts[0]!));
-  }
-  // A batch, or one job above the channel's threshold: ask first. The service checks each request again on Confirm.
-  const refusal = priced.map((d) => ctx.providers.get(d.provider)?.check(d.spec)).find((r) => r);
-  if (refusal) return ack.refuse(refusal.userMessage);
-  await askToConfirm(interaction, ack, ctx, { promptText: prompt, reason: priced.length > 1 ? 'batch' : 'expensive', drafts: priced });
+  await submitOrAsk(interaction, ack, ctx, { promptText: prompt, drafts, confirmAbove: settings.confirmAbove ?? null });
 }
 
 export const command: SlashCommand = { data, defer: 'none', execute };

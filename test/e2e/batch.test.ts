@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BATCH_TTL_MS } from '../../src/domain/batches.js';
-import { buttonsOf, CHANNEL, EPHEMERAL, OTHER_USER, str, useE2E, USER, type E2E, type Injected } from './harness.js';
+import { bool, buttonsOf, CHANNEL, EPHEMERAL, OTHER_USER, str, useE2E, USER, type E2E, type Injected } from './harness.js';
 import type { FakeMessage } from '../support/fakeDiscord.js';
 
 const start = useE2E();
@@ -195,12 +195,25 @@ describe('expensive-job confirm', () => {
 
     const { question } = await ask(e, 'a fast fox');
     expect(e.creates()).toHaveLength(1);
-    expect(question.content).toContain("This job costs **8 credits** (fast · 8 credits each), above this channel's confirmation threshold.");
+    expect(question.content).toContain("This job costs **8 credits** (fast), above this channel's confirmation threshold.");
     expect(buttonsOf(question).map((b) => b.label)).toEqual(['Confirm', 'Cancel']);
     const confirm = await e.click(question, 'Confirm');
     expect(e.creates()).toHaveLength(2);
     expect(bodyOf(e.creates()[1]!).prompt).toBe('a fast fox');
     await e.runUntil(() => (e.fake.message(jobMessages(e, confirm)[0]!.id)?.attachments.length ?? 0) === 4);
+  });
+
+
+  it('/animate above the threshold asks first too', async () => {
+    const e = await start();
+    await e.app.team.settings.set('channel', CHANNEL, { confirmAbove: 20 });
+    const cmd = await e.slash('animate', [str('url', 'https://images.example/fox.png'), bool('hd', true)]);
+    const question = e.original(cmd.token);
+    expect(question.content).toContain("This job costs **45 credits**, above this channel's confirmation threshold.");
+    expect(e.creates()).toHaveLength(0);
+    await e.click(question, 'Confirm');
+    expect(e.creates()).toHaveLength(1);
+    expect((await e.jobs())[0]).toMatchObject({ kind: 'video_hd', estimatedCredits: 45 });
   });
 });
 

@@ -16,7 +16,8 @@ import type { AppContext } from '../context.js';
 import type { BatchActionName, ComponentAction } from '../customId.js';
 import { renderStatus } from '../render.js';
 import { renderBatchClosed, renderBatchConfirmed, renderBatchQuestion, type BatchMessage } from '../render/batch.js';
-import { originOf, policyChannelIdOf } from '../submit.js';
+import { estimateOf, originOf, policyChannelIdOf, submitFromInteraction } from '../submit.js';
+import type { JobDraft } from '../../domain/actions.js';
 
 export class BatchesNotWiredError extends Error {
   constructor() {
@@ -57,6 +58,29 @@ export async function askToConfirm(
   await batchesOf(ctx).save(batch);
   await ack.publicly();
   await interaction.editReply(asOptions(renderBatchQuestion(batch)));
+}
+
+/**
+ * A command's jobs: a single job within the channel's `confirm_above`
+ * threshold is submitted at once, exactly as before batches existed;
+ * several jobs, or one above the threshold, become a batch that asks first.
+ */
+export async function submitOrAsk(
+  interaction: RepliableInteraction,
+  ack: Ack,
+  ctx: AppContext,
+  command: { promptText: string; drafts: JobDraft[]; confirmAbove: number | null },
+): Promise<void> {
+  const priced = command.drafts.map((draft) => ({ ...draft, estimatedCredits: estimateOf(ctx, draft) }));
+  const threshold = command.confirmAbove;
+  if (priced.length === 1 && (threshold === null || priced[0]!.estimatedCredits <= threshold)) {
+    await submitFromInteraction(interaction, ack, ctx, command.drafts[0]!);
+    return;
+  }
+  // The provider's own checks before asking (the service repeats them on Confirm).
+  const refusal = priced.map((d) => ctx.providers.get(d.provider)?.check(d.spec)).find((r) => r);
+  if (refusal) return ack.refuse(refusal.userMessage);
+  await askToConfirm(interaction, ack, ctx, { promptText: command.promptText, reason: priced.length > 1 ? 'batch' : 'expensive', drafts: priced });
 }
 
 /** A rendered batch message in discord.js's option names (it ignores the API's snake_case allowed_mentions). */

@@ -33,6 +33,12 @@ function perJob(batch: PendingBatch): string {
   return speeds.length > 0 ? `${speeds.join('/')} · ${each}` : each;
 }
 
+/** " (fast)" for a job with a speed; videos have none. */
+function speedOf(batch: PendingBatch): string {
+  const speed = batch.drafts[0]?.speed;
+  return speed ? ` (${speed})` : '';
+}
+
 /** The distinct prompts of the batch with their repeat counts, in order. */
 function promptLines(batch: PendingBatch): string[] {
   const counted = new Map<string, number>();
@@ -52,7 +58,7 @@ export function renderBatchQuestion(batch: PendingBatch): BatchMessage {
   const total = creditsPhrase(batchCredits(batch.drafts), false);
   const what =
     batch.reason === 'expensive'
-      ? `This job costs **${total}** (${perJob(batch)}), above this channel's confirmation threshold.`
+      ? `This job costs **${total}**${speedOf(batch)}, above this channel's confirmation threshold.`
       : `This makes **${noun(n)}** · ${perJob(batch)} · **${total}** in all.`;
   const expires = `<t:${Math.floor(batch.expiresAt / 1000)}:R>`;
   const content = [
