@@ -12,13 +12,13 @@ import {
   ButtonStyle,
   ComponentType,
   InteractionContextType,
-  PermissionFlagsBits,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { APIActionRowComponent, APIButtonComponentWithCustomId } from 'discord-api-types/v10';
 import type { SlashCommand } from '../src/discord/command.js';
+import { requirePermission } from '../src/discord/preconditions.js';
 import type { AppContext } from '../src/discord/context.js';
 import { encodeCustomId, PAGE_INDEX_MAX } from '../src/discord/customId.js';
 import { fitPrompt, formatCredits, messageLink } from '../src/discord/render/format.js';
@@ -115,9 +115,8 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   const o = interaction.options;
   const scope = (o.getString('scope') ?? 'me') as HistoryScope;
   const user = o.getUser('user');
-  const manager = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
-  if (scope === 'server' && !manager) throw new UserError('The whole server’s history needs the Manage Server permission. Try scope “this channel” or “just me”.');
-  if (user && user.id !== interaction.user.id && !manager) throw new UserError('Filtering by another person needs the Manage Server permission.');
+  if (scope === 'server') requirePermission(interaction, 'ManageGuild', 'The whole server’s history', 'Try scope “this channel” or “just me”.');
+  if (user && user.id !== interaction.user.id) requirePermission(interaction, 'ManageGuild', 'Filtering by another person');
   const filter: HistoryFilter = {
     guildId: interaction.guildId,
     ...(scope === 'channel' ? { channelId: interaction.channelId } : {}),

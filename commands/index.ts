@@ -6,7 +6,7 @@ import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js
 import type { SlashCommand } from '../src/discord/command.js';
 import { command as imagine } from './imagine.js';
 import { command as animate } from './animate.js';
-import { command as settings } from './settings.js';
+import { command as settings } from './settings/index.js';
 import { command as usage } from './usage.js';
 import { command as credits } from './credits.js';
 import { command as help } from './help.js';

@@ -9,13 +9,12 @@ import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
   InteractionContextType,
-  PermissionFlagsBits,
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { SlashCommand } from '../src/discord/command.js';
+import { requirePermission } from '../src/discord/preconditions.js';
 import type { AppContext } from '../src/discord/context.js';
-import { UserError } from '../src/domain/errors.js';
 import { teamOf, type Team } from '../src/domain/team/team.js';
 import { utcDayStart } from '../src/domain/team/ledger.js';
 import {
@@ -85,9 +84,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   const period = (o.getString('period') ?? 'today') as UsagePeriod;
   const scope = (o.getString('scope') ?? 'channel') as UsageScope;
   const wantsCsv = o.getBoolean('csv') ?? false;
-  if (wantsCsv && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
-    throw new UserError('The CSV export lists everyone’s jobs, so it needs the Manage Server permission. The report itself is open to all.');
-  }
+  if (wantsCsv) requirePermission(interaction, 'ManageGuild', 'The CSV export lists everyone’s jobs, so it', 'The report itself is open to all.');
   const team = teamOf(ctx);
   const q: UsageQuery = {
     period,

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { commands } from '../commands/index.js';
 import { AckPacer, DEFAULT_ACK_BUDGET_MS } from './discord/ack.js';
 import type { AppContext } from './discord/context.js';
-import { handleComponent } from './discord/components.js';
+import { handleComponent } from './discord/handlers/index.js';
 import { GuildGate } from './discord/guilds.js';
 import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter.js';
 import { createChannelMessage } from './discord/rest.js';

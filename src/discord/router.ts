@@ -6,8 +6,6 @@
  */
 import { MessageFlags, type Interaction, type RepliableInteraction } from 'discord.js';
 import { replyError } from './replyError.js';
-
-export { replyError };
 import { UserError } from '../domain/errors.js';
 import { isAlreadyAcknowledged } from './ack.js';
 import type { SlashCommand } from './command.js';

@@ -5,10 +5,9 @@
  * admitted the job, so a refusal stays ephemeral.
  */
 import type { BaseInteraction, RepliableInteraction } from 'discord.js';
-import type { VideoBatchSize } from '../domain/midjourney.js';
 import type { JobDraft } from '../domain/actions.js';
 import type { JobOrigin } from '../domain/job.js';
-import { estimateCredits } from '../domain/pricing.js';
+import { estimateDraftCredits } from '../domain/pricing.js';
 import type { SubmitResult } from '../domain/service.js';
 import { acknowledging, type Ack } from './ack.js';
 import type { AppContext } from './context.js';
@@ -40,15 +39,9 @@ export function originOf(interaction: RepliableInteraction, messageId: string | 
   };
 }
 
-export function videoBatchOf(draft: JobDraft): VideoBatchSize {
-  const spec = draft.spec;
-  if ('action' in spec) return spec.video?.batch ?? 1;
-  return spec.kind === 'animate' ? spec.batch : 1;
-}
-
 /** A draft's estimated credits, from its provider's price table. */
 export function estimateOf(ctx: AppContext, draft: JobDraft): number {
-  return estimateCredits(draft.kind, { speed: draft.speed, videoBatchSize: videoBatchOf(draft) }, ctx.providerPrices?.[draft.provider] ?? ctx.prices);
+  return estimateDraftCredits(draft, ctx.providerPrices?.[draft.provider] ?? ctx.prices);
 }
 
 /**

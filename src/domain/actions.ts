@@ -181,3 +181,12 @@ export function planFollowUp(parent: Job, action: FollowUpAction, position: numb
     }
   }
 }
+
+/** KIE deletes results after ~14 days (NOTES.md); past that a follow-up cannot work. */
+export const KIE_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+
+/** Whether the provider has (probably) deleted a job's results by `now`. */
+export function resultsExpired(job: Job, now: number): boolean {
+  const finishedAt = job.kieCompletedAt ?? job.finishedAt;
+  return finishedAt !== null && now - finishedAt > KIE_RETENTION_MS;
+}

@@ -167,6 +167,12 @@ export function newJobId(now: number = Date.now(), random: () => number = Math.r
   return `${now.toString(36)}${rand}`;
 }
 
+/** When newJobId made `id`: its time, before the 5 random characters; null for an id of another shape. */
+export function jobIdTime(id: string): number | null {
+  const t = Number.parseInt(id.slice(0, -5), 36);
+  return Number.isFinite(t) ? t : null;
+}
+
 /** What a job asks of its provider. */
 export type JobSpec = CreateRequest | FollowUpRequest;
 

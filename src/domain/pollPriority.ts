@@ -22,7 +22,7 @@
  *
  * Pure: no clock, no I/O.
  */
-import type { DurationModel } from './durations.js';
+import type { DurationModel } from './durationModel.js';
 
 export interface PollCandidate {
   dueAt: number;

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { SPEEDS, describeZodError, type Speed, type VideoBatchSize } from './midjourney.js';
 import type { JobKind } from './job.js';
+import type { JobDraft } from './actions.js';
 
 /** Credits: non-negative, possibly fractional (KIE balances are). */
 const credits = z.number().finite().nonnegative();
@@ -131,3 +132,15 @@ const PRICE_TABLE_SHAPES = {
 /** The whole table's shape, every key optional. */
 export const PRICE_TABLE_SHAPE =
   'a JSON object with any of grid, vary, upscale, video, extend, unknownSpeed, e.g. {"grid":{"relaxed":3,"fast":8,"turbo":16},"upscale":4,"video":{"sd":15,"hd":45},"extend":15}';
+
+/** How many clips a draft asks for (1 for anything but video). */
+export function videoBatchOf(draft: JobDraft): VideoBatchSize {
+  const spec = draft.spec;
+  if ('action' in spec) return spec.video?.batch ?? 1;
+  return spec.kind === 'animate' ? spec.batch : 1;
+}
+
+/** What admitting a draft holds against the channel's budget, in its provider's credits. */
+export function estimateDraftCredits(draft: JobDraft, table: PriceTable): number {
+  return estimateCredits(draft.kind, { speed: draft.speed, videoBatchSize: videoBatchOf(draft) }, table);
+}

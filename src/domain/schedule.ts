@@ -67,6 +67,7 @@
  */
 import type { Speed } from './midjourney.js';
 import type { JobKind } from './job.js';
+import { backoffDelay } from './backoff.js';
 
 export interface ExpectedWindow {
   earliestMs: number;
@@ -141,15 +142,6 @@ export function timeoutFor(kind: JobKind, speed: Speed | null, timeScale = 1): n
   return isVideoKind(kind) ? base * VIDEO_TIMEOUT_FACTOR : base;
 }
 
-/**
- * Exponential back-off with "equal jitter": attempt 1 waits base/2..base,
- * attempt 2 waits base..2·base, … capped at max. `random` returns [0, 1).
- */
-export function backoffDelay(attempt: number, random: () => number, baseMs: number, maxMs: number): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp / 2 + (exp / 2) * random());
-}
-
 export interface PollState {
   kind: JobKind;
   speed: Speed | null;
@@ -188,7 +180,7 @@ export function pollDelay(
     if (tuning.minTaskMsPerPoll > 0) delay = Math.max(delay, state.polls * tuning.minTaskMsPerPoll * scale - elapsed);
   }
   if (state.consecutiveErrors > 0) {
-    delay = Math.max(delay, backoffDelay(state.consecutiveErrors, random, tuning.errorBaseMs, tuning.errorMaxMs));
+    delay = Math.max(delay, backoffDelay(state.consecutiveErrors, { baseMs: tuning.errorBaseMs, maxMs: tuning.errorMaxMs, jitter: 'equal' }, random));
   }
   return Math.round(delay);
 }

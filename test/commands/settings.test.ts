@@ -1,6 +1,6 @@
 import { MessageFlags } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { data, readPatch, formatSettingsView, SETTINGS_UI } from '../../commands/settings.js';
+import { data, readPatch, formatSettingsView, SETTINGS_UI } from '../../commands/settings/index.js';
 import { SETTING_KEYS, mergeSettings } from '../../src/domain/team/settings.js';
 import { expectValidCommand } from '../support/discordSchema.js';
 import { CHANNEL, CHANNEL_MANAGER, GUILD, bool, chan, int, num, startCommandHarness, str, sub, type CommandHarness } from './teamCommandHarness.js';

@@ -19,7 +19,7 @@ import { ManualClock } from '../support/manualClock.js';
 import { createTestClient, injectInteraction, rawSlashCommand, DEFAULT_CHANNEL_ID, DEFAULT_GUILD_ID, DEFAULT_USER_ID } from '../support/discordClient.js';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from '../support/fakeDiscord.js';
 import { expectValidInteractionCallback, expectValidWebhookEdit } from '../support/discordSchema.js';
-import { command as settingsCommand } from '../../commands/settings.js';
+import { command as settingsCommand } from '../../commands/settings/index.js';
 import { command as usageCommand } from '../../commands/usage.js';
 import { command as creditsCommand } from '../../commands/credits.js';
 import { command as helpCommand } from '../../commands/help.js';

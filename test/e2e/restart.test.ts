@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EXTEND_PROMPT_INPUT_ID } from '../../src/discord/customId.js';
-import { CLAIM_GRACE_MS } from '../../src/discord/components.js';
+import { CLAIM_GRACE_MS } from '../../src/domain/claims.js';
 import { newJobId, type Job } from '../../src/domain/job.js';
 import type { FakeMessage } from '../support/fakeDiscord.js';
 import { buttonsOf, CHANNEL, EPHEMERAL, useE2E, str, USER, type E2E, type Injected } from './harness.js';

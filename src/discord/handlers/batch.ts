@@ -13,7 +13,7 @@ import { newJobId, type Job } from '../../domain/job.js';
 import type { SubmitResult } from '../../domain/service.js';
 import type { Ack } from '../ack.js';
 import type { AppContext } from '../context.js';
-import type { BatchActionName, ComponentAction } from '../customId.js';
+import { defineHandler, type Parsed } from './handler.js';
 import { renderStatus } from '../render.js';
 import { renderBatchClosed, renderBatchConfirmed, renderBatchQuestion, type BatchMessage } from '../render/batch.js';
 import { estimateOf, originOf, policyChannelIdOf, submitFromInteraction } from '../submit.js';
@@ -88,16 +88,23 @@ const asOptions = (m: BatchMessage) => ({ content: m.content, components: m.comp
 
 /** A press on a batch button, as the run step needs it. */
 export interface BatchPress {
+  interaction: ButtonInteraction;
   decision: 'confirm' | 'cancel';
   batchId: string;
   userId: string;
 }
 
-/** Parse: the custom_id's action and the interaction into a typed request, or a refusal (a UserError, shown privately). */
-export function parseBatchPress(interaction: RepliableInteraction, action: Extract<ComponentAction, { action: BatchActionName }>): BatchPress {
-  if (!interaction.isButton()) throw new UserError('That form has expired; run /imagine again.');
-  return { decision: action.action === 'batch_confirm' ? 'confirm' : 'cancel', batchId: action.batchId, userId: interaction.user.id };
-}
+/** Confirm / Cancel on a batch question: parse (custom_id + interaction → a typed press), then run. */
+export const batchHandler = defineHandler({
+  actions: ['batch_confirm', 'batch_cancel'],
+  parse(interaction, action): Parsed<BatchPress> {
+    if (!interaction.isButton()) return 'ignore';
+    return {
+      request: { interaction, decision: action.action === 'batch_confirm' ? 'confirm' : 'cancel', batchId: action.batchId, userId: interaction.user.id },
+    };
+  },
+  run: (press, ctx) => runBatchPress(press, ctx),
+});
 
 /** The batch, if this user may decide it and it is still open. */
 async function openBatch(ctx: AppContext, press: BatchPress): Promise<StoredBatch> {
@@ -110,7 +117,8 @@ async function openBatch(ctx: AppContext, press: BatchPress): Promise<StoredBatc
 }
 
 /** Run: decide the batch (once, by the database), then cancel it or admit and start it. */
-export async function runBatchPress(interaction: ButtonInteraction, press: BatchPress, ctx: AppContext): Promise<void> {
+export async function runBatchPress(press: BatchPress, ctx: AppContext): Promise<void> {
+  const { interaction } = press;
   const batch = await openBatch(ctx, press);
   const store = batchesOf(ctx);
   const to = press.decision === 'confirm' ? 'confirmed' : 'cancelled';

@@ -249,3 +249,93 @@ export class ChannelSettings {
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// Changing settings: the rules /settings applies around ChannelSettings
+// ---------------------------------------------------------------------------
+
+/** Where a change applies: the server defaults of `guildId`, or channel `channelId` (a thread's parent). */
+export interface SettingsTarget {
+  scope: SettingsScope;
+  guildId: string;
+  channelId: string;
+}
+
+/** The part of TeamPolicy a change needs: start whatever a higher concurrency limit now lets run. */
+export interface ConcurrencyRefresh {
+  refresh(channelId?: string): Promise<void>;
+}
+
+/** The providers a channel may be pointed at (the deployment's configured ones). */
+export interface ProviderChoices {
+  get(id: string): unknown;
+  ids(): readonly string[];
+}
+
+/** A channel-scope change named server-only keys; the caller names them in its own words. */
+export class ServerOnlySettingsError extends Error {
+  constructor(readonly keys: readonly SettingKey[]) {
+    super(`${keys.join(', ')} can only be set for the whole server`);
+    this.name = 'ServerOnlySettingsError';
+  }
+}
+
+/** The patch points a channel at a provider the deployment isn't configured for. */
+export class UnconfiguredProviderError extends Error {
+  constructor(
+    readonly provider: string,
+    readonly configured: readonly string[],
+  ) {
+    super(`provider ${provider} is not configured`);
+    this.name = 'UnconfiguredProviderError';
+  }
+}
+
+export interface SettingsChanged {
+  /** Keys changed at server level that this channel overrides, so the change doesn't show here. */
+  shadowedHere: SettingKey[];
+  /** The channel's effective values after the change. */
+  effective: ResolvedSettings;
+}
+
+const targetId = (t: SettingsTarget): string => (t.scope === 'server' ? t.guildId : t.channelId);
+/** A channel change refreshes that channel's queue; a server change every channel's. */
+const refreshScope = (t: SettingsTarget): string | undefined => (t.scope === 'channel' ? t.channelId : undefined);
+
+/**
+ * `/settings set`: server-only keys only at server level, the provider must
+ * be configured, then store the patch (InvalidSettingError on a bad value)
+ * and, when the concurrency limit changed, let queued jobs start.
+ */
+export async function changeSettings(
+  deps: { settings: ChannelSettings; policy: ConcurrencyRefresh; providers: ProviderChoices },
+  target: SettingsTarget,
+  patch: Partial<EffectiveSettings>,
+): Promise<SettingsChanged> {
+  const serverOnly = (Object.keys(patch) as SettingKey[]).filter((k) => SERVER_ONLY_KEYS.includes(k));
+  if (target.scope === 'channel' && serverOnly.length > 0) throw new ServerOnlySettingsError(serverOnly);
+  if (patch.provider !== undefined && patch.provider !== 'default' && !deps.providers.get(patch.provider)) {
+    throw new UnconfiguredProviderError(patch.provider, deps.providers.ids());
+  }
+  await deps.settings.set(target.scope, targetId(target), patch);
+  if (patch.maxConcurrent !== undefined) await deps.policy.refresh(refreshScope(target));
+  let shadowedHere: SettingKey[] = [];
+  if (target.scope === 'server') {
+    const here = await deps.settings.explicit('channel', target.channelId);
+    shadowedHere = (Object.keys(patch) as SettingKey[]).filter((k) => k in here && !SERVER_ONLY_KEYS.includes(k));
+  }
+  return { shadowedHere, effective: await deps.settings.resolve(target.guildId, target.channelId) };
+}
+
+/** `/settings reset`: make one setting (or all) inherit again, let queued jobs start; the channel's values after. */
+export async function resetSettings(
+  deps: { settings: ChannelSettings; policy: ConcurrencyRefresh },
+  target: SettingsTarget,
+  keys: readonly SettingKey[] | 'all',
+): Promise<ResolvedSettings> {
+  await deps.settings.reset(target.scope, targetId(target), keys);
+  await deps.policy.refresh(refreshScope(target));
+  return deps.settings.resolve(target.guildId, target.channelId);
+}
+
+export const isSettingKey = (key: string): key is SettingKey => (SETTING_KEYS as string[]).includes(key);

@@ -13,6 +13,18 @@
  * adds the waiting (injectable clock and sleep, abortable).
  */
 import { realSleep, type Sleep } from './retry.js';
+import {
+  checkWindowLimit,
+  windowGrants,
+  windowRelease,
+  windowTake,
+  windowWaitMs,
+  type WindowGrant,
+  type WindowLimit,
+} from '../../domain/slidingWindow.js';
+
+/** The sliding-window math is the domain's one (../../domain/slidingWindow.ts); this module adds the waiting. */
+export { windowGrants, windowRelease, windowTake, windowWaitMs, type WindowGrant, type WindowLimit };
 
 // ---------------------------------------------------------------------------
 // Pure scheduling math
@@ -29,63 +41,11 @@ export interface Schedule<S> {
   release?(state: S, id: number, now: number): S;
 }
 
-export interface WindowLimit {
-  /** Grants allowed in any window. */
-  max: number;
-  windowMs: number;
-}
-
 /** KIE's documented create limit. */
 export const DEFAULT_CREATE_LIMIT: WindowLimit = { max: 20, windowMs: 10_000 };
 
-/**
- * One grant of the sliding window. A grant occupies the window from when it
- * is taken until `windowMs` after it is released (`doneAt`), and for as long
- * as it is not released. Why: KIE counts a request when it *arrives*, which
- * is somewhere between our send and its answer. Counting from the answer
- * makes the limit hold whatever the latency (a cold connection can take far
- * longer than a warm one), not just on average.
- */
-export interface WindowGrant {
-  id: number;
-  at: number;
-  /** When the request finished (answer or failure); null while in flight. */
-  doneAt: number | null;
-}
-
-/** When a grant stops counting: windowMs after it finished; never while in flight. */
-const leavesAt = (g: WindowGrant, windowMs: number): number =>
-  g.doneAt === null ? Number.POSITIVE_INFINITY : g.doneAt + windowMs;
-
-/** Grants still counting at `now` (a grant released exactly windowMs ago has left). */
-export const windowGrants = (grants: readonly WindowGrant[], now: number, windowMs: number): WindowGrant[] =>
-  grants.filter((g) => leavesAt(g, windowMs) > now);
-
-/**
- * Ms until a new grant keeps at most `max` counting: 0 while fewer are,
- * else until enough of them leave; Infinity when that needs an in-flight
- * request to finish first.
- */
-export function windowWaitMs(grants: readonly WindowGrant[], now: number, limit: WindowLimit): number {
-  const live = windowGrants(grants, now, limit.windowMs);
-  if (live.length < limit.max) return 0;
-  const leaving = live.map((g) => leavesAt(g, limit.windowMs)).sort((a, b) => a - b);
-  const until = leaving[live.length - limit.max] ?? now;
-  return Math.max(0, until - now);
-}
-
-/** Records grant `id` at `now`, forgetting grants that no longer count. */
-export const windowTake = (grants: readonly WindowGrant[], now: number, limit: WindowLimit, id: number): WindowGrant[] => [
-  ...windowGrants(grants, now, limit.windowMs),
-  { id, at: now, doneAt: null },
-];
-
-/** Marks grant `id` finished at `now` (a second release changes nothing). */
-export const windowRelease = (grants: readonly WindowGrant[], id: number, now: number): WindowGrant[] =>
-  grants.map((g) => (g.id === id && g.doneAt === null ? { ...g, doneAt: now } : g));
-
 export function slidingWindowSchedule(limit: WindowLimit): Schedule<readonly WindowGrant[]> {
-  if (!(limit.max >= 1) || !(limit.windowMs > 0)) throw new RangeError('window limit needs max ≥ 1 and windowMs > 0');
+  checkWindowLimit(limit);
   return {
     initial: [],
     waitMs: (grants, now) => windowWaitMs(grants, now, limit),

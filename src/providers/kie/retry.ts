@@ -20,16 +20,13 @@ import {
   KieServerError,
   KieTimeoutError,
 } from './errors.js';
+import { backoffDelay, type BackoffOptions } from '../../domain/backoff.js';
+
+/** The one back-off (../../domain/backoff.ts); KIE calls use its default full jitter. */
+export { backoffDelay, type BackoffOptions };
 
 /** 'read': record-info, credits. 'create': anything that starts a paid task. */
 export type CallKind = 'read' | 'create';
-
-export interface BackoffOptions {
-  baseMs: number;
-  maxMs: number;
-  /** Growth per attempt; 2 unless told. */
-  factor?: number;
-}
 
 export interface RetryPolicy extends BackoffOptions {
   kind: CallKind;
@@ -43,20 +40,6 @@ export interface RetryPolicy extends BackoffOptions {
 }
 
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
-
-/**
- * Exponential backoff with full jitter: a uniform delay in
- * [0, min(maxMs, baseMs · factor^(attempt-1))). `attempt` is the number of
- * attempts already made (1 after the first failure). Full jitter spreads
- * retries of many callers that failed together (a 429 burst) apart.
- */
-export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number = Math.random): number {
-  const factor = opts.factor ?? 2;
-  const exponent = Math.max(0, attempt - 1);
-  const ceiling = Math.min(opts.maxMs, opts.baseMs * factor ** exponent);
-  const r = Math.min(Math.max(random(), 0), 1);
-  return Math.floor(r * Math.max(0, ceiling));
-}
 
 /** 5xx, or 429 (a proxy's rate limit): a status that says the server side is struggling, not us. */
 const isTransientStatus = (status: number | null): boolean => status !== null && (status === 429 || status >= 500);

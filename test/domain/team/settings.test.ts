@@ -6,6 +6,10 @@ import {
   SETTING_KEYS,
   mergeSettings,
   sanitizeStored,
+  ServerOnlySettingsError,
+  UnconfiguredProviderError,
+  changeSettings,
+  resetSettings,
   validatePatch,
   type StoredSettings,
 } from '../../../src/domain/team/settings.js';
@@ -178,5 +182,53 @@ describe('ChannelSettings over a store', () => {
     } finally {
       db.cleanup();
     }
+  });
+});
+
+describe('changeSettings / resetSettings (the rules /settings applies)', () => {
+  let store: Store | undefined;
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+  });
+  const setup = async () => {
+    store = await memoryStore();
+    const settings = new ChannelSettings(store.collection<StoredSettings>('settings'));
+    const refreshed: Array<string | undefined> = [];
+    const policy = { refresh: async (channelId?: string) => void refreshed.push(channelId) };
+    const providers = { get: (id: string) => (id === 'kie' ? {} : undefined), ids: () => ['kie'] };
+    return { deps: { settings, policy, providers }, refreshed };
+  };
+  const here = { scope: 'channel', guildId: GUILD, channelId: CHANNEL } as const;
+  const server = { ...here, scope: 'server' } as const;
+
+  it('refuses server-only keys for a channel and providers the deployment lacks, storing nothing', async () => {
+    const { deps } = await setup();
+    await expect(changeSettings(deps, here, { failover: true, stylize: 5 })).rejects.toEqual(new ServerOnlySettingsError(['failover']));
+    await expect(changeSettings(deps, here, { provider: 'apixo' })).rejects.toBeInstanceOf(UnconfiguredProviderError);
+    expect(await deps.settings.explicit('channel', CHANNEL)).toEqual({});
+  });
+
+  it('refreshes the queue only when the concurrency limit changes, and names the channel overrides a server change does not reach', async () => {
+    const { deps, refreshed } = await setup();
+    await changeSettings(deps, here, { stylize: 10 });
+    expect(refreshed).toEqual([]);
+    await changeSettings(deps, here, { maxConcurrent: 3 });
+    expect(refreshed).toEqual([CHANNEL]);
+    const changed = await changeSettings(deps, server, { stylize: 50, maxConcurrent: 4, failover: true });
+    expect(refreshed).toEqual([CHANNEL, undefined]);
+    expect(changed.shadowedHere.sort()).toEqual(['maxConcurrent', 'stylize']);
+    expect(changed.effective.values.stylize).toBe(10);
+  });
+
+  it('reset makes values inherit and always refreshes', async () => {
+    const { deps, refreshed } = await setup();
+    await changeSettings(deps, server, { stylize: 50 });
+    await changeSettings(deps, here, { stylize: 10 });
+    const after = await resetSettings(deps, here, ['stylize']);
+    expect(after.values.stylize).toBe(50);
+    expect(after.sources.stylize).toBe('server');
+    await resetSettings(deps, server, 'all');
+    expect(refreshed).toEqual([CHANNEL, undefined]);
   });
 });

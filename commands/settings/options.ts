@@ -1,48 +1,30 @@
 /**
- * /settings — per-channel policy for the people who manage channels.
- *
- *   view                 every effective value for this channel and where it comes from
- *   set [scope] <…>      change one or more values for this channel (or, scope:server, the server defaults)
- *   reset <setting|all>  make values inherit again
- *
- * Visible to members with Manage Channels (default_member_permissions);
- * server-wide changes also need Manage Server. Replies are ephemeral.
+ * The /settings options table: for each team setting, its Discord option,
+ * its label in `/settings view`, and how to read it from the interaction and
+ * show its value. Adding a setting to src/domain/team/settings.ts means adding
+ * its row here (a test checks every key has one).
  */
-import { policyChannelIdOf } from '../src/discord/submit.js';
-import { requirePermission } from '../src/discord/preconditions.js';
 import {
   ApplicationCommandOptionType,
-  ApplicationCommandType,
   ChannelType,
-  InteractionContextType,
-  PermissionFlagsBits,
   type APIApplicationCommandBasicOption,
   type ChatInputCommandInteraction,
-  type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { ASPECT_RATIOS, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES, type Speed } from '../src/domain/midjourney.js';
-import type { SlashCommand } from '../src/discord/command.js';
-import type { AppContext } from '../src/discord/context.js';
-import { UserError } from '../src/domain/errors.js';
-import { teamOf } from '../src/domain/team/team.js';
-import { formatCredits } from '../src/domain/team/ledger.js';
+import { ASPECT_RATIOS, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES, type Speed } from '../../src/domain/midjourney.js';
+import { formatCredits } from '../../src/domain/team/ledger.js';
 import {
   BUTTON_POLICIES,
-  InvalidSettingError,
   MAX_CONCURRENT_LIMIT,
-  SERVER_ONLY_KEYS,
-  SETTING_KEYS,
   type EffectiveSettings,
   type ResolvedSettings,
   type SettingKey,
   type SettingSource,
-  type SettingsScope,
-} from '../src/domain/team/settings.js';
+} from '../../src/domain/team/settings.js';
 
-type Options = ChatInputCommandInteraction['options'];
+export type Options = ChatInputCommandInteraction['options'];
 
 /** How one setting appears in Discord: its option, its label, how to read and show it. */
-interface SettingUi<K extends SettingKey = SettingKey> {
+export interface SettingUi<K extends SettingKey = SettingKey> {
   key: K;
   label: string;
   option: APIApplicationCommandBasicOption;
@@ -293,206 +275,24 @@ export const SETTINGS_UI = [
 ] as const satisfies readonly SettingUi[];
 
 const UI_BY_KEY = new Map<SettingKey, SettingUi>(SETTINGS_UI.map((s) => [s.key, s as unknown as SettingUi]));
-const uiOf = (key: SettingKey): SettingUi => {
+export const uiOf = (key: SettingKey): SettingUi => {
   const found = UI_BY_KEY.get(key);
   if (!found) throw new Error(`no /settings UI for ${key}`);
   return found;
 };
 
-function truncate(text: string, max: number): string {
+export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-const SCOPE_OPTION: APIApplicationCommandBasicOption = {
-  type: ApplicationCommandOptionType.String,
-  name: 'scope',
-  description: 'This channel (default) or the defaults for the whole server',
-  choices: [
-    { name: 'this channel', value: 'channel' },
-    { name: 'whole server (defaults)', value: 'server' },
-  ],
-};
-
-export const data = {
-  name: 'settings',
-  description: "This channel's Teamjourney settings: defaults, limits and budgets",
-  type: ApplicationCommandType.ChatInput,
-  contexts: [InteractionContextType.Guild],
-  default_member_permissions: String(PermissionFlagsBits.ManageChannels),
-  options: [
-    {
-      type: ApplicationCommandOptionType.Subcommand,
-      name: 'view',
-      description: 'Show every setting for this channel and where it comes from',
-    },
-    {
-      type: ApplicationCommandOptionType.Subcommand,
-      name: 'set',
-      description: 'Change settings for this channel, or server-wide defaults',
-      options: [SCOPE_OPTION, ...SETTINGS_UI.map((s) => s.option)],
-    },
-    {
-      type: ApplicationCommandOptionType.Subcommand,
-      name: 'reset',
-      description: 'Make a setting inherit again (from the server, or the built-in default)',
-      options: [
-        {
-          type: ApplicationCommandOptionType.String,
-          name: 'setting',
-          description: 'Which setting',
-          required: true,
-          choices: [...SETTINGS_UI.map((s) => ({ name: s.label, value: s.key })), { name: 'all settings', value: 'all' }],
-        },
-        SCOPE_OPTION,
-      ],
-    },
-  ],
-} satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
-
-// ---------------------------------------------------------------------------
-// Pure parts
-// ---------------------------------------------------------------------------
-
-const SOURCE_LABELS: Record<SettingSource, string> = {
+export const SOURCE_LABELS: Record<SettingSource, string> = {
   channel: 'this channel',
   server: 'server default',
   default: 'built-in',
 };
 
-/** `/settings view`: one line per setting, value and source. */
-export function formatSettingsView(channelId: string, resolved: ResolvedSettings): string {
-  const lines = [`**Settings for <#${channelId}>**`];
-  for (const key of SETTING_KEYS) {
-    const s = uiOf(key);
-    lines.push(`${s.label}: **${s.show(resolved.values[key])}** · *${SOURCE_LABELS[resolved.sources[key]]}*`);
-  }
-  lines.push('', 'Change with `/settings set`, undo with `/settings reset`. This channel’s values win over the server defaults.');
-  return truncate(lines.join('\n'), 2000);
+/** One setting as `/settings view` lists it: label, value, where the value comes from. */
+export function describeSetting(key: SettingKey, resolved: ResolvedSettings): string {
+  const s = uiOf(key);
+  return `${s.label}: **${s.show(resolved.values[key])}** · *${SOURCE_LABELS[resolved.sources[key]]}*`;
 }
-
-/** Every setting whose option was given, as a patch for the settings service. */
-export function readPatch(options: Options): Partial<EffectiveSettings> {
-  const patch: Record<string, unknown> = {};
-  for (const s of SETTINGS_UI) {
-    const value = (s as unknown as SettingUi).read(options);
-    if (value !== undefined) patch[s.key] = value;
-  }
-  return patch as Partial<EffectiveSettings>;
-}
-
-export function describeChanges(patch: Partial<EffectiveSettings>): string {
-  return Object.entries(patch)
-    .map(([key, value]) => {
-      const s = uiOf(key as SettingKey);
-      return `${s.label} → **${s.show(value)}**`;
-    })
-    .join('\n');
-}
-
-// ---------------------------------------------------------------------------
-// Execution
-// ---------------------------------------------------------------------------
-
-const reply = (interaction: ChatInputCommandInteraction, content: string) =>
-  interaction.editReply({ content, allowedMentions: { parse: [] } });
-
-function scopeOf(interaction: ChatInputCommandInteraction): SettingsScope {
-  const scope = (interaction.options.getString('scope') ?? 'channel') as SettingsScope;
-  // Checked at run time: default_member_permissions can be overridden by server admins.
-  if (scope === 'server') requirePermission(interaction, 'ManageGuild', 'Changing the server-wide defaults');
-  else requirePermission(interaction, 'ManageChannels', "Changing this channel's settings");
-  return scope;
-}
-
-function guildOf(interaction: ChatInputCommandInteraction): string {
-  if (!interaction.guildId) throw new UserError('Settings belong to server channels; run this in a server.');
-  return interaction.guildId;
-}
-
-async function view(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
-  const resolved = await teamOf(ctx).settings.resolve(guildOf(interaction), policyChannelIdOf(interaction));
-  await reply(interaction, formatSettingsView(policyChannelIdOf(interaction), resolved));
-}
-
-async function set(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
-  const guildId = guildOf(interaction);
-  const scope = scopeOf(interaction);
-  const patch = readPatch(interaction.options);
-  if (Object.keys(patch).length === 0) throw new UserError('Nothing to change: pick at least one setting.');
-  const serverOnly = Object.keys(patch).filter((k) => SERVER_ONLY_KEYS.includes(k as SettingKey));
-  if (scope === 'channel' && serverOnly.length > 0) {
-    const names = serverOnly.map((k) => `\`${uiOf(k as SettingKey).option.name}\``).join(', ');
-    throw new UserError(`${names} can only be set for the whole server: add \`scope:whole server\`.`);
-  }
-  if (patch.provider !== undefined && patch.provider !== 'default' && !ctx.providers.get(patch.provider)) {
-    const configured = ctx.providers.ids().map((p) => p.toUpperCase()).join(', ');
-    throw new UserError(`The bot is not configured for ${patch.provider.toUpperCase()}; it can use ${configured}.`);
-  }
-  const team = teamOf(ctx);
-  const id = scope === 'server' ? guildId : policyChannelIdOf(interaction);
-  try {
-    await team.settings.set(scope, id, patch);
-  } catch (error) {
-    if (error instanceof InvalidSettingError) throw new UserError(`That value doesn't work: ${error.message}.`);
-    throw error;
-  }
-  if (patch.maxConcurrent !== undefined) await team.policy.refresh(scope === 'channel' ? policyChannelIdOf(interaction) : undefined);
-
-  const where = scope === 'server' ? 'the server defaults' : `<#${policyChannelIdOf(interaction)}>`;
-  const lines = [`Updated ${where}:`, describeChanges(patch)];
-  if (scope === 'server') {
-    const here = await team.settings.explicit('channel', policyChannelIdOf(interaction));
-    const shadowed = Object.keys(patch).filter((k) => k in here && !SERVER_ONLY_KEYS.includes(k as SettingKey));
-    if (shadowed.length > 0) {
-      const labels = shadowed.map((k) => uiOf(k as SettingKey).label.toLowerCase()).join(', ');
-      lines.push('', `Note: <#${policyChannelIdOf(interaction)}> has its own ${labels}, which still wins here.`);
-    }
-  }
-  const effective = await team.settings.resolve(guildId, policyChannelIdOf(interaction));
-  if (patch.speed !== undefined && effective.values.speed !== patch.speed && scope === 'channel') {
-    lines.push('', `Note: ${patch.speed} isn't an allowed speed here, so the default is ${effective.values.speed}.`);
-  }
-  await reply(interaction, lines.join('\n'));
-}
-
-async function reset(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
-  const guildId = guildOf(interaction);
-  const scope = scopeOf(interaction);
-  const which = interaction.options.getString('setting', true);
-  const team = teamOf(ctx);
-  const id = scope === 'server' ? guildId : policyChannelIdOf(interaction);
-  if (which === 'all') {
-    await team.settings.reset(scope, id, 'all');
-  } else if ((SETTING_KEYS as string[]).includes(which)) {
-    await team.settings.reset(scope, id, [which as SettingKey]);
-  } else {
-    throw new UserError(`There is no setting called ${which}.`);
-  }
-  await team.policy.refresh(scope === 'channel' ? policyChannelIdOf(interaction) : undefined);
-  const resolved = await team.settings.resolve(guildId, policyChannelIdOf(interaction));
-  const what = which === 'all' ? 'Every setting' : uiOf(which as SettingKey).label;
-  const from = scope === 'server' ? 'the server defaults' : `<#${policyChannelIdOf(interaction)}>`;
-  const lines = [`${what} reset for ${from}.`];
-  if (which !== 'all') {
-    const key = which as SettingKey;
-    lines.push(
-      `${uiOf(key).label} here is now **${uiOf(key).show(resolved.values[key])}** · *${SOURCE_LABELS[resolved.sources[key]]}*`,
-    );
-  }
-  await reply(interaction, lines.join('\n'));
-}
-
-export async function execute(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
-  switch (interaction.options.getSubcommand(true)) {
-    case 'view':
-      return view(interaction, ctx);
-    case 'set':
-      return set(interaction, ctx);
-    case 'reset':
-      return reset(interaction, ctx);
-    default:
-      throw new UserError('Unknown /settings subcommand.');
-  }
-}
-
-export const command: SlashCommand = { data, defer: 'ephemeral', execute };
