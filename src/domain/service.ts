@@ -109,12 +109,9 @@ export class JobService {
   }
 
   /**
-   * A batch (permutations, --repeat, or one job that needed confirming) of
-   * one user in one channel: admitted all or nothing in one decision
-   * (Admission.admitBatch), then each job is stored and sent (or queued)
-   * exactly as submit() does. `hooks.onAdmitted` gets every admitted job and
-   * returns where each one's message lives. A refusal returns one 'rejected'
-   * result for the whole batch; nothing was written or sent.
+   * One user's batch in one channel, admitted all or nothing (Admission.admitBatch), then each job
+   * stored and sent (or queued) as submit() does; `hooks.onAdmitted` returns each job's message.
+   * A refusal is one 'rejected' result for the whole batch: nothing was written or sent.
    */
   async submitBatch(drafts: readonly NewJob[], hooks: BatchHooks = {}): Promise<SubmitResult[]> {
     const candidates = drafts.map((d) => this.candidate(d));
@@ -299,11 +296,8 @@ export class JobService {
   }
 
   /**
-   * KIE told us about `taskId` (a callback) and no job has it: it may be the
-   * task of a job whose create answer was lost. Its record (read from KIE,
-   * never from the callback body) is matched against those jobs' requests;
-   * exactly one match becomes 'running' with that task and is tracked to
-   * delivery. Returns the revealed job, if any.
+   * A task KIE told us about that no job has may be that of a job whose create answer was lost
+   * (matchRevealed): the one match becomes 'running' with that task and is tracked to delivery.
    */
   async revealTask(taskId: string, candidateIds: readonly string[]): Promise<Job | null> {
     const job = await matchRevealed(this.recovery, taskId, candidateIds);
