@@ -239,7 +239,7 @@ export const SETTINGS_UI = [
     option: {
       type: ApplicationCommandOptionType.Number,
       name: 'confirm_above',
-      description: 'Ask the author to confirm an /imagine or /animate estimated above this many credits (0 = never)',
+      description: 'Ask first before any single job estimated above this many credits (0 = never)',
       min_value: 0,
       max_value: 10_000_000,
     },

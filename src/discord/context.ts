@@ -26,7 +26,7 @@ export interface ChannelView {
   videoBatchSize: 1 | 2 | 4;
   /** The image provider new jobs here go to (unset: the deployment's default). */
   provider?: string;
-  /** A single /imagine estimated above this many credits asks its author to confirm first; null/absent = never. */
+  /** A single job (command or button) estimated above this many credits asks to be confirmed first; null/absent = never. */
   confirmAbove?: number | null;
 }
 

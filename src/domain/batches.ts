@@ -34,6 +34,11 @@ export interface PendingBatch {
   promptText: string;
   reason: BatchReason;
   drafts: BatchDraft[];
+  /**
+   * For a button's job (a batch of one): the press it stands for, claimed on
+   * Confirm as the button itself would (one job per result, action and position).
+   */
+  claim?: { parentId: string; action: string; position: number };
   createdAt: number;
   expiresAt: number;
 }

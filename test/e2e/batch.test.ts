@@ -215,6 +215,31 @@ describe('expensive-job confirm', () => {
     expect(e.creates()).toHaveLength(1);
     expect((await e.jobs())[0]).toMatchObject({ kind: 'video_hd', estimatedCredits: 45 });
   });
+
+  it('a button above the threshold (Animate) asks its presser first; confirming claims the press, so a second question for it makes nothing', async () => {
+    const e = await start();
+    const cmd = await e.slash('imagine', [str('prompt', 'a red fox')]);
+    await e.runUntil(() => (e.fake.originalFor(cmd.token)?.attachments.length ?? 0) === 4);
+    const up = await e.click(e.original(cmd.token), 'U1');
+    const upMessage = e.fake.interactionFor(up.token)!.followupIds[0]!;
+    await e.runUntil(() => (e.fake.message(upMessage)?.attachments.length ?? 0) === 1);
+    await e.app.team.settings.set('channel', CHANNEL, { confirmAbove: 10 });
+
+    const first = await e.click(e.fake.message(upMessage)!, 'Animate (High motion)');
+    const second = await e.click(e.fake.message(upMessage)!, 'Animate (High motion)');
+    const [q1, q2] = [e.original(first.token), e.original(second.token)];
+    expect(q1.content).toContain("This job costs **15 credits**, above this channel's confirmation threshold.");
+    expect(e.creates()).toHaveLength(2);
+
+    await e.click(q1, 'Confirm');
+    expect(e.creates()).toHaveLength(3);
+    expect((await e.jobs()).at(-1)).toMatchObject({ kind: 'video', parent: { action: 'animate_high' } });
+    const again = await e.click(q2, 'Confirm');
+    const answer = e.fake.messages(CHANNEL).filter((m) => (m.flags & EPHEMERAL) === EPHEMERAL).at(-1)!;
+    expect(answer.content).toMatch(/already has this job/);
+    expect(e.fake.interactionFor(again.token)!.ackType).toBe(7);
+    expect(e.creates()).toHaveLength(3);
+  });
 });
 
 describe('cost on every result', () => {

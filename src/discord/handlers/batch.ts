@@ -7,7 +7,8 @@
  * all-or-nothing admission (JobService.submitBatch) and one message per job.
  */
 import type { ButtonInteraction, RepliableInteraction } from 'discord.js';
-import { BATCH_TTL_MS, closedBatchMessage, type BatchDraft, type BatchReason, type BatchStore, type StoredBatch } from '../../domain/batches.js';
+import { BATCH_TTL_MS, closedBatchMessage, type BatchStore, type PendingBatch, type StoredBatch } from '../../domain/batches.js';
+import { claimFollowUp, releaseUnlessMade } from '../../domain/claims.js';
 import { UserError } from '../../domain/errors.js';
 import { newJobId, type Job } from '../../domain/job.js';
 import type { SubmitResult } from '../../domain/service.js';
@@ -39,12 +40,12 @@ export function batchesOf(ctx: AppContext): BatchStore {
  */
 export async function askToConfirm(
   interaction: RepliableInteraction,
-  ack: Ack,
+  acknowledge: () => Promise<unknown>,
   ctx: AppContext,
-  ask: { promptText: string; reason: BatchReason; drafts: BatchDraft[] },
+  ask: Pick<PendingBatch, 'promptText' | 'reason' | 'drafts' | 'claim'>,
 ): Promise<void> {
   const now = ctx.clock.now();
-  const batch = {
+  const batch: PendingBatch = {
     id: newJobId(now),
     guildId: interaction.guildId,
     channelId: policyChannelIdOf(interaction),
@@ -52,11 +53,12 @@ export async function askToConfirm(
     promptText: ask.promptText,
     reason: ask.reason,
     drafts: ask.drafts,
+    ...(ask.claim ? { claim: ask.claim } : {}),
     createdAt: now,
     expiresAt: now + BATCH_TTL_MS,
   };
   await batchesOf(ctx).save(batch);
-  await ack.publicly();
+  await acknowledge();
   await interaction.editReply(asOptions(renderBatchQuestion(batch)));
 }
 
@@ -80,7 +82,7 @@ export async function submitOrAsk(
   // The provider's own checks before asking (the service repeats them on Confirm).
   const refusal = priced.map((d) => ctx.providers.get(d.provider)?.check(d.spec)).find((r) => r);
   if (refusal) return ack.refuse(refusal.userMessage);
-  await askToConfirm(interaction, ack, ctx, { promptText: command.promptText, reason: priced.length > 1 ? 'batch' : 'expensive', drafts: priced });
+  await askToConfirm(interaction, () => ack.publicly(), ctx, { promptText: command.promptText, reason: priced.length > 1 ? 'batch' : 'expensive', drafts: priced });
 }
 
 /** A rendered batch message in discord.js's option names (it ignores the API's snake_case allowed_mentions). */
@@ -132,10 +134,19 @@ export async function runBatchPress(press: BatchPress, ctx: AppContext): Promise
     return;
   }
   const origin = originOf(interaction, null);
-  let results: SubmitResult[];
+  // A button's job claims its press now, as the button would have: a second job for the same press is never made.
+  const childId = batch.claim ? newJobId(ctx.clock.now()) : undefined;
+  if (batch.claim && childId) {
+    const existing = await claimFollowUp(ctx, batch.claim, childId);
+    if (existing) {
+      await interaction.update(asOptions(renderBatchClosed(batch, 'cancelled')));
+      throw new UserError('That result already has this job (made meanwhile), so nothing new was started.');
+    }
+  }
+  let results: SubmitResult[] = [];
   try {
     results = await ctx.jobs.submitBatch(
-      batch.drafts.map((draft) => ({ ...draft, origin })),
+      batch.drafts.map((draft) => ({ ...draft, origin, ...(childId ? { id: childId } : {}) })),
       {
         onAdmitted: async (jobs) => {
           await interaction.update(asOptions(renderBatchConfirmed(batch)));
@@ -150,6 +161,8 @@ export async function runBatchPress(press: BatchPress, ctx: AppContext): Promise
     // Nothing admitted (an unexpected failure before admission): the batch may be confirmed again.
     if (!interaction.replied && !interaction.deferred) await store.reopen(batch.id);
     throw error;
+  } finally {
+    if (batch.claim && childId) await releaseUnlessMade(ctx.repo, batch.claim, childId, results[0] ?? null);
   }
   const refused = results.length === 1 && results[0]!.kind === 'rejected' ? results[0] : null;
   if (refused?.kind === 'rejected') {

@@ -48,7 +48,7 @@ export const SettingsSchema = z.object({
   bannedWords: z.array(z.string().trim().min(1).max(100)).max(200),
   /** Whether failed jobs still count against budgets and daily limits. */
   countFailed: z.boolean(),
-  /** A single /imagine or /animate estimated above this many credits asks its author to confirm first; null = never. */
+  /** A single job (a command's or a button's) estimated above this many credits asks to be confirmed first; null = never. */
   confirmAbove: z.number().min(0).nullable(),
   /** Server only: a create whose image service is unavailable goes to another configured one (the reply says so). */
   failover: z.boolean(),

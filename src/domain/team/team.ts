@@ -26,7 +26,7 @@ export interface ChannelPolicyView {
   videoBatchSize: EffectiveSettings['videoBatchSize'];
   /** The provider chosen for this channel; absent = the deployment's default. */
   provider?: string;
-  /** A single job estimated above this many credits asks to be confirmed first; null = never. */
+  /** A single job (command or button) estimated above this many credits asks to be confirmed first; null = never. */
   confirmAbove: number | null;
 }
 
