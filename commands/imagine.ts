@@ -9,7 +9,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { ASPECT_RATIOS, RANGES, SPEEDS, VERSIONS } from '../src/domain/midjourney.js';
+import { ASPECT_RATIOS, RANGES, SPEEDS, VERSIONS, versionLabel } from '../src/domain/midjourney.js';
 import { parseImagineBatch, type ImagineOptions } from '../src/domain/prompt.js';
 import type { JobDraft } from '../src/domain/actions.js';
 import type { SlashCommand } from '../src/discord/command.js';
@@ -54,7 +54,7 @@ export const data = {
       type: ApplicationCommandOptionType.String,
       name: 'version',
       description: 'Model version (--v / --niji)',
-      choices: VERSIONS.map((v) => ({ name: v === 'niji6' ? 'niji 6' : `v${v}`, value: v })),
+      choices: VERSIONS.map((v) => ({ name: versionLabel(v), value: v })),
     },
     {
       type: ApplicationCommandOptionType.String,

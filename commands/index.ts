@@ -12,8 +12,9 @@ import { command as credits } from './credits.js';
 import { command as help } from './help.js';
 import { command as history } from './history.js';
 import { command as info } from './info.js';
+import { command as show } from './show.js';
 
-export const commands: readonly SlashCommand[] = [imagine, animate, settings, usage, credits, history, info, help];
+export const commands: readonly SlashCommand[] = [imagine, animate, settings, usage, credits, history, info, show, help];
 
 export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
   return commands.map((c) => c.data);

@@ -13,6 +13,7 @@ import { handleComponent } from './discord/handlers/index.js';
 import { GuildGate } from './discord/guilds.js';
 import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter.js';
 import { createChannelMessage } from './discord/rest.js';
+import { ResultShower } from './discord/show.js';
 import { InteractionRouter } from './discord/router.js';
 import { LearnedTimings, type DurationStore } from './domain/durations.js';
 import { policyChannelOf, type Job } from './domain/job.js';
@@ -227,6 +228,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     acks: new AckPacer(deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS),
     history: deps.store.history,
     batches: deps.store.batches,
+    show: new ResultShower({
+      rest: client.rest,
+      clock,
+      logger: logger.child({ module: 'show' }),
+      capabilitiesOf: (id) => providers.get(id)?.capabilities,
+      ...(deps.trustedMediaOrigins ? { trustedMediaOrigins: deps.trustedMediaOrigins } : {}),
+      ...(deps.presenter?.download ? { download: deps.presenter.download } : {}),
+      ...(deps.presenter?.downloadTimeoutMs ? { downloadTimeoutMs: deps.presenter.downloadTimeoutMs } : {}),
+    }),
   };
   const guilds = new GuildGate(deps.allowedGuildIds ?? null);
   const router = new InteractionRouter(commands, handleComponent, ctx, guilds);

@@ -39,7 +39,7 @@ const BOT_USER = { id: '1100000000000000002', username: 'Teamjourney', discrimin
 const GUILD = '1200000000000000001';
 const CHANNEL = '1300000000000000001';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const COMMANDS = ['animate', 'credits', 'help', 'history', 'imagine', 'info', 'settings', 'usage'];
+const COMMANDS = ['animate', 'credits', 'help', 'history', 'imagine', 'info', 'settings', 'show', 'usage'];
 /** Generous bounds: a child process compiles TypeScript on start. */
 const START_MS = 15_000;
 const STOP_MS = 5_000;

@@ -10,7 +10,7 @@ import {
   type APIApplicationCommandBasicOption,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { ASPECT_RATIOS, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES, type Speed } from '../../src/domain/midjourney.js';
+import { ASPECT_RATIOS, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES, versionLabel, type Speed } from '../../src/domain/midjourney.js';
 import { formatCredits } from '../../src/domain/team/ledger.js';
 import {
   BUTTON_POLICIES,
@@ -83,10 +83,10 @@ export const SETTINGS_UI = [
       type: ApplicationCommandOptionType.String,
       name: 'version',
       description: 'Default model version',
-      choices: VERSIONS.map((v) => ({ name: v === 'niji6' ? 'niji 6' : `v${v}`, value: v })),
+      choices: VERSIONS.map((v) => ({ name: versionLabel(v), value: v })),
     },
     read: (o) => optional(o.getString('version')) as EffectiveSettings['version'] | undefined,
-    show: (v) => (v === 'niji6' ? 'niji 6' : `v${v}`),
+    show: versionLabel,
   }),
   ui({
     key: 'aspectRatio',

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { AckPacer } from './ack.js';
+import type { ResultShower } from './show.js';
 import type { Clock } from '../domain/ports.js';
 import type { ProviderRegistry } from '../domain/provider.js';
 import type { JobService } from '../domain/service.js';
@@ -52,6 +53,8 @@ export interface AppContext {
   };
   /** When commands must acknowledge (see src/discord/ack.ts). */
   acks: AckPacer;
+  /** /show's copies of past results (src/discord/show.ts). */
+  show?: ResultShower;
   /** Team policy services (settings, usage, credits) as built by src/domain/team; typed there. */
   [service: string]: unknown;
 }

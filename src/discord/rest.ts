@@ -11,7 +11,7 @@ import { DiscordAPIError, HTTPError, RateLimitError, RESTJSONErrorCodes, Routes,
 import type { APIMessage } from 'discord-api-types/v10';
 
 /** Which of our routes failed (also the fake Discord's route names). */
-export type DiscordRoute = 'webhookEdit' | 'channelEdit' | 'channelCreate';
+export type DiscordRoute = 'webhookEdit' | 'channelEdit' | 'channelCreate' | 'channelGet';
 
 /** A Discord-side failure: an API error (status + code), a 5xx, a rate limit or a network error (status null). */
 export class DiscordRestError extends Error {
@@ -130,4 +130,9 @@ export function editChannelMessage(
 /** POST /channels/{channel}/messages with the bot token. */
 export function createChannelMessage(rest: REST, channelId: string, body: MessageBody, files: RawFile[] = []): Promise<APIMessage> {
   return call('channelCreate', () => rest.post(Routes.channelMessages(channelId), { body, files }));
+}
+
+/** GET /channels/{channel}/messages/{message} with the bot token (needs View Channel and Read Message History). */
+export function getChannelMessage(rest: REST, channelId: string, messageId: string): Promise<APIMessage> {
+  return call('channelGet', () => rest.get(Routes.channelMessage(channelId, messageId)));
 }

@@ -5,7 +5,7 @@
  * so its ◀ ▶ buttons (which carry only the view id and a page number) work
  * from any process and after a restart.
  */
-import type { JobKind, JobState } from './job.js';
+import type { Job, JobKind, JobState } from './job.js';
 import type { Speed } from './midjourney.js';
 
 export const HISTORY_PAGE_SIZE = 10;
@@ -59,4 +59,12 @@ export interface JobHistory {
   saveView(id: string, view: HistoryView): Promise<void>;
   /** The view, unless missing or older than the TTL at `now`. */
   view(id: string, now: number): Promise<HistoryView | undefined>;
+  /**
+   * The job shown in this Discord message (/show by message link): the
+   * message its result lives in (the indexed jobs.message_id), or a copy
+   * /show posted; with the channel that message is in.
+   */
+  jobByMessage(messageId: string): Promise<{ job: Job; channelId: string } | undefined>;
+  /** Remember a copy /show posted, so a link to it finds the job. */
+  saveShownMessage(messageId: string, jobId: string, channelId: string, at: number): Promise<void>;
 }

@@ -15,8 +15,12 @@ export { SPEEDS, type Speed };
 export const ASPECT_RATIOS = ['1:2', '9:16', '2:3', '3:4', '5:6', '6:5', '4:3', '3:2', '1:1', '16:9', '2:1'] as const;
 export type AspectRatio = (typeof ASPECT_RATIOS)[number];
 
-export const VERSIONS = ['7', '6.1', '6', '5.2', '5.1', 'niji6'] as const;
+/** Every version some provider offers; each provider's capabilities say which it has (KIE lacks niji 7, APIXO 5.x). */
+export const VERSIONS = ['7', '6.1', '6', '5.2', '5.1', 'niji6', 'niji7'] as const;
 export type Version = (typeof VERSIONS)[number];
+
+/** How a version is named in choices and settings: "v6.1", "niji 7". */
+export const versionLabel = (v: string): string => (v.startsWith('niji') ? `niji ${v.slice('niji'.length)}` : `v${v}`);
 
 export const MOTIONS = ['high', 'low'] as const;
 export type Motion = (typeof MOTIONS)[number];

@@ -150,7 +150,12 @@ export interface ProviderCapabilities {
   ranges: { chaos: NumberRange; stylize: NumberRange; weird: NumberRange };
   /** Whether the provider can call us back when a task ends. */
   callbacks: boolean;
+  /** How long its result URLs can be downloaded after the task ends (absent: KIE's, DEFAULT_RESULT_URL_TTL_MS). */
+  resultUrlTtlMs?: number;
 }
+
+/** KIE keeps results about 14 days (docs/NOTES.md); the default for a provider that does not say. */
+export const DEFAULT_RESULT_URL_TTL_MS = 14 * 24 * 60 * 60 * 1000;
 
 export const canFollowUp = (caps: ProviderCapabilities, result: ResultKind, action: FollowUpAction): boolean =>
   caps.followUps[result].includes(action);

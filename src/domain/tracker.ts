@@ -67,12 +67,17 @@ export interface TrackerOptions {
    */
   timings?: LearnedTimings;
   /**
-   * Who gets the budget when more polls are due than it allows: 'due' (first-come, the default) or
-   * 'likely-done' (the chance the task finished since its last check, from the censoring-aware
-   * learned model). See bench/RESULTS.md, "Poll order under pressure".
+   * Who gets the budget when more polls are due than it allows (./tracking/scheduler.ts):
+   * - 'auto' (the default): due order (first-come) while the backlog is small, ranked by
+   *   'likely-done' once more than `overloadAt` polls wait;
+   * - 'due': always first-come (the tracker before issue 11);
+   * - 'likely-done': always ranked by the chance the task finished since its last check.
+   * Callback-named and starved jobs go first in every order. See bench/RESULTS.md, "Poll order under pressure".
    */
   pollOrder?: PollOrder;
-  /** A job unchecked this long goes before every ranked one. Default 2 min × the schedule's timeScale. */
+  /** With 'auto': polls waiting beyond which they are ranked. Default: 4 dense intervals' worth of budget (≈ 90 at 8/s). */
+  overloadAt?: number;
+  /** A job unchecked this long goes before every ranked one. Default 3 min × the schedule's timeScale. */
   starveAfterMs?: number;
   /** Least time between two progress edits of one job. Default 5 s. */
   progressIntervalMs?: number;
@@ -91,6 +96,9 @@ export interface TrackerOptions {
 
 const DEFAULTS = {
   maxPollsPerSecond: 8,
+  starveAfterMs: 180_000,
+  /** 'auto' ranks once more polls wait than the budget serves in this many dense intervals. */
+  overloadIntervals: 4,
   maxConcurrentPolls: 8,
   progressIntervalMs: 5_000,
   channelEditBudget: { edits: 5, perMs: 5_000 },
@@ -132,12 +140,16 @@ export class Tracker {
     this.logger = logger;
     this.tuning = { ...DEFAULT_TUNING, ...options.schedule };
     const isTracked = (jobId: string): boolean => this.tracked.has(jobId);
+    const maxPolls = Math.max(1, options.maxPollsPerSecond ?? DEFAULTS.maxPollsPerSecond);
+    const budgetWindowMs = options.pollBudgetWindowMs ?? 1_000;
+    const starveAfterMs = options.starveAfterMs ?? DEFAULTS.starveAfterMs * this.tuning.timeScale;
     this.scheduler = new PollScheduler({
       clock,
-      maxPolls: options.maxPollsPerSecond ?? DEFAULTS.maxPollsPerSecond,
-      budgetWindowMs: options.pollBudgetWindowMs ?? 1_000,
+      maxPolls,
+      budgetWindowMs,
       maxConcurrent: options.maxConcurrentPolls ?? DEFAULTS.maxConcurrentPolls,
-      pollOrder: options.pollOrder ?? 'due',
+      pollOrder: options.pollOrder ?? 'auto',
+      overloadAt: options.overloadAt ?? (DEFAULTS.overloadIntervals * maxPolls * this.tuning.denseIntervalMs * this.tuning.timeScale) / budgetWindowMs,
       hooks: {
         poll: (jobId) => this.runPoll(jobId),
         deliver: (jobId) => this.spawn(this.deliver(jobId)),
@@ -155,7 +167,7 @@ export class Tracker {
       tuning: this.tuning,
       timings: options.timings ?? new LearnedTimings({ clock }),
       learning: options.timings !== undefined,
-      starveAfterMs: options.starveAfterMs ?? 120_000 * this.tuning.timeScale,
+      starveAfterMs,
       scheduler: this.scheduler,
       isTracked,
       untrack: (jobId) => this.untrack(jobId),

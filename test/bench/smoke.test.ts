@@ -228,10 +228,15 @@ describe('npm run bench, in small', () => {
     }
   });
 
-  it('calls the bot back about finished tasks only in the callbacks run, and the callback finds them', () => {
+  it('calls the bot back about every finished task, only in the callbacks run', () => {
     const withCallbacks = results.pollers.filter((p) => p.callbackS.n > 0).map((p) => p.name);
     expect(withCallbacks).toEqual(['adaptive + callbacks']);
-    expect(results.pollers.find((p) => p.name === 'adaptive + callbacks')!.detectedAfterCallback).toBeGreaterThan(0);
+    // Whether the callback or a poll sees a task first is a race at this time
+    // scale (a 28 ms dense interval against a loopback HTTP round trip on a
+    // loaded machine), so the smoke run checks that every task was called back,
+    // not who won; the full bench reports how many were found through the callback.
+    const run = results.pollers.find((p) => p.name === 'adaptive + callbacks')!;
+    expect(run.callbackS.n).toBe(run.lagS.n);
   });
 
   it('acknowledges every command and tracks every job of the scale run', () => {

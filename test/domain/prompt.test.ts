@@ -208,6 +208,16 @@ describe('parseImagine: inputs → the exact request', () => {
   });
 });
 
+describe('parseImagine: niji 7', () => {
+  it('parses as niji7 (APIXO has it); KIE’s schema refuses it, naming the versions KIE offers', () => {
+    const value = parsed(input('a cat --niji 7'));
+    expect(value.request).toMatchObject({ kind: 'imagine', options: { version: 'niji7' } });
+    const kie = GenerateRequestSchema.safeParse(kieBody(value.request));
+    expect(kie.success).toBe(false);
+    expect(kie.error?.issues[0]?.message).toBe('KIE offers versions 7, 6.1, 6, 5.2, 5.1, niji6');
+  });
+});
+
 describe('parseImagine: precedence inline > option > channel > default', () => {
   const defaults = { version: '6.1', aspectRatio: '4:3', speed: 'relaxed', stylization: 50 } as const;
   const options: ImagineOptions = { version: '6', aspect: '3:2', speed: 'turbo', stylize: 200, weird: 5, variety: 6 };
@@ -342,7 +352,7 @@ describe('parseImagine: errors name the parameter and what is allowed', () => {
     ['--ar 16x9 is not guessed', input('a cat --ar 16x9'), '--ar', '--ar 16x9 is not supported'],
     ['--aspect named as typed', input('a cat --aspect 7:3'), '--aspect', '--aspect 7:3 is not supported'],
     ['the aspect option', input('a cat', { options: { aspect: '7:3' } }), 'aspect', 'aspect 7:3 is not supported; use one of 1:2'],
-    ['--v 8', input('a cat --v 8'), '--v', '--v 8 is not supported; use one of 7, 6.1, 6, 5.2, 5.1 (or --niji 6)'],
+    ['--v 8', input('a cat --v 8'), '--v', '--v 8 is not supported; use one of 7, 6.1, 6, 5.2, 5.1 (or --niji 6/7)'],
     ['--v niji6 is not --niji', input('a cat --v niji6'), '--v', 'is not supported'],
     ['--niji 5', input('a cat --niji 5'), '--niji', '--niji 5 is not supported; use --niji 6'],
     ['the version option', input('a cat', { options: { version: 'v8' } }), 'version', 'use one of 7, 6.1, 6, 5.2, 5.1, niji6'],

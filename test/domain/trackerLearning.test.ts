@@ -104,15 +104,56 @@ describe('Tracker poll order under pressure', () => {
     expect(firstFive).toEqual(old.map((j) => j.taskId));
   });
 
-  it("with pollOrder 'due' (the default) keeps first-come order", async () => {
-    const hh = await harness({ durationMs: () => 600_000, tracker: { maxPollsPerSecond: 1 } });
+  /** Five young jobs first in line, five old ones behind; the first five checks' task ids and the two groups. */
+  async function firstFiveChecks(tracker: NonNullable<Parameters<typeof harness>[0]>['tracker']) {
+    const hh = await harness({ durationMs: () => 600_000, tracker: { maxPollsPerSecond: 1, ...tracker } });
     const young = await agedJobs(hh, 5, 31);
     const old = await agedJobs(hh, 5, 95);
     for (const job of [...young, ...old]) hh.tracker.track(job);
     hh.tracker.start();
     await hh.clock.advance(4_500);
     const firstFive = hh.sim.requests.filter((r) => r.endpoint === 'recordInfo').slice(0, 5).map((r) => r.query['taskId']);
-    expect(firstFive).toEqual(young.map((j) => j.taskId));
+    return { firstFive, young: young.map((j) => j.taskId), old: old.map((j) => j.taskId) };
+  }
+
+  it("with pollOrder 'due' keeps first-come order", async () => {
+    const { firstFive, young } = await firstFiveChecks({ pollOrder: 'due' });
+    expect(firstFive).toEqual(young);
+  });
+
+  it("'auto' (the default) keeps first-come order while few polls wait (10 ≤ 4 dense intervals × 1/s)", async () => {
+    const { firstFive, young } = await firstFiveChecks({});
+    expect(firstFive).toEqual(young);
+  });
+
+  it("'auto' ranks by likely-done once more polls wait than overloadAt", async () => {
+    const { firstFive, old } = await firstFiveChecks({ overloadAt: 3 });
+    expect(firstFive).toEqual(old);
+  });
+
+  it("'due' order still lets a callback (pollSoon) go first", async () => {
+    const hh = await harness({ durationMs: () => 600_000, tracker: { maxPollsPerSecond: 1, pollOrder: 'due' } });
+    const old = await agedJobs(hh, 5, 95);
+    const [young] = await agedJobs(hh, 1, 5);
+    for (const job of [...old, young!]) hh.tracker.track(job);
+    hh.tracker.start();
+    await hh.clock.advance(0);
+    hh.tracker.pollSoon(young!.id);
+    await hh.clock.advance(1_500);
+    const order = hh.sim.requests.filter((r) => r.endpoint === 'recordInfo').map((r) => r.query['taskId']);
+    expect(order.indexOf(young!.taskId!)).toBe(1);
+  });
+
+  it('starves nobody by default: a job passed over is checked within 3 minutes', async () => {
+    const hh = await harness({ durationMs: () => 3_600_000, tracker: { maxPollsPerSecond: 1, overloadAt: 3 } });
+    const hot = await agedJobs(hh, 20, 45, 'turbo');
+    const [cold] = await agedJobs(hh, 1, 95, 'relaxed');
+    for (const job of [...hot, cold!]) hh.tracker.track(job);
+    hh.tracker.start();
+    await hh.clock.advance(600_000);
+    const times = hh.recordInfoTimes(cold!.taskId!);
+    expect(times.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeLessThanOrEqual(182_000);
   });
 
   it('never starves a job: each is checked at least every starveAfterMs (plus a budget slot)', async () => {

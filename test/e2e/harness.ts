@@ -380,7 +380,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       ackBudgetMs: options.ackBudgetMs ?? 2_000,
       allowedGuildIds: options.allowedGuildIds === undefined ? [GUILD_ID] : options.allowedGuildIds,
       // As src/main.ts configures it: the simulator is the configured KIE base URL.
-      trustedMediaOrigins: options.trustedMediaOrigins ?? [new URL(sim.url).origin, ...(apixoSim ? [new URL(apixoSim.url).origin] : [])],
+      // …and the fake Discord's CDN, which serves re-hosted attachments over http on loopback (/show reads them back).
+      trustedMediaOrigins: options.trustedMediaOrigins ?? [new URL(sim.url).origin, ...(apixoSim ? [new URL(apixoSim.url).origin] : []), new URL(fake.url).origin],
       ...(callbacks ? { callBackUrl: callbacks.url } : {}),
     });
     notify = (taskId) => app.taskMayBeDone(taskId);

@@ -1,7 +1,8 @@
 /**
  * The store backends every store test runs on: SQLite (a temp file) and
- * PostgreSQL (a fresh schema per store on the shared test server, dropped
- * afterwards, so engineers running tests at once never meet). Use
+ * PostgreSQL (a fresh schema per store on the shared test server, named after
+ * the run and dropped when the run ends — see postgresSetup.ts for why not
+ * sooner — so engineers running tests at once never meet). Use
  * `describe.each(storeBackends())('… on %s', (backend) => …)`; when
  * PostgreSQL is unreachable its half is skipped (see postgresSetup.ts).
  */
@@ -39,7 +40,7 @@ export function postgresBackend(base: string): StoreBackend {
     name: 'postgres',
     toString: () => 'postgres',
     async create() {
-      const schema = `tj_${randomBytes(6).toString('hex')}`;
+      const schema = testSchemaName();
       const admin = new pg.Client({ connectionString: base });
       await admin.connect();
       try {
@@ -51,19 +52,15 @@ export function postgresBackend(base: string): StoreBackend {
       url.searchParams.set('schema', schema);
       return {
         url: url.toString(),
-        drop: async () => {
-          const c = new pg.Client({ connectionString: base });
-          await c.connect();
-          try {
-            await c.query(`drop schema if exists ${schema} cascade`);
-          } finally {
-            await c.end();
-          }
-        },
+        // Dropped with the run's other schemas by postgresSetup's teardown.
+        drop: async () => undefined,
       };
     },
   };
 }
+
+/** A schema name of this run: postgresSetup's teardown drops it with the others. */
+export const testSchemaName = (): string => `tj_${inject('postgresRun')}_${randomBytes(6).toString('hex')}`;
 
 /** The PostgreSQL URL of the test server, or null when it is unreachable (the run said so once). */
 export const testPostgresUrl = (): string | null => inject('postgres');

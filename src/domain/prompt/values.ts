@@ -45,10 +45,12 @@ export function parseMjVersion(label: string, raw: string): Version {
   );
 }
 
-/** `--niji` alone means the newest Niji model KIE offers; `--niji 6` names it. */
+/** What `--niji` alone means: niji 6, which every provider has (niji 7 is APIXO's only, asked for by number). */
+export const DEFAULT_NIJI = '6';
+
+/** `--niji` alone means niji 6; `--niji 7` names another. */
 export function parseNijiVersion(label: string, raw: string | undefined): Version {
-  const newest = NIJI_NUMBERS[NIJI_NUMBERS.length - 1];
-  const number = raw === undefined ? newest : raw.trim();
+  const number = raw === undefined ? DEFAULT_NIJI : raw.trim();
   const version = `niji${number ?? ''}`;
   if (number !== undefined && includes(VERSIONS, version)) return version;
   throw new PromptError(label, `${label} ${raw ?? ''} is not supported; use ${NIJI_NUMBERS.map((n) => `${label} ${n}`).join(', ')} (or just ${label}).`);

@@ -11,8 +11,10 @@
  * Two limits protect KIE: a global budget of record-info requests per
  * window (../slidingWindow.ts) and a bound on polls in flight. When more
  * polls are due than they allow, the due jobs wait in a ready set and the
- * free slots go by `pollOrder` (../pollPriority.ts): due order, or the
- * caller's priority (urgent and starved jobs first, then the likeliest done).
+ * free slots go by `pollOrder` (../pollPriority.ts): due order (a job named
+ * by a callback first), or the caller's priority (urgent and starved jobs
+ * first, then the likeliest done); 'auto' uses due order until more than
+ * `overloadAt` polls wait, the priority beyond.
  *
  * What a poll or a delivery does is the caller's (SchedulerHooks).
  */
@@ -50,6 +52,8 @@ export interface SchedulerOptions {
   budgetWindowMs: number;
   maxConcurrent: number;
   pollOrder: PollOrder;
+  /** With pollOrder 'auto': rank by likely-done once more polls wait than this, else due order. */
+  overloadAt: number;
   hooks: SchedulerHooks;
 }
 
@@ -61,6 +65,7 @@ export class PollScheduler {
   private readonly hooks: SchedulerHooks;
   private readonly maxConcurrent: number;
   private readonly pollOrder: PollOrder;
+  private readonly overloadAt: number;
   private readonly budget: SlidingWindow;
   private readonly heap = new TinyQueue<Entry>([], compare);
   /** The one live heap entry per job; any other entry for it is stale and skipped. */
@@ -80,6 +85,7 @@ export class PollScheduler {
     this.hooks = options.hooks;
     this.maxConcurrent = Math.max(1, options.maxConcurrent);
     this.pollOrder = options.pollOrder;
+    this.overloadAt = options.overloadAt;
     this.budget = new SlidingWindow({ max: Math.max(1, options.maxPolls), windowMs: options.budgetWindowMs });
   }
 
@@ -194,7 +200,9 @@ export class PollScheduler {
     if (slots <= 0 || live.length === 0) return;
     let chosen: Entry[];
     if (live.length <= slots) chosen = live.sort(compare);
-    else if (this.pollOrder === 'due') chosen = pickBest(live, slots, () => 0);
+    else if (this.pollOrder === 'due' || (this.pollOrder === 'auto' && live.length <= this.overloadAt)) {
+      chosen = pickBest(live, slots, (e) => (e.urgent ? 1 : 0));
+    }
     else chosen = pickBest(live, slots, (e) => this.hooks.priority(e, now));
     for (const entry of chosen) {
       this.ready.delete(entry.jobId);

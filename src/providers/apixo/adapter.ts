@@ -35,6 +35,7 @@ import {
   APIXO_MAX_IMAGES,
   APIXO_PROMPT_MAX_LENGTH,
   APIXO_RANGES,
+  APIXO_RESULT_URL_TTL_MS,
   APIXO_UPSCALE_TYPE,
   APIXO_VARY_TYPE,
   type ApixoCreateRequest,
@@ -87,6 +88,7 @@ export const APIXO_CAPABILITIES: ProviderCapabilities = Object.freeze({
   promptMaxLength: APIXO_PROMPT_MAX_LENGTH,
   ranges: { chaos: APIXO_RANGES.chaos, stylize: APIXO_RANGES.stylize, weird: APIXO_RANGES.weird },
   callbacks: true,
+  resultUrlTtlMs: APIXO_RESULT_URL_TTL_MS,
 } satisfies ProviderCapabilities);
 
 const badInput = (detail: string, field?: string): ProviderError =>

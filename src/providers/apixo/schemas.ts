@@ -51,6 +51,9 @@ export const APIXO_UPSCALE_TYPE = { standard: 0, creative: 1, x2: 2, x4: 3 } as 
 /** Vary `type`: 003 does not say which is which (notes). Our guess, kept in one place. */
 export const APIXO_VARY_TYPE = { subtle: 0, strong: 1 } as const;
 
+/** Result URLs expire after about 24 hours (notes): the bot re-hosts at once; the simulator's files 404 after this. */
+export const APIXO_RESULT_URL_TTL_MS = 24 * 60 * 60 * 1000;
+
 /** Uncertain (see header). */
 export const APIXO_PROMPT_MAX_LENGTH = 2000;
 /** 003's advice: "More reference images = less control"; no documented maximum. Ours. */

@@ -7,7 +7,7 @@
  * a bad request the way KIE does), so the two can never drift apart.
  */
 import { z } from 'zod';
-import { ASPECT_RATIOS, MOTIONS, PROMPT_MAX_LENGTH, RANGES, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES } from '../../domain/midjourney.js';
+import { ASPECT_RATIOS, MOTIONS, PROMPT_MAX_LENGTH, RANGES, SPEEDS, VERSIONS, VIDEO_BATCH_SIZES, type Version } from '../../domain/midjourney.js';
 
 // ---------------------------------------------------------------------------
 // Enums and ranges (000: OpenAPI of POST /api/v1/mj/generate)
@@ -22,6 +22,9 @@ export const TASK_TYPES = [
   'mj_video_hd',
 ] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
+
+/** The versions KIE takes: the domain's, without niji 7 (APIXO's only). */
+export const KIE_VERSIONS = ['7', '6.1', '6', '5.2', '5.1', 'niji6'] as const satisfies readonly Version[];
 
 export const VIDEO_TASK_TYPES = ['mj_video', 'mj_video_hd'] as const satisfies readonly TaskType[];
 export const EXTEND_TASK_TYPES = ['mj_video_extend_manual', 'mj_video_extend_auto'] as const;
@@ -75,7 +78,7 @@ export const GenerateRequestSchema = z
     fileUrl: url.optional(),
     fileUrls: z.array(url).min(1).optional(),
     aspectRatio: z.enum(ASPECT_RATIOS).optional(),
-    version: z.enum(VERSIONS).optional(),
+    version: z.enum(KIE_VERSIONS, { error: `KIE offers versions ${KIE_VERSIONS.join(', ')}` }).optional(),
     variety: int(RANGES.variety.min, RANGES.variety.max).optional(),
     stylization: int(RANGES.stylization.min, RANGES.stylization.max).optional(),
     weirdness: int(RANGES.weirdness.min, RANGES.weirdness.max).optional(),

@@ -76,6 +76,29 @@ export class SqlJobHistory implements JobHistory {
       .execute();
   }
 
+  async jobByMessage(messageId: string): Promise<{ job: Job; channelId: string } | undefined> {
+    const own = await this.db.selectFrom('jobs').select('data').where('message_id', '=', messageId).orderBy('created_at').limit(1).executeTakeFirst();
+    if (own) {
+      const job = JSON.parse(own.data) as Job;
+      return { job, channelId: job.origin.channelId };
+    }
+    const copy = await this.db
+      .selectFrom('shown_messages')
+      .innerJoin('jobs', 'jobs.id', 'shown_messages.job_id')
+      .select(['jobs.data', 'shown_messages.channel_id'])
+      .where('shown_messages.message_id', '=', messageId)
+      .executeTakeFirst();
+    return copy ? { job: JSON.parse(copy.data) as Job, channelId: copy.channel_id } : undefined;
+  }
+
+  async saveShownMessage(messageId: string, jobId: string, channelId: string, at: number): Promise<void> {
+    await this.db
+      .insertInto('shown_messages')
+      .values({ message_id: messageId, job_id: jobId, channel_id: channelId, created_at: at })
+      .onConflict((oc) => oc.column('message_id').doNothing())
+      .execute();
+  }
+
   async view(id: string, now: number): Promise<HistoryView | undefined> {
     const row = await this.db.selectFrom('history_views').select(['data', 'created_at']).where('id', '=', id).executeTakeFirst();
     if (!row || row.created_at < now - HISTORY_VIEW_TTL_MS) return undefined;

@@ -28,6 +28,7 @@ export function jobRow(job: Job, now: number = Date.now()): Insertable<JobsTable
     needs_work: needsWork(job) ? 1 : 0,
     data: JSON.stringify(job),
     prompt: job.promptText ?? '',
+    message_id: job.origin.messageId,
   };
 }
 

@@ -196,11 +196,48 @@ const m006_poll_now: Migration = {
 };
 
 /**
+ * /show finds a job by the message its result lives in (a pasted message
+ * link): the message id as its own indexed column, filled for existing rows
+ * in batches by id, as 002 filled the prompt; and the copies /show posts.
+ */
+const m007_job_message_id: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('jobs').addColumn('message_id', 'text').execute();
+    const jobs = db as unknown as Kysely<{ jobs: { id: string; data: string; message_id: string | null } }>;
+    let after = '';
+    for (;;) {
+      const rows = await jobs.selectFrom('jobs').select(['id', 'data']).where('id', '>', after).orderBy('id').limit(500).execute();
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        let messageId: string | null = null;
+        try {
+          const parsed = JSON.parse(row.data) as { origin?: { messageId?: unknown } };
+          if (typeof parsed.origin?.messageId === 'string') messageId = parsed.origin.messageId;
+        } catch {
+          // A row that does not parse has no message to find it by.
+        }
+        if (messageId !== null) await jobs.updateTable('jobs').set({ message_id: messageId }).where('id', '=', row.id).execute();
+      }
+      after = rows[rows.length - 1]!.id;
+    }
+    await db.schema.createIndex('jobs_message_id').on('jobs').column('message_id').execute();
+    // The copies /show posted, so a link to a copy finds its job too.
+    await db.schema
+      .createTable('shown_messages')
+      .addColumn('message_id', 'text', (c) => c.primaryKey())
+      .addColumn('job_id', 'text', (c) => c.notNull())
+      .addColumn('channel_id', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
+/**
  * Pending batches waiting for their author's Confirm or Cancel
  * (src/store/sql/batches.ts). The decision is a conditional update on
  * `state`, so two clicks (or two processes) cannot both confirm one batch.
  */
-const m007_batches: Migration = {
+const m008_batches: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
       .createTable('batches')
@@ -224,7 +261,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '004_job_leases': m004_job_leases,
   '005_kie_create_window': m005_kie_create_window,
   '006_poll_now': m006_poll_now,
-  '007_batches': m007_batches,
+  '007_job_message_id': m007_job_message_id,
+  '008_batches': m008_batches,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -32,6 +32,8 @@ export interface JobsTable {
   poll_now?: number;
   /** The prompt as typed (002_history; /history searches it). */
   prompt: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The message the job's result lives in (007_job_message_id; /show finds a job by a message link). */
+  message_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One /history invocation's filter (002_history): its page buttons carry only the id. */
@@ -40,6 +42,14 @@ export interface HistoryViewsTable {
   user_id: string;
   created_at: number;
   data: string;
+}
+
+/** A copy of a job's result that /show posted (007_job_message_id): a link to it finds the job. */
+export interface ShownMessagesTable {
+  message_id: string;
+  job_id: string;
+  channel_id: string;
+  created_at: number;
 }
 
 export interface LedgerTable {
@@ -115,6 +125,7 @@ export interface BatchesTable {
 export interface Schema {
   jobs: JobsTable;
   history_views: HistoryViewsTable;
+  shown_messages: ShownMessagesTable;
   batches: BatchesTable;
   ledger: LedgerTable;
   queue: QueueTable;

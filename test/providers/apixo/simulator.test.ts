@@ -66,6 +66,22 @@ describe('APIXO simulator', () => {
     expect((await fetch(urls[0]!)).status).toBe(404);
   });
 
+  it('result URLs expire 24 h after the task ends (notes), while its status still answers', async () => {
+    const sim = await start();
+    const { json } = await call(sim, 'POST', CREATE, t2i);
+    const taskId = json!.data!['taskId'] as string;
+    clock += 10_000;
+    const url = `${sim.url}/files/${taskId}_0.png`;
+    expect((await fetch(url)).status).toBe(200);
+    clock += 24 * 3_600_000 - 1;
+    expect((await fetch(url)).status).toBe(200);
+    clock += 1;
+    const gone = await fetch(url);
+    expect(gone.status).toBe(404);
+    expect(await gone.json()).toMatchObject({ message: 'File expired' });
+    expect((await call(sim, 'GET', `${STATUS}?taskId=${taskId}`)).json!.data!['state']).toBe('success');
+  });
+
   it('its own create limit answers HTTP 429 and charges nothing', async () => {
     const sim = await start({ createRateLimit: { max: 1, windowMs: 60_000 }, credits: 100 });
     expect((await call(sim, 'POST', CREATE, t2i)).status).toBe(200);

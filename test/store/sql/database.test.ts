@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DatabaseError, maskDatabaseUrl, openDatabase, parseDatabaseUrl } from '../../../src/store/sql/database.js';
 import { KeyvCollection, StoreWriteError, openStore } from '../../../src/store/store.js';
 import { MIGRATIONS } from '../../../src/store/sql/migrations.js';
-import { storeBackends, testPostgresUrl, type TestDatabase } from '../../support/backends.js';
+import { storeBackends, testPostgresUrl, testSchemaName, type TestDatabase } from '../../support/backends.js';
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -100,7 +100,7 @@ describe('a database that cannot be used', () => {
   it.skipIf(!testPostgresUrl())('a read-only PostgreSQL role', async () => {
     const base = testPostgresUrl()!;
     const id = randomBytes(5).toString('hex');
-    const [role, schema] = [`tj_ro_${id}`, `tj_${id}`];
+    const [role, schema] = [`tj_ro_${id}`, testSchemaName()];
     const admin = new pg.Client({ connectionString: base });
     await admin.connect();
     try {
@@ -115,7 +115,8 @@ describe('a database that cannot be used', () => {
       expect(error.message).toMatch(/read-only/);
       expect(error.message).not.toContain('s3cret');
     } finally {
-      await admin.query(`drop schema if exists ${schema} cascade`);
+      // The schema stays for the run's teardown (postgresSetup.ts); the role must go now.
+      await admin.query(`alter schema ${schema} owner to current_user`);
       await admin.query(`drop role if exists ${role}`);
       await admin.end();
     }

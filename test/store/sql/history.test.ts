@@ -4,6 +4,8 @@ import { openStore, type OpenedStore } from '../../../src/store/store.js';
 import { storedJob } from '../../support/jobFixtures.js';
 import { storeBackends, type TestDatabase } from '../../support/backends.js';
 import type { Job } from '../../../src/domain/job.js';
+import { MIGRATIONS } from '../../../src/store/sql/migrations.js';
+import type { Kysely } from 'kysely';
 
 const G = 'g1';
 const job = (i: number, o: Partial<Job> = {}): Job => {
@@ -45,5 +47,34 @@ describe.each(storeBackends())('SQL job history on %s', (backend) => {
     await store.history.saveView('v1', view);
     expect(await store.history.view('v1', 6_000)).toEqual(view);
     expect(await store.history.view('v1', 5_000 + 86_400_001)).toBeUndefined();
+  });
+
+  it('finds a job by the message its result lives in, following the message when it moves (/show by link)', async () => {
+    await store.jobs.create(job(1, { origin: { messageId: 'm1' } as Job['origin'] }));
+    await store.jobs.create(job(2, { origin: { messageId: null } as Job['origin'] }));
+    expect((await store.history.jobByMessage('m1'))?.job.id).toBe('j001');
+    expect(await store.history.jobByMessage('m2')).toBeUndefined();
+    // Delivery posted a new message: the job is found by it, no longer by the old one.
+    await store.jobs.update('j001', (j) => ({ ...j, origin: { ...j.origin, messageId: 'm2' } }));
+    expect(await store.history.jobByMessage('m2')).toEqual({ job: expect.objectContaining({ id: 'j001' }), channelId: 'c1' });
+    expect(await store.history.jobByMessage('m1')).toBeUndefined();
+    // A /show copy in another channel finds it too, with the copy's channel; saving it twice is harmless.
+    await store.history.saveShownMessage('copy1', 'j001', 'c9', 5_000);
+    await store.history.saveShownMessage('copy1', 'j001', 'c9', 6_000);
+    expect(await store.history.jobByMessage('copy1')).toEqual({ job: expect.objectContaining({ id: 'j001' }), channelId: 'c9' });
+  });
+
+  it('007 fills the message column of jobs stored before it', async () => {
+    await store.jobs.create(job(1, { origin: { messageId: 'm1' } as Job['origin'] }));
+    await store.jobs.create(job(2, { origin: { messageId: null } as Job['origin'] }));
+    // Back to the table as 006 left it, then run 007 again.
+    const db = store.sql.db as unknown as Kysely<unknown>;
+    await db.schema.dropIndex('jobs_message_id').execute();
+    await db.schema.alterTable('jobs').dropColumn('message_id').execute();
+    await db.schema.dropTable('shown_messages').execute();
+    await MIGRATIONS['007_job_message_id']!.up(db);
+    expect((await store.history.jobByMessage('m1'))?.job.id).toBe('j001');
+    const rows = await store.sql.db.selectFrom('jobs').select(['id', 'message_id']).orderBy('id').execute();
+    expect(rows).toEqual([{ id: 'j001', message_id: 'm1' }, { id: 'j002', message_id: null }]);
   });
 });

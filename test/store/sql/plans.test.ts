@@ -34,3 +34,10 @@ describe('ledger query plans (SQLite)', () => {
     expect(detail).toContain('ledger_channel_created_cover');
   });
 });
+
+describe('job lookups (SQLite)', () => {
+  it('/show finds a job by its message through the message_id index (007), not a scan', async () => {
+    const detail = await plan(sql`select data from jobs where message_id = ${'m'} order by created_at limit 1`);
+    expect(detail).toContain('USING INDEX jobs_message_id');
+  });
+});

@@ -15,7 +15,9 @@
  * - Lifecycle on the injected clock: pending → processing → success|failed.
  *   resultJson is a JSON string {"resultUrls": [...]}: 4 PNGs for grids
  *   (text-to-image, image-to-image, upload-paint, vary), 1 for upscale (real
- *   PNGs drawn by the KIE simulator's media module).
+ *   PNGs drawn by the KIE simulator's media module). The files answer 404
+ *   from 24 h after the task's end (the notes' URL expiry); status still
+ *   answers.
  * - request_type 'callback': when the task ends, POST {code: 200, message,
  *   data: <status data>} to callback_url; up to 3 retries on later checks.
  * - Faults (types.ts) come first, before auth; the first match is used.
@@ -24,13 +26,11 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { fileBody, parseFileName, taskImagePng } from '../../kie/simulator/media.js';
 import { createRng, randomHex } from '../../kie/simulator/random.js';
 import { SlidingWindowLimiter } from '../../kie/simulator/rateLimit.js';
 import { ApixoCreateRequestSchema, describeZodError, type ApixoCreateRequest } from '../schemas.js';
 import { ApixoCallbacks } from './callbacks.js';
+import { serveResultFile } from './files.js';
 import { APIXO_SIM_DEFAULTS, bearerOf, error, MESSAGES, ok, readBody, routeOf, send, sha256, type Reply } from './http.js';
 import {
   ApixoFaultQueue,
@@ -39,7 +39,6 @@ import {
   parentProblem,
   priceOf,
   speedOf,
-  stateAt,
   statusData,
   type RequestFault,
 } from './tasks.js';
@@ -180,7 +179,7 @@ class ApixoSimServer implements ApixoSimulator {
     const fault = this.faults.takeForRequest(route.endpoint);
     if (fault && (await this.applyFault(fault, req, res, entry, raw, bearer))) return;
 
-    if (route.endpoint === 'file') return this.serveFile(route.fileName ?? '', entry, method === 'HEAD', res);
+    if (route.endpoint === 'file') return serveResultFile(this.taskMap, this.now(), route.fileName ?? '', entry, method === 'HEAD', res);
     const reply = this.dispatch(route.endpoint, entry, raw, bearer);
     entry.status = reply.status;
     if (reply.taskId) entry.taskId = reply.taskId;
@@ -323,35 +322,6 @@ class ApixoSimServer implements ApixoSimulator {
       }, ms);
       signal.addEventListener('abort', onAbort, { once: true });
     });
-  }
-
-  private async serveFile(fileName: string, entry: ApixoRecordedRequest, headOnly: boolean, res: ServerResponse): Promise<void> {
-    const wanted = parseFileName(fileName);
-    const task = wanted?.kind === 'result' ? this.taskMap.get(wanted.taskId) : undefined;
-    if (!wanted || wanted.kind !== 'result' || wanted.ext !== 'png' || !task || stateAt(task, this.now()) !== 'success' || wanted.index >= task.resultCount) {
-      entry.status = 404;
-      send(res, 404, JSON.stringify({ code: 404, message: 'File not found' }));
-      return;
-    }
-    entry.taskId = task.taskId;
-    entry.status = 200;
-    const png = taskImagePng(
-      {
-        taskId: task.taskId,
-        op: task.mode === 'upscale' ? 'upscale' : task.mode === 'vary' ? 'vary' : 'generate',
-        parentTaskId: task.parentTaskId,
-        parentPosition: task.parentPosition,
-        aspectRatio: task.aspectRatio,
-      },
-      wanted.index,
-    );
-    const file = fileBody(png, 'png', null);
-    res.writeHead(200, { 'content-type': file.contentType, 'content-length': file.size });
-    if (headOnly) {
-      res.end();
-      return;
-    }
-    await pipeline(Readable.from(file.chunks(), { objectMode: false }), res).catch(() => res.destroy());
   }
 }
 
