@@ -15,6 +15,7 @@
  *   of the top channels, the formatted text.
  */
 import { Client } from 'discord.js';
+import pg from 'pg';
 import { performance } from 'node:perf_hooks';
 import { budgetsFor } from '../../commands/usage.js';
 import { buildApp } from '../../src/app.js';
@@ -44,7 +45,17 @@ export interface HistoryChildResult {
   usageMs: number[];
   verdicts: Record<string, number>;
   reportJobs: number;
+  /** PostgreSQL: statements sent per admission (each a round trip); 0 on SQLite (in-process calls). */
+  admitRoundTrips: number;
 }
+
+/** Counts the statements the pg driver sends while `counting` is on (PostgreSQL round trips). */
+const sent = { counting: false, n: 0 };
+const pgQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+(pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: unknown, ...args: unknown[]) {
+  if (sent.counting) sent.n += 1;
+  return pgQuery.apply(this, args);
+};
 
 async function run(input: HistoryChildInput): Promise<HistoryChildResult> {
   const t0 = performance.now();
@@ -93,7 +104,9 @@ async function run(input: HistoryChildInput): Promise<HistoryChildResult> {
       now,
     );
     const t = performance.now();
+    sent.counting = true;
     const decision = await team.policy.admit(job);
+    sent.counting = false;
     admitMs.push(performance.now() - t);
     verdicts[decision.verdict] = (verdicts[decision.verdict] ?? 0) + 1;
     if (decision.verdict !== 'reject') await team.policy.release({ ...job, state: 'succeeded', taskId: `bench-${job.id}`, finishedAt: Date.now(), delivered: true });
@@ -127,7 +140,8 @@ async function run(input: HistoryChildInput): Promise<HistoryChildResult> {
   await kie.close();
   // The keyv namespaces share one pool that the store owns and ends once (src/store/store.ts).
   await store.close();
-  return { startupMs, processReadyMs, rssMB: mem.rss / 2 ** 20, heapUsedMB: mem.heapUsed / 2 ** 20, admitMs, usageMs, verdicts, reportJobs };
+  const admitRoundTrips = sent.n / Math.max(1, input.admissions);
+  return { startupMs, processReadyMs, rssMB: mem.rss / 2 ** 20, heapUsedMB: mem.heapUsed / 2 ** 20, admitMs, usageMs, verdicts, reportJobs, admitRoundTrips };
 }
 
 process.once('message', (input: HistoryChildInput) => {

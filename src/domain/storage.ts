@@ -8,6 +8,8 @@ import type { DurationStore } from './durations.js';
 import type { JobRepository } from './jobs.js';
 import type { JobHistory } from './history.js';
 import type { TeamStore } from './team/ledger.js';
+import type { SettingsRecords } from './team/settings.js';
+import type { AlertStates } from './team/alerts.js';
 
 /** One key-value namespace. `set` throws when the write did not happen. */
 export interface Collection<T> {
@@ -18,7 +20,12 @@ export interface Collection<T> {
   entries(): AsyncGenerator<[string, T]>;
 }
 
-/** The key-value namespaces (settings, alert metadata, simulator tasks; the rest are the pre-SQL layout, read only by the one-time migration). */
+/**
+ * The key-value namespaces (simulator tasks, small metadata; 'settings' and the
+ * alert state in 'meta' are where releases before 009_settings kept them, read
+ * once by the move into SQL; the rest are the pre-SQL layout, read only by the
+ * one-time migration).
+ */
 export const NAMESPACES = ['jobs', 'index', 'settings', 'ledger', 'queue', 'meta', 'simulator'] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 
@@ -27,6 +34,10 @@ export interface Store {
   collection<T>(ns: Namespace): Collection<T>;
   readonly jobs: JobRepository;
   readonly team: TeamStore;
+  /** Channel and server settings, one record per setting. */
+  readonly settings: SettingsRecords;
+  /** The low-balance alert state per server. */
+  readonly alertStates: AlertStates;
   /** Finished tasks' durations, from which the tracker learns its schedule. */
   readonly durations: DurationStore;
   /** Past jobs, filtered and paged (/history). */

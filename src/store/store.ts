@@ -15,6 +15,7 @@ import { SqlJobHistory } from './sql/history.js';
 import { SqlBatchStore } from './sql/batches.js';
 import { SqlJobRepository } from './sql/jobs.js';
 import { SqlTeamStore } from './sql/team.js';
+import { importKeyvSettings, SqlAlertStates, SqlSettingsRecords } from './sql/settings.js';
 import { migrateLegacyKeyv, type LegacyMigrationReport } from './legacyMigration.js';
 
 export { NAMESPACES, type Collection, type Namespace, type Store } from '../domain/storage.js';
@@ -131,6 +132,13 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     await sqlDb.close().catch(() => undefined);
     throw new DatabaseError(databaseUrl, `could not move the round-1 records into the new tables: ${describeFailure(error)}`);
   }
+  // Settings and alert state kept in keyv by releases before 009_settings: copied into their tables, once.
+  try {
+    await importKeyvSettings(sqlDb, Date.now());
+  } catch (error) {
+    await sqlDb.close().catch(() => undefined);
+    throw new DatabaseError(databaseUrl, `could not copy the settings from keyv into their table: ${describeFailure(error)}`);
+  }
   const adapters = adapterFactory(target, databaseUrl);
   const opened = new Map<Namespace, Keyv<unknown>>();
   const lastErrors = new Map<Namespace, unknown>();
@@ -150,6 +158,8 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     sql: sqlDb,
     jobs: new SqlJobRepository(sqlDb),
     team: new SqlTeamStore(sqlDb),
+    settings: new SqlSettingsRecords(sqlDb),
+    alertStates: new SqlAlertStates(sqlDb.db),
     durations: new SqlDurationStore(sqlDb),
     history: new SqlJobHistory(sqlDb),
     batches: new SqlBatchStore(sqlDb),

@@ -8,7 +8,7 @@ const run = (backend: 'sqlite' | 'postgres', admit: number): HistoryRun => ({
   fillS: 100,
   admitP50: 2,
   usageP50: 50,
-  child: { startupMs: 400, processReadyMs: 1500, rssMB: 150, heapUsedMB: 30, admitMs: [], usageMs: [], verdicts: {}, reportJobs: 82_000 },
+  child: { startupMs: 400, processReadyMs: 1500, rssMB: 150, heapUsedMB: 30, admitMs: [], usageMs: [], verdicts: {}, reportJobs: 82_000, admitRoundTrips: backend === 'postgres' ? 7 : 0 },
   figures: { lines: 1_000_000, startup_ms: 400, rss_mb: 150, admit_p99_ms: admit, usage_p99_ms: 120 },
 });
 
@@ -23,6 +23,7 @@ describe('history bench report', () => {
     const md = historySection([run('sqlite', 5), run('postgres', 25)], new Date(0));
     expect(md).toContain('✅ 5.0 ms');
     expect(md).toContain('❌ 25.0 ms (missed by 5.0 ms, +25 %)');
+    expect(md).toContain('| database round trips per admission | – | in-process calls | 7.0 |');
   });
 
   it('appends its section once and replaces only it on a rerun', () => {

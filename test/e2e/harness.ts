@@ -283,6 +283,8 @@ function observedStore(store: OpenedStore, onJobWrite: (job: Job) => void): Open
     sql: store.sql,
     jobs,
     team: store.team,
+    settings: store.settings,
+    alertStates: store.alertStates,
     durations: store.durations,
     history: store.history,
     batches: store.batches,

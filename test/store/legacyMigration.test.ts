@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChannelSettings, type StoredSettings } from '../../src/domain/team/settings.js';
+import { ChannelSettings } from '../../src/domain/team/settings.js';
+import { buildUsageReport } from '../../src/domain/team/usage.js';
 import { decodeKeyvValue, parseLegacyIndexKey } from '../../src/store/legacyKeyv.js';
 import { LEGACY_DONE_KEY, legacyLogFields, type LegacyMigrationReport } from '../../src/store/legacyMigration.js';
 import { openStore, type OpenedStore } from '../../src/store/store.js';
@@ -73,12 +74,20 @@ describe('moving a round-1 database into SQL', () => {
     expect(await store.jobs.claimAction(J.gridA, 'upscale', 0, 'newchild00002')).toBeNull();
     expect(await store.jobs.claimAction(J.gridA, 'upscale', 0, 'newchild00003')).toBe('newchild00002');
 
-    const settings = new ChannelSettings(store.collection<StoredSettings>('settings'));
+    const settings = new ChannelSettings(store.settings);
     const c1 = await settings.resolve(LEGACY.guildId, LEGACY.channel1);
     expect(c1.values).toMatchObject({ aspectRatio: '16:9', monthlyBudget: 5000, userDailyJobs: 40, bannedWords: ['spoiler'], stylize: 250 });
     expect((await settings.resolve(LEGACY.guildId, LEGACY.channel2)).values).toMatchObject({ maxConcurrent: 1, buttons: 'author' });
     expect(await settings.explicit('server', LEGACY.guildId)).toEqual({ version: '7', stylize: 250, alertChannelId: LEGACY.channel2, lowBalanceThreshold: 500 });
     expect(await store.collection('meta').get(`low-balance-alert:${LEGACY.guildId}`)).toMatchObject({ alerted: true, threshold: 500 });
+    // Settings and the alert state now live in their tables (009_settings), copied from keyv.
+    expect(await store.alertStates.get(LEGACY.guildId)).toMatchObject({ alerted: true, threshold: 500 });
+    // The moved lines reach the daily roll-up: a server-wide report (read from it) equals the lines'.
+    const lines = await store.team.ledger.query({ guildId: LEGACY.guildId });
+    expect(lines.length).toBeGreaterThan(0);
+    for (const countFailed of [false, true]) {
+      expect(await store.team.ledger.report({ guildId: LEGACY.guildId }, countFailed)).toEqual(buildUsageReport(lines, countFailed));
+    }
   });
 
   it('runs once: a second start moves nothing and changes nothing', async () => {

@@ -2,8 +2,10 @@
  * The low-balance alert: when the shared KIE balance falls under a server's
  * threshold, one message goes to that server's alert channel, once per
  * crossing. It re-arms when the balance is back at or above the threshold
- * (someone topped up). The "already alerted" state is persisted ('meta'
- * collection) so a restart doesn't repeat the alert.
+ * (someone topped up). The "already alerted" state is persisted
+ * (AlertStates, in the database) so a restart doesn't repeat the alert, and
+ * marking a crossing alerted is a compare-and-set, so of several processes
+ * checking at once only the one that marks it sends.
  *
  * Configured per server with `/settings set scope:server alert_channel:…
  * low_balance_threshold:…` (server-only settings). The balance comes from
@@ -11,7 +13,6 @@
  * composition root.
  */
 import type { BalanceSource, Clock } from '../ports.js';
-import type { Collection } from '../storage.js';
 import { KeyedMutex } from '../mutex.js';
 import type { ChannelSettings } from './settings.js';
 import { formatCredits } from './ledger.js';
@@ -53,11 +54,20 @@ export function formatLowBalanceAlert(balance: number, threshold: number): strin
   );
 }
 
-const stateKey = (guildId: string): string => `low-balance-alert:${guildId}`;
+/** The alert state per server, in the database. */
+export interface AlertStates {
+  get(guildId: string): Promise<AlertState | undefined>;
+  set(guildId: string, state: AlertState): Promise<void>;
+  /**
+   * Store `next` (alerted) only if the server is not already marked alerted,
+   * atomically; true when this call marked it (and so should send).
+   */
+  claim(guildId: string, next: AlertState): Promise<boolean>;
+}
 
 export interface LowBalanceAlertsDeps {
   settings: ChannelSettings;
-  state: Collection<AlertState>;
+  state: AlertStates;
   sink: AlertSink;
   clock: Pick<Clock, 'now'>;
 }
@@ -83,18 +93,20 @@ export class LowBalanceAlerts {
         const threshold = values.lowBalanceThreshold;
         const channelId = values.alertChannelId;
         if (threshold == null || !channelId) continue;
-        const key = stateKey(guildId);
-        const { send, next } = decideAlert(await this.deps.state.get(key), balance, threshold, this.deps.clock.now());
-        if (send) {
-          try {
-            await this.deps.sink.send(channelId, formatLowBalanceAlert(balance, threshold));
-            outcomes.push({ guildId, channelId });
-          } catch (error) {
-            outcomes.push({ guildId, channelId, error });
-            continue; // not marked alerted: the next check tries again
-          }
+        const { send, next } = decideAlert(await this.deps.state.get(guildId), balance, threshold, this.deps.clock.now());
+        if (!send) {
+          await this.deps.state.set(guildId, next);
+          continue;
         }
-        await this.deps.state.set(key, next);
+        // Another process may have seen the same crossing: only the one that marks it alerted sends.
+        if (!(await this.deps.state.claim(guildId, next))) continue;
+        try {
+          await this.deps.sink.send(channelId, formatLowBalanceAlert(balance, threshold));
+          outcomes.push({ guildId, channelId });
+        } catch (error) {
+          outcomes.push({ guildId, channelId, error });
+          await this.deps.state.set(guildId, { ...next, alerted: false }); // the next check tries again
+        }
       }
       return outcomes;
     });

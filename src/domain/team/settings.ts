@@ -5,14 +5,27 @@
  * default; `resolve` says which of the three each value came from so
  * `/settings view` can show it.
  *
- * Only explicitly set values are stored ('settings' collection, keys
- * `guild:<id>` and `channel:<id>`), so changing a server default reaches every
- * channel that hasn't overridden it.
+ * Only explicitly set values are stored (SettingsRecords, keys `guild:<id>`
+ * and `channel:<id>`, one record per setting), so changing a server default
+ * reaches every channel that hasn't overridden it.
  */
 import { z } from 'zod';
 import { ASPECT_RATIOS, SPEEDS, VERSIONS, type Speed } from '../midjourney.js';
-import type { Collection } from '../storage.js';
-import { KeyedMutex } from '../mutex.js';
+
+/**
+ * Where explicit settings live: per level key, one record per setting, so
+ * an update writes only the settings it names and two processes changing
+ * different settings of one channel at once both keep their change (the
+ * store does each update in one transaction).
+ */
+export interface SettingsRecords {
+  /** The stored settings of each key that has any (one read for all the keys). */
+  read(keys: readonly string[]): Promise<Map<string, Record<string, unknown>>>;
+  /** Store `set`, remove `remove` (or every setting of the key), and return the key's settings afterwards. */
+  update(key: string, set: Record<string, unknown>, remove: readonly string[] | 'all'): Promise<Record<string, unknown>>;
+  /** Every key starting with `prefix`, with its settings (rarely: the low-balance check). */
+  list(prefix: string): Promise<Array<[string, Record<string, unknown>]>>;
+}
 
 export const BUTTON_POLICIES = ['anyone', 'author'] as const;
 export type ButtonPolicy = (typeof BUTTON_POLICIES)[number];
@@ -192,15 +205,14 @@ export function mergeSettings(server: StoredSettings, channel: StoredSettings): 
 export const settingsKey = (scope: SettingsScope, id: string): string =>
   `${scope === 'server' ? 'guild' : 'channel'}:${id}`;
 
-/** Reads and writes settings. Writes to one scope are serialised so two quick `/settings set` don't lose one. */
+/** Reads and writes settings; each update is one transaction over per-setting records. */
 export class ChannelSettings {
-  private readonly mutex = new KeyedMutex();
-
-  constructor(private readonly collection: Collection<StoredSettings>) {}
+  constructor(private readonly records: SettingsRecords) {}
 
   /** The values explicitly set at one level (not inherited). */
   async explicit(scope: SettingsScope, id: string): Promise<StoredSettings> {
-    return sanitizeStored(await this.collection.get(settingsKey(scope, id)));
+    const key = settingsKey(scope, id);
+    return sanitizeStored((await this.records.read([key])).get(key));
   }
 
   /**
@@ -208,45 +220,29 @@ export class ChannelSettings {
    * level; `channelId` null gives the server's effective values.
    */
   async resolve(guildId: string | null, channelId: string | null): Promise<ResolvedSettings> {
-    const [server, channel] = await Promise.all([
-      guildId ? this.explicit('server', guildId) : Promise.resolve({}),
-      channelId ? this.explicit('channel', channelId) : Promise.resolve({}),
-    ]);
-    return mergeSettings(server, channel);
+    const serverKey = guildId ? settingsKey('server', guildId) : null;
+    const channelKey = channelId ? settingsKey('channel', channelId) : null;
+    const stored = await this.records.read([serverKey, channelKey].filter((k): k is string => k !== null));
+    return mergeSettings(
+      serverKey ? sanitizeStored(stored.get(serverKey)) : {},
+      channelKey ? sanitizeStored(stored.get(channelKey)) : {},
+    );
   }
 
   /** Validate and store a patch; returns the level's explicit values after the change. */
   async set(scope: SettingsScope, id: string, patch: Record<string, unknown>): Promise<StoredSettings> {
     const valid = validatePatch(scope, patch);
-    const key = settingsKey(scope, id);
-    return this.mutex.run(key, async () => {
-      const next = { ...(await this.explicit(scope, id)), ...valid };
-      await this.collection.set(key, next);
-      return next;
-    });
+    return sanitizeStored(await this.records.update(settingsKey(scope, id), valid, []));
   }
 
   /** Remove explicit values so they inherit again; `'all'` clears the level. */
   async reset(scope: SettingsScope, id: string, keys: readonly SettingKey[] | 'all'): Promise<StoredSettings> {
-    const key = settingsKey(scope, id);
-    return this.mutex.run(key, async () => {
-      if (keys === 'all') {
-        await this.collection.delete(key);
-        return {};
-      }
-      const next: Record<string, unknown> = { ...(await this.explicit(scope, id)) };
-      for (const k of keys) delete next[k];
-      if (Object.keys(next).length === 0) await this.collection.delete(key);
-      else await this.collection.set(key, next as StoredSettings);
-      return next as StoredSettings;
-    });
+    return sanitizeStored(await this.records.update(settingsKey(scope, id), {}, keys));
   }
 
   /** Every server that set something explicitly, with its values (for the low-balance alert). */
   async *servers(): AsyncGenerator<[guildId: string, values: StoredSettings]> {
-    for await (const [key, raw] of this.collection.entries()) {
-      if (key.startsWith('guild:')) yield [key.slice('guild:'.length), sanitizeStored(raw)];
-    }
+    for (const [key, raw] of await this.records.list('guild:')) yield [key.slice('guild:'.length), sanitizeStored(raw)];
   }
 }
 

@@ -10,10 +10,10 @@ import type { BalanceSource, Clock } from '../ports.js';
 import type { Job } from '../job.js';
 import type { ChannelDefaults } from '../prompt.js';
 import type { Store } from '../storage.js';
-import { ChannelSettings, type EffectiveSettings, type StoredSettings } from './settings.js';
+import { ChannelSettings, type EffectiveSettings } from './settings.js';
 import type { LedgerReader, TeamStore } from './ledger.js';
 import { TeamPolicy } from './policy.js';
-import { LowBalanceAlerts, watchBalance, type AlertSink, type AlertState } from './alerts.js';
+import { LowBalanceAlerts, watchBalance, type AlertSink } from './alerts.js';
 
 /** What handlers need to know about a channel (the shape of `TeamView.channel` in src/discord/context.ts). */
 export interface ChannelPolicyView {
@@ -67,7 +67,7 @@ export class Team {
 
   /** Build the team services over the store (nothing is loaded: the ledger and queues are queried as needed). */
   static async open(o: TeamOptions): Promise<Team> {
-    const settings = new ChannelSettings(o.store.collection<StoredSettings>('settings'));
+    const settings = new ChannelSettings(o.store.settings);
     const policy = new TeamPolicy({
       settings,
       store: o.store.team,
@@ -77,7 +77,7 @@ export class Team {
     });
     const alerts = new LowBalanceAlerts({
       settings,
-      state: o.store.collection<AlertState>('meta'),
+      state: o.store.alertStates,
       sink: o.alertSink,
       clock: o.clock,
     });

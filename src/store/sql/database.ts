@@ -200,7 +200,11 @@ async function migrate(database: SqlDatabase): Promise<void> {
   }
 }
 
-const isCreateRace = (error: unknown): boolean => ['23505', '42P07', '42P06'].includes((error as { code?: string })?.code ?? '');
+/**
+ * Errors a retry cures: another process created the same table or schema first, or (3F000) a schema
+ * dropped while the migrator's introspection read the catalog (it lists every schema's tables).
+ */
+const isCreateRace = (error: unknown): boolean => ['23505', '42P07', '42P06', '3F000'].includes((error as { code?: string })?.code ?? '');
 
 /** Writing one row proves the database accepts writes (a read-only file or role fails here, at start). */
 async function probeWrite(database: SqlDatabase): Promise<void> {

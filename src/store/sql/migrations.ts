@@ -4,7 +4,8 @@
  * never edit one that has shipped. Each runs in a transaction on both
  * SQLite and PostgreSQL, and uses only DDL both understand.
  */
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { createLedgerDaily } from './ledgerDaily.js';
 
 const m001_core: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
@@ -233,11 +234,48 @@ const m007_job_message_id: Migration = {
 };
 
 /**
+ * The ledger's daily roll-up (src/store/sql/ledgerDaily.ts), kept by triggers
+ * and filled from the lines already there: a server-wide /usage reads days,
+ * not lines. The triggers are the one DDL that differs between the dialects.
+ */
+const m008_ledger_daily: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await createLedgerDaily(db, db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite');
+  },
+};
+
+/**
+ * Settings and the low-balance alert state move from keyv into tables
+ * (src/store/sql/settings.ts): one row per setting, so an update writes only
+ * what it names, and an alert claim that is a compare-and-set — both hold
+ * across processes. The values are copied from keyv at start, once.
+ */
+const m009_settings: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('settings')
+      .addColumn('owner', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('settings_pk', ['owner', 'name'])
+      .execute();
+    await db.schema
+      .createTable('alert_state')
+      .addColumn('guild_id', 'text', (c) => c.primaryKey())
+      .addColumn('alerted', 'integer', (c) => c.notNull())
+      .addColumn('threshold', 'double precision', (c) => c.notNull())
+      .addColumn('balance', 'double precision', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
+/**
  * Pending batches waiting for their author's Confirm or Cancel
  * (src/store/sql/batches.ts). The decision is a conditional update on
  * `state`, so two clicks (or two processes) cannot both confirm one batch.
  */
-const m008_batches: Migration = {
+const m010_batches: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
       .createTable('batches')
@@ -262,7 +300,9 @@ export const MIGRATIONS: Record<string, Migration> = {
   '005_kie_create_window': m005_kie_create_window,
   '006_poll_now': m006_poll_now,
   '007_job_message_id': m007_job_message_id,
-  '008_batches': m008_batches,
+  '008_ledger_daily': m008_ledger_daily,
+  '009_settings': m009_settings,
+  '010_batches': m010_batches,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -66,6 +66,41 @@ export interface LedgerTable {
   finished_at: number | null;
 }
 
+/** The ledger's daily roll-up (008_ledger_daily, src/store/sql/ledgerDaily.ts), kept by triggers on `ledger`. */
+export interface LedgerDailyTable {
+  /** '' for lines without a server. */
+  guild_id: string;
+  /** 'c': id is a channel; 'u': id is a user. */
+  dim: string;
+  /** UTC day start, epoch ms. */
+  day: number;
+  id: string;
+  jobs: number;
+  failed: number;
+  cancelled: number;
+  /** Credits of the lines that always count. */
+  credits: number;
+  /** Credits of the lines that count only with countFailed. */
+  failed_credits: number;
+}
+
+/** One explicitly set setting (009_settings): owner `guild:<id>` or `channel:<id>`, the value as JSON. */
+export interface SettingsTable {
+  owner: string;
+  name: string;
+  value: string;
+}
+
+/** The low-balance alert state of one server (009_settings). */
+export interface AlertStateTable {
+  guild_id: string;
+  /** 0/1: under the threshold and the alert went out. */
+  alerted: number;
+  threshold: number;
+  balance: number;
+  at: number;
+}
+
 export interface QueueTable {
   channel_id: string;
   /** Order within the channel: positions are ranks of seq. */
@@ -128,6 +163,9 @@ export interface Schema {
   shown_messages: ShownMessagesTable;
   batches: BatchesTable;
   ledger: LedgerTable;
+  ledger_daily: LedgerDailyTable;
+  settings: SettingsTable;
+  alert_state: AlertStateTable;
   queue: QueueTable;
   claims: ClaimsTable;
   channel_locks: ChannelLocksTable;

@@ -1,15 +1,15 @@
 /**
  * TeamStore in SQL: the ledger (one line per job) and the per-channel
  * queues. A decision runs in one transaction per channel: on PostgreSQL it
- * locks the channel's row in `channel_locks` (SELECT … FOR UPDATE), on
- * SQLite it holds the database write lock (BEGIN IMMEDIATE). Sums and
- * reports are aggregates over indexed columns.
+ * locks the channel's row in `channel_locks` (an upsert whose DO UPDATE
+ * holds the row lock), on SQLite it holds the database write lock (BEGIN
+ * IMMEDIATE). Sums are aggregates over indexed columns; reading the ledger
+ * outside decisions is ledgerReader.ts.
  */
-import { sql, type Expression, type Kysely, type Selectable, type SqlBool } from 'kysely';
-import type { ExpressionBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Job } from '../../domain/job.js';
 import {
-  COUNTING_RULE,
+  counts,
   mergeEntry,
   roundCredits,
   utcDayStart,
@@ -18,171 +18,18 @@ import {
   type ChannelUsage,
   type ChannelUsageQuery,
   type LedgerEntry,
-  type LedgerFilter,
   type LedgerReader,
-  type LedgerReport,
-  type LedgerRow,
   type TeamStore,
 } from '../../domain/team/ledger.js';
 import type { SqlDatabase } from './database.js';
-import type { LedgerTable, Schema } from './schema.js';
-
-type LedgerEb = ExpressionBuilder<Schema, 'ledger'>;
-
-const OPEN_STATES = ['queued', 'pending', 'running'] as const;
-/**
- * `state in ('queued','pending','running')` with the states as literals, not
- * bound parameters: only then can SQLite (and PostgreSQL's generic plans) prove
- * the query matches the partial index `ledger_open` and use it instead of
- * reading every line of the channel.
- */
-const isOpenState = sql<SqlBool>`state in (${sql.join(OPEN_STATES.map((s) => sql.lit(s)))})`;
-
-function toEntry(row: Selectable<LedgerTable>): LedgerEntry {
-  return {
-    jobId: row.job_id,
-    guildId: row.guild_id,
-    channelId: row.channel_id,
-    userId: row.user_id,
-    kind: row.kind as LedgerEntry['kind'],
-    speed: row.speed as LedgerEntry['speed'],
-    credits: Number(row.credits),
-    taskId: row.task_id,
-    state: row.state as LedgerEntry['state'],
-    createdAt: Number(row.created_at),
-    finishedAt: row.finished_at === null ? null : Number(row.finished_at),
-  };
-}
-
-function toRow(e: LedgerEntry): LedgerTable {
-  return {
-    job_id: e.jobId,
-    guild_id: e.guildId,
-    channel_id: e.channelId,
-    user_id: e.userId,
-    kind: e.kind,
-    speed: e.speed,
-    credits: e.credits,
-    task_id: e.taskId,
-    state: e.state,
-    created_at: e.createdAt,
-    finished_at: e.finishedAt,
-  };
-}
-
-/** The filter as a WHERE clause (each shape has an index: channel/guild/user + created_at). */
-function where(eb: LedgerEb, f: LedgerFilter): Expression<SqlBool> {
-  const parts: Expression<SqlBool>[] = [];
-  if (f.guildId !== undefined) parts.push(f.guildId === null ? eb('guild_id', 'is', null) : eb('guild_id', '=', f.guildId));
-  if (f.channelId !== undefined) parts.push(eb('channel_id', '=', f.channelId));
-  if (f.state !== undefined) parts.push(eb('state', '=', f.state));
-  if (f.userId !== undefined) parts.push(eb('user_id', '=', f.userId));
-  if (f.since !== undefined) parts.push(eb('created_at', '>=', f.since));
-  if (f.until !== undefined) parts.push(eb('created_at', '<', f.until));
-  return eb.and(parts);
-}
-
-/** 1 when a line counts against budgets, else 0: the domain's COUNTING_RULE, as SQL. */
-const countedSql = (countFailed: boolean) => {
-  const excluded: readonly string[] = countFailed ? COUNTING_RULE.never : [...COUNTING_RULE.never, ...COUNTING_RULE.ifCountFailed];
-  return sql<number>`case when state not in (${sql.join(excluded.map((s) => sql.lit(s)))}) then 1 else 0 end`;
-};
-
-const byUsage = (a: LedgerRow, b: LedgerRow): number =>
-  b.credits - a.credits || b.jobs - a.jobs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-class SqlLedgerReader implements LedgerReader {
-  constructor(private readonly db: Kysely<Schema>) {}
-
-  async get(jobId: string): Promise<LedgerEntry | undefined> {
-    const row = await this.db.selectFrom('ledger').selectAll().where('job_id', '=', jobId).executeTakeFirst();
-    return row ? toEntry(row) : undefined;
-  }
-
-  async query(filter: LedgerFilter): Promise<LedgerEntry[]> {
-    const rows = await this.db
-      .selectFrom('ledger')
-      .selectAll()
-      .where((eb) => where(eb, filter))
-      .execute();
-    return rows.map(toEntry);
-  }
-
-  /**
-   * One pass over the window (the covering index): per (channel, user) pair
-   * the non-cancelled jobs, failed, cancelled and counted credits; the totals
-   * and the two groupings are sums of those pairs (at most channels × users
-   * rows), so the lines are read once instead of once per grouping.
-   */
-  async report(filter: LedgerFilter, countFailed: boolean): Promise<LedgerReport> {
-    const counted = countedSql(countFailed);
-    const pairs = await this.db
-      .selectFrom('ledger')
-      .select([
-        'channel_id',
-        'user_id',
-        sql<number>`sum(case when state <> 'cancelled' then 1 else 0 end)`.as('jobs'),
-        sql<number>`sum(case when state = 'failed' then 1 else 0 end)`.as('failed'),
-        sql<number>`sum(case when state = 'cancelled' then 1 else 0 end)`.as('cancelled'),
-        sql<number>`sum(${counted} * credits)`.as('credits'),
-      ])
-      .where((eb) => where(eb, filter))
-      .groupBy(['channel_id', 'user_id'])
-      .execute();
-    let jobs = 0;
-    let failed = 0;
-    let cancelled = 0;
-    let credits = 0;
-    const byChannel = new Map<string, { jobs: number; credits: number }>();
-    const byUser = new Map<string, { jobs: number; credits: number }>();
-    const add = (into: Map<string, { jobs: number; credits: number }>, id: string, j: number, c: number): void => {
-      const row = into.get(id);
-      if (row) {
-        row.jobs += j;
-        row.credits += c;
-      } else into.set(id, { jobs: j, credits: c });
-    };
-    for (const p of pairs) {
-      const j = Number(p.jobs);
-      const c = Number(p.credits);
-      jobs += j;
-      failed += Number(p.failed);
-      cancelled += Number(p.cancelled);
-      credits += c;
-      // A channel or user with only cancelled lines has no row, as before.
-      if (j > 0) {
-        add(byChannel, p.channel_id, j, c);
-        add(byUser, p.user_id, j, c);
-      }
-    }
-    const rows = (m: Map<string, { jobs: number; credits: number }>): LedgerRow[] =>
-      [...m].map(([id, r]) => ({ id, jobs: r.jobs, credits: roundCredits(r.credits) })).sort(byUsage);
-    return { jobs, failed, cancelled, credits: roundCredits(credits), byChannel: rows(byChannel), byUser: rows(byUser) };
-  }
-
-  async spent(filter: LedgerFilter, countFailed: boolean): Promise<{ credits: number; jobs: number }> {
-    const counted = countedSql(countFailed);
-    const row = await this.db
-      .selectFrom('ledger')
-      .select([sql<number>`coalesce(sum(${counted} * credits), 0)`.as('credits'), sql<number>`coalesce(sum(${counted}), 0)`.as('jobs')])
-      .where((eb) => where(eb, filter))
-      .executeTakeFirstOrThrow();
-    return { credits: roundCredits(Number(row.credits)), jobs: Number(row.jobs) };
-  }
-
-  async earliest(): Promise<number | null> {
-    const row = await this.db.selectFrom('ledger').select((eb) => eb.fn.min('created_at').as('t')).executeTakeFirst();
-    return row?.t === null || row?.t === undefined ? null : Number(row.t);
-  }
-
-  async open(): Promise<LedgerEntry[]> {
-    const rows = await this.db.selectFrom('ledger').selectAll().where(isOpenState).orderBy('created_at').execute();
-    return rows.map(toEntry);
-  }
-}
+import { SqlLedgerReader } from './ledgerReader.js';
+import { countedSql, isOpenState, OPEN_STATES, toEntry, toRow } from './ledgerSql.js';
+import type { Schema } from './schema.js';
 
 class SqlChannelTx implements ChannelTx {
   readonly queue;
+  /** Job ids whose line usage() found missing in this transaction (the channel's lock keeps it so). */
+  private readonly absent = new Set<string>();
 
   constructor(
     private readonly tx: Kysely<Schema>,
@@ -224,35 +71,66 @@ class SqlChannelTx implements ChannelTx {
     return queuePosition(this.tx, this.channelId, jobId);
   }
 
+  /**
+   * One round trip: the channel's spend today and this month from its
+   * roll-up days (≤ 31 rows, exact: every line of the channel changes under
+   * its lock, and the triggers update the days in the same transaction), the
+   * user's jobs from today's lines (covering index; no other column may
+   * appear in that WHERE, or PostgreSQL leaves the index), the open counts
+   * from the partial index, and the excluded job's own line by primary key,
+   * whose share is taken off here.
+   */
   async usage(q: ChannelUsageQuery): Promise<ChannelUsage> {
     const day = utcDayStart(q.now);
     const month = utcMonthStart(q.now);
     const counted = countedSql(q.countFailed);
-    // One round trip: the spend from the covering index, the open counts from the partial index.
+    const ex = q.excludeJobId;
+    // The open-states term is repeated word for word: SQLite uses the partial index ledger_open only when
+    // the query names its WHERE exactly (a narrower IN list alone makes it read every line of the channel).
     const openCount = (states: readonly string[]) =>
-      sql<number>`(select count(*) from ledger as o where o.channel_id = ${this.channelId} and o.state in (${sql.join(states.map((st) => sql.lit(st)))})${
-        q.excludeJobId !== undefined ? sql` and o.job_id <> ${q.excludeJobId}` : sql``
+      sql<number>`(select count(*) from ledger as o where o.channel_id = ${this.channelId} and ${isOpenState} and o.state in (${sql.join(states.map((st) => sql.lit(st)))})${
+        ex !== undefined ? sql` and o.job_id <> ${ex}` : sql``
       })`;
-    const spend = await this.tx
+    const excluded = (column: 'state' | 'credits' | 'user_id' | 'created_at') =>
+      ex === undefined ? sql<null>`null` : sql<string | number | null>`(select e.${sql.ref(column)} from ledger as e where e.job_id = ${ex} and e.channel_id = ${this.channelId})`;
+    const daysCredits = q.countFailed ? sql`d.credits + d.failed_credits` : sql`d.credits`;
+    const spentSince = (since: number) =>
+      sql<number>`(select coalesce(sum(${daysCredits}), 0) from ledger_daily as d where d.dim = 'c' and d.id = ${this.channelId} and d.day >= ${since})`;
+    const row = await this.tx
       .selectFrom('ledger')
       .select([
-        sql<number>`coalesce(sum(case when created_at >= ${day} then ${counted} * credits else 0 end), 0)`.as('today'),
-        sql<number>`coalesce(sum(${counted} * credits), 0)`.as('month'),
-        sql<number>`coalesce(sum(case when created_at >= ${day} and user_id = ${q.userId} then ${counted} else 0 end), 0)`.as('user_jobs'),
+        spentSince(day).as('today'),
+        spentSince(month).as('month'),
+        sql<number>`coalesce(sum(case when user_id = ${q.userId} then ${counted} else 0 end), 0)`.as('user_jobs'),
         openCount(OPEN_STATES.filter((st) => st !== 'queued')).as('active'),
         openCount(['queued']).as('waiting'),
+        excluded('state').as('ex_state'),
+        excluded('credits').as('ex_credits'),
+        excluded('user_id').as('ex_user'),
+        excluded('created_at').as('ex_created'),
       ])
       .where('channel_id', '=', this.channelId)
-      .where('created_at', '>=', Math.min(day, month))
-      .$if(q.excludeJobId !== undefined, (qb) => qb.where('job_id', '<>', q.excludeJobId!))
+      .where('created_at', '>=', day)
       .executeTakeFirstOrThrow();
-    const open = { active: Number(spend.active), waiting: Number(spend.waiting) };
+    let today = Number(row.today);
+    let monthSpend = Number(row.month);
+    let userJobs = Number(row.user_jobs);
+    if (ex !== undefined) {
+      if (row.ex_state === null) this.absent.add(ex);
+      else if (counts({ state: row.ex_state as LedgerEntry['state'] }, q.countFailed)) {
+        const created = Number(row.ex_created);
+        const credits = Number(row.ex_credits);
+        if (created >= day) today -= credits;
+        if (created >= month) monthSpend -= credits;
+        if (created >= day && row.ex_user === q.userId) userJobs -= 1;
+      }
+    }
     return {
-      spentToday: roundCredits(Number(spend.today)),
-      spentThisMonth: roundCredits(Number(spend.month)),
-      userJobsToday: Number(spend.user_jobs),
-      active: open.active,
-      waiting: open.waiting,
+      spentToday: roundCredits(today),
+      spentThisMonth: roundCredits(monthSpend),
+      userJobsToday: userJobs,
+      active: Number(row.active),
+      waiting: Number(row.waiting),
     };
   }
 
@@ -288,7 +166,21 @@ class SqlChannelTx implements ChannelTx {
     return row ? toEntry(row) : undefined;
   }
 
+  /**
+   * A line usage() saw missing (the job being admitted) is inserted in one
+   * round trip; if it turns up after all, or for any other line, the stored
+   * line is read (locked) and merged as before.
+   */
   async put(update: LedgerEntry): Promise<LedgerEntry> {
+    if (this.absent.delete(update.jobId)) {
+      const inserted = await this.tx
+        .insertInto('ledger')
+        .values(toRow(update))
+        .onConflict((oc) => oc.column('job_id').doNothing())
+        .returning('job_id')
+        .executeTakeFirst();
+      if (inserted) return update;
+    }
     const next = mergeEntry(await this.get(update.jobId), update);
     const row = toRow(next);
     const { job_id: _id, ...changes } = row;
@@ -334,9 +226,10 @@ export class SqlTeamStore implements TeamStore {
   }
 
   inChannel<T>(channelId: string, fn: (tx: ChannelTx) => Promise<T>): Promise<T> {
+    if (this.sdb.locks && PLAIN_ID.test(channelId)) return this.lockedOnPostgres(channelId, fn);
     return this.sdb.write(async (tx) => {
       if (this.sdb.locks) {
-        // One round trip: the upsert creates the channel's row if needed and, through DO UPDATE,
+        // The upsert creates the channel's row if needed and, through DO UPDATE,
         // holds its row lock until the transaction ends (as SELECT … FOR UPDATE would).
         await tx
           .insertInto('channel_locks')
@@ -347,4 +240,29 @@ export class SqlTeamStore implements TeamStore {
       return fn(new SqlChannelTx(tx, channelId, this.sdb.locks));
     });
   }
+
+  /**
+   * PostgreSQL: BEGIN and the channel lock in one round trip — one simple
+   * query holding both statements (a simple query takes no parameters, so the
+   * id, checked to be a plain id, is written into it) —, then the decision,
+   * then COMMIT (ROLLBACK on any error).
+   */
+  private lockedOnPostgres<T>(channelId: string, fn: (tx: ChannelTx) => Promise<T>): Promise<T> {
+    return this.sdb.db.connection().execute(async (conn) => {
+      try {
+        await sql
+          .raw(`begin; insert into channel_locks (channel_id) values ('${channelId}') on conflict (channel_id) do update set channel_id = excluded.channel_id`)
+          .execute(conn);
+        const result = await fn(new SqlChannelTx(conn, channelId, true));
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (error) {
+        await sql`rollback`.execute(conn).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
 }
+
+/** Ids that may be written into a statement as they are (Discord snowflakes are digits). */
+const PLAIN_ID = /^[A-Za-z0-9_-]{1,64}$/;

@@ -28,12 +28,12 @@ describe('LowBalanceAlerts', () => {
   const setup = async (store?: Store) => {
     const s = store ?? (await memoryStore());
     if (!store) stores.push(s);
-    const settings = new ChannelSettings(s.collection<StoredSettings>('settings'));
+    const settings = new ChannelSettings(s.settings);
     const sent: Array<[string, string]> = [];
     let failNext = false;
     const alerts = new LowBalanceAlerts({
       settings,
-      state: s.collection<AlertState>('meta'),
+      state: s.alertStates,
       clock: fakeClock(),
       sink: {
         send: async (channelId, content) => {

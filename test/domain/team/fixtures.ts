@@ -141,7 +141,7 @@ export interface Team {
 
 /** The team services over one store, as main.ts would wire them. */
 export async function openTeam(store: Store, clock: { now: () => number }, extra: Partial<TeamPolicyDeps> = {}): Promise<Team> {
-  const settings = new ChannelSettings(store.collection<StoredSettings>('settings'));
+  const settings = new ChannelSettings(store.settings);
   const policy = new TeamPolicy({ settings, store: store.team, clock, ...extra });
   return { store, settings, ledger: testLedger(store), queue: testQueue(store), policy };
 }

@@ -11,7 +11,6 @@ import {
   changeSettings,
   resetSettings,
   validatePatch,
-  type StoredSettings,
 } from '../../../src/domain/team/settings.js';
 import { openStore, type Store } from '../../../src/store/store.js';
 import { CHANNEL, GUILD, OTHER_CHANNEL, memoryStore, tempSqlite } from './fixtures.js';
@@ -115,7 +114,7 @@ describe('ChannelSettings over a store', () => {
   const openSettings = async (): Promise<ChannelSettings> => {
     const opened = await memoryStore();
     store = opened;
-    return new ChannelSettings(opened.collection<StoredSettings>('settings'));
+    return new ChannelSettings(opened.settings);
   };
 
   it('stores only explicit values per level and resolves through them', async () => {
@@ -172,10 +171,10 @@ describe('ChannelSettings over a store', () => {
     const db = tempSqlite();
     try {
       const first = await openStore(db.url);
-      await new ChannelSettings(first.collection<StoredSettings>('settings')).set('channel', CHANNEL, { maxConcurrent: 7 });
+      await new ChannelSettings(first.settings).set('channel', CHANNEL, { maxConcurrent: 7 });
       await first.close();
       const second = await openStore(db.url);
-      const r = await new ChannelSettings(second.collection<StoredSettings>('settings')).resolve(GUILD, CHANNEL);
+      const r = await new ChannelSettings(second.settings).resolve(GUILD, CHANNEL);
       await second.close();
       expect(r.values.maxConcurrent).toBe(7);
       expect(r.sources.maxConcurrent).toBe('channel');
@@ -193,7 +192,7 @@ describe('changeSettings / resetSettings (the rules /settings applies)', () => {
   });
   const setup = async () => {
     store = await memoryStore();
-    const settings = new ChannelSettings(store.collection<StoredSettings>('settings'));
+    const settings = new ChannelSettings(store.settings);
     const refreshed: Array<string | undefined> = [];
     const policy = { refresh: async (channelId?: string) => void refreshed.push(channelId) };
     const providers = { get: (id: string) => (id === 'kie' ? {} : undefined), ids: () => ['kie'] };

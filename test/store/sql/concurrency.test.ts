@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type OpenedStore } from '../../../src/store/store.js';
-import { ChannelSettings, type StoredSettings } from '../../../src/domain/team/settings.js';
+import { ChannelSettings } from '../../../src/domain/team/settings.js';
 import { TeamPolicy } from '../../../src/domain/team/policy.js';
 import { postgresBackend, testPostgresUrl, type TestDatabase } from '../../support/backends.js';
 import { CHANNEL, NOON, entry, makeJob, testLedger } from '../../domain/team/fixtures.js';
@@ -30,10 +30,10 @@ describe.skipIf(!pgUrl)('concurrent decisions on PostgreSQL', () => {
 
   it('200 admissions racing for the last 10 credits: exactly 10 are admitted', async () => {
     const clock = { now: () => NOON };
-    const settings = new ChannelSettings(stores[0]!.collection<StoredSettings>('settings'));
+    const settings = new ChannelSettings(stores[0]!.settings);
     await settings.set('channel', CHANNEL, { dailyBudget: 100, maxConcurrent: 10 });
     await testLedger(stores[0]!).put(entry({ jobId: 'spent', credits: 90, state: 'succeeded' }));
-    const policies = stores.map((s) => new TeamPolicy({ settings: new ChannelSettings(s.collection<StoredSettings>('settings')), store: s.team, clock }));
+    const policies = stores.map((s) => new TeamPolicy({ settings: new ChannelSettings(s.settings), store: s.team, clock }));
 
     const jobs = Array.from({ length: 200 }, (_, i) => makeJob({ id: `race-${i}`, credits: 1, userId: `u${i}` }));
     const decisions = await Promise.all(jobs.map((job, i) => policies[i % PROCESSES]!.admit(job)));
@@ -61,5 +61,21 @@ describe.skipIf(!pgUrl)('concurrent decisions on PostgreSQL', () => {
     await stores[0]!.jobs.create(job);
     await Promise.all(Array.from({ length: 40 }, (_, i) => stores[i % PROCESSES]!.jobs.update(job.id, (j) => ({ ...j, polls: j.polls + 1 }))));
     expect((await stores[1]!.jobs.require(job.id)).polls).toBe(40);
+  });
+  it('a decision that fails rolls back its channel transaction (begin and lock share a round trip), and any channel id works', async () => {
+    const store = stores[0]!;
+    await expect(
+      store.team.inChannel(CHANNEL, async (tx) => {
+        await tx.put(entry({ jobId: 'rolled-back' }));
+        throw new Error('decision failed');
+      }),
+    ).rejects.toThrow('decision failed');
+    expect(await store.team.ledger.get('rolled-back')).toBeUndefined();
+    // Not a plain id: the lock is its own parameterised statement.
+    const odd = "it's-a-channel; drop table ledger";
+    await store.team.inChannel(odd, (tx) => tx.put(entry({ jobId: 'odd', channelId: odd })));
+    await store.team.inChannel(CHANNEL, (tx) => tx.put(entry({ jobId: 'after' })));
+    expect((await store.team.ledger.get('odd'))?.channelId).toBe(odd);
+    expect(await store.team.ledger.get('after')).toBeDefined();
   });
 });
