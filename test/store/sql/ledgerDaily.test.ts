@@ -143,6 +143,7 @@ describe.each(storeBackends())('the ledger roll-up on %s', (backend) => {
     await store.sql.db.deleteFrom('kysely_migration' as never).where('name' as never, '>=', '008_ledger_daily' as never).execute();
     await store.sql.db.schema.dropTable('settings').execute();
     await store.sql.db.schema.dropTable('alert_state').execute();
+    await store.sql.db.schema.dropTable('batches').execute();
     await store.sql.db.schema.dropTable('ledger_daily').execute();
     if (backend.name === 'postgres') await sql`drop function ledger_daily_apply() cascade`.execute(store.sql.db);
     else for (const t of ['ledger_daily_ai', 'ledger_daily_ad', 'ledger_daily_au']) await sql.raw(`drop trigger ${t}`).execute(store.sql.db);
