@@ -10,6 +10,7 @@ import {
 } from 'discord.js';
 import { MOTIONS, VIDEO_BATCH_SIZES, type Motion } from '../src/domain/midjourney.js';
 import { ANIMATE_OPTION_NAMES, buildVideoRequest, checkAttachment, PromptError } from '../src/domain/prompt.js';
+import { pinnedAccountOf } from '../src/domain/team/team.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { Ack } from '../src/discord/ack.js';
@@ -71,7 +72,8 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   });
   if (!built.ok) return ack.refuse(built.error.message);
   const promptText = prompt ?? built.value.prompt ?? '';
-  const draft = { kind: hd ? 'video_hd' : 'video', provider: view.provider ?? ctx.providers.defaultId, spec: built.value, promptText, speed: null, parent: null } as const;
+  const provider = view.provider ?? ctx.providers.defaultId;
+  const draft = { ...pinnedAccountOf(provider, view), provider, kind: hd ? 'video_hd' : 'video', spec: built.value, promptText, speed: null, parent: null } as const;
   // Above the channel's confirm_above threshold, the author confirms first (a batch of one).
   await submitOrAsk(interaction, ack, ctx, { promptText, drafts: [draft], confirmAbove: view.confirmAbove ?? null });
 }

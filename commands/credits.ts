@@ -12,7 +12,8 @@ import {
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { UserError } from '../src/domain/errors.js';
-import { isProviderError } from '../src/domain/provider.js';
+import { isProviderError, type ImageProvider } from '../src/domain/provider.js';
+import { formatCredits } from '../src/domain/team/ledger.js';
 import { teamOf } from '../src/domain/team/team.js';
 import { burnRate, formatCreditsReport } from '../src/domain/team/usage.js';
 
@@ -35,8 +36,11 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   for (const id of ids) {
     const provider = ctx.providers.get(id)!;
     let credits: number;
+    let keyLines: string[] = [];
     try {
-      credits = (await provider.balance()).credits;
+      // Several accounts (KIE keys): each by name, never the key; the balance is the sum over those in rotation.
+      if (provider.accounts && provider.accountReports) ({ credits, keyLines } = await perKey(provider));
+      else credits = (await provider.balance()).credits;
     } catch (error) {
       if (!isProviderError(error)) throw error;
       if (ids.length === 1) throw new UserError(`Couldn't read the ${provider.displayName} balance: ${error.userMessage}`);
@@ -45,8 +49,8 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     }
     if (id === ctx.providers.defaultId) balance = credits;
     const burn = await burnRate(team.ledger, ctx.clock.now(), BURN_WINDOW_DAYS);
-    const report = formatCreditsReport(credits, burn);
-    reports.push(ids.length === 1 ? report : `**${provider.displayName}**\n${report}`);
+    const report = [...keyLines, formatCreditsReport(credits, burn)].join('\n');
+    reports.push(ids.length === 1 && keyLines.length === 0 ? report : `**${provider.displayName}**\n${report}`);
   }
   await interaction.editReply({ content: reports.join('\n\n'), allowedMentions: { parse: [] } });
   if (balance === null) return;
@@ -58,6 +62,23 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   } catch (error) {
     ctx.logger.warn({ err: error }, 'low-balance alert check failed');
   }
+}
+
+/** One line per account, and the credits new jobs can draw on (the accounts in rotation). Reading also puts back accounts that have credits again. */
+async function perKey(provider: ImageProvider): Promise<{ credits: number; keyLines: string[] }> {
+  const reports = await provider.accountReports!();
+  const read = reports.filter((r) => r.credits !== null);
+  if (read.length === 0) {
+    // Every read failed: the provider's own error, as with one account.
+    return { credits: (await provider.balance()).credits, keyLines: [] };
+  }
+  const keyLines = reports.map((r) => {
+    const balance = r.credits === null ? `couldn't read the balance (${r.problem ?? 'no answer'})` : `${formatCredits(r.credits)} credits`;
+    return `• \`${r.name}\`: ${balance}${r.inRotation ? '' : ` — **out of rotation** (${r.outReason ?? 'refused'})`}`;
+  });
+  const credits = read.filter((r) => r.inRotation).reduce((sum, r) => sum + r.credits!, 0);
+  keyLines.push(`In rotation: ${formatCredits(credits)} credits`);
+  return { credits, keyLines };
 }
 
 export const command: SlashCommand = { data, defer: 'ephemeral', execute };

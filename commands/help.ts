@@ -61,6 +61,7 @@ export function formatLimits(s: EffectiveSettings, prices: PriceTable): string[]
     `Budget: ${s.dailyBudget === null ? 'no daily limit' : `**${credits(s.dailyBudget)}** a day`} · ${s.monthlyBudget === null ? 'no monthly limit' : `**${credits(s.monthlyBudget)}** a month`}${s.countFailed ? ' (failed jobs count)' : ''}${s.confirmAbove === null ? '' : ` · jobs over **${credits(s.confirmAbove)}** ask to be confirmed`}`,
     `Video: ${s.videoAllowed ? `allowed${s.hdAllowed ? ', HD too' : ', SD only'}` : 'not allowed'} · buttons: ${s.buttons === 'author' ? 'only the job’s author' : 'anyone'}${s.bannedWords.length ? ` · ${s.bannedWords.length} banned word(s)` : ''}`,
   ];
+  if (s.kieKey !== 'any') lines.push(`KIE jobs here use only the KIE key \`${s.kieKey}\``);
   return lines;
 }
 

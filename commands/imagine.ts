@@ -12,6 +12,7 @@ import {
 import { ASPECT_RATIOS, RANGES, SPEEDS, VERSIONS, versionLabel } from '../src/domain/midjourney.js';
 import { parseImagineBatch, type ImagineOptions } from '../src/domain/prompt.js';
 import type { JobDraft } from '../src/domain/actions.js';
+import { pinnedAccountOf } from '../src/domain/team/team.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { Ack } from '../src/discord/ack.js';
@@ -132,8 +133,9 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   if (!parsed.ok) return ack.refuse(parsed.error.message);
   const provider = settings.provider ?? ctx.providers.defaultId;
   const drafts: JobDraft[] = parsed.value.map((job) => ({
-    kind: 'grid',
+    ...pinnedAccountOf(provider, settings),
     provider,
+    kind: 'grid',
     spec: job.parsed.request,
     promptText: job.promptText,
     speed: job.parsed.speed,

@@ -35,6 +35,7 @@ const HINTS: Record<string, string> = {
   DISCORD_GUILD_ID: 'Use a server id (right-click the server → Copy Server ID), or leave it unset to register commands globally.',
   DISCORD_API_URL: 'Use the base URL of a Discord REST proxy such as http://localhost:8080/api, or leave it unset.',
   KIE_API_KEY: 'Set it to your key from https://kie.ai/api-key, or set KIE_BASE_URL=simulator to try the bot without one.',
+  KIE_API_KEYS: 'Use comma-separated keys, or name=key pairs such as team-a=KEY1,team-b=KEY2 (names: letters, digits, - and _, up to 32).',
   KIE_BASE_URL: 'Use https://api.kie.ai (the default), another http(s) URL, or "simulator".',
   IMAGE_PROVIDER: 'Use kie (the default) or apixo: the image service new jobs go to unless a channel chose another.',
   APIXO_API_KEY: 'Set it to your APIXO key, or set APIXO_BASE_URL=simulator to try APIXO without one.',
@@ -80,6 +81,16 @@ export const ConfigSchema = z
   .object({
     ...discordShape,
     KIE_API_KEY: optionalString,
+    /** Several KIE accounts instead of KIE_API_KEY: `key,key` or `name=key,name=key` (unnamed ones are key1, key2, … by position). */
+    KIE_API_KEYS: optionalString.transform((v, ctx): KieKeyConfig[] | undefined => {
+      if (v === undefined) return undefined;
+      const parsed = parseKieKeys(v);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
     KIE_BASE_URL: z.preprocess(
       (v) => (v === '' || v === undefined ? 'https://api.kie.ai' : v),
       z
@@ -219,8 +230,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   // Checked here rather than in a zod refinement, which would not run while another variable is bad.
   const primary = (trimmed.IMAGE_PROVIDER ?? '').toLowerCase() || 'kie';
   // KIE is required when it is the default; otherwise configured only if its key (or the simulator) is given.
-  const kieWanted = primary === 'kie' || !!trimmed.KIE_API_KEY || trimmed.KIE_BASE_URL === 'simulator';
-  if (kieWanted && trimmed.KIE_BASE_URL !== 'simulator' && !trimmed.KIE_API_KEY) problems.push({ variable: 'KIE_API_KEY', problem: 'is missing' });
+  const kieWanted = primary === 'kie' || !!trimmed.KIE_API_KEY || !!trimmed.KIE_API_KEYS || trimmed.KIE_BASE_URL === 'simulator';
+  if (kieWanted && trimmed.KIE_BASE_URL !== 'simulator' && !trimmed.KIE_API_KEY && !trimmed.KIE_API_KEYS) {
+    problems.push({ variable: 'KIE_API_KEY', problem: 'is missing (or set KIE_API_KEYS for several KIE accounts)' });
+  }
+  if (trimmed.KIE_API_KEY && trimmed.KIE_API_KEYS) problems.push({ variable: 'KIE_API_KEYS', problem: 'cannot be set together with KIE_API_KEY (use one of the two)' });
   const apixoWanted = primary === 'apixo' || !!trimmed.APIXO_API_KEY || !!trimmed.APIXO_BASE_URL;
   if (apixoWanted && trimmed.APIXO_BASE_URL !== 'simulator' && !trimmed.APIXO_API_KEY) problems.push({ variable: 'APIXO_API_KEY', problem: 'is missing' });
   const config = parseWith(ConfigSchema, trimmed, problems);
@@ -276,6 +290,47 @@ export function allowedGuildIds(c: Pick<Config, 'ALLOWED_GUILD_IDS' | 'DISCORD_G
 export const isSimulator = (c: Config): boolean => c.KIE_BASE_URL === 'simulator';
 
 /** KIE is configured: it is the default, or its key (or the simulator) is given. */
-export const kieConfigured = (c: Config): boolean => c.IMAGE_PROVIDER === 'kie' || !!c.KIE_API_KEY || isSimulator(c);
+export const kieConfigured = (c: Config): boolean => c.IMAGE_PROVIDER === 'kie' || !!c.KIE_API_KEY || !!c.KIE_API_KEYS || isSimulator(c);
+
+/** One configured KIE account: its name (shown in /credits, /settings, logs) and its key (never shown). */
+export interface KieKeyConfig {
+  name: string;
+  key: string;
+}
+
+/** The name KIE_API_KEY's one key goes by. */
+export const DEFAULT_KIE_KEY_NAME = 'default';
+const KEY_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * KIE_API_KEYS as named keys, or the problem (which never quotes an entry: it
+ * may be a key). `name=key` when the part before the first '=' is a name;
+ * otherwise the whole entry is a key, named key1, key2, … by its position.
+ */
+export function parseKieKeys(value: string): KieKeyConfig[] | string {
+  const entries = value.split(',').map((e) => e.trim());
+  if (entries.every((e) => e === '')) return 'is empty';
+  const keys: KieKeyConfig[] = [];
+  for (const [i, entry] of entries.entries()) {
+    if (entry === '') return `has an empty entry (number ${i + 1})`;
+    const eq = entry.indexOf('=');
+    const named = eq > 0 && KEY_NAME.test(entry.slice(0, eq));
+    const key = (named ? entry.slice(eq + 1) : entry).trim();
+    if (key === '') return `has a name without a key (entry ${i + 1})`;
+    if (/\s/.test(key)) return `has a key with a space in it (entry ${i + 1})`;
+    keys.push({ name: named ? entry.slice(0, eq) : `key${i + 1}`, key });
+  }
+  const names = keys.map((k) => k.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) return `names two keys ${twice}`;
+  if (new Set(keys.map((k) => k.key)).size !== keys.length) return 'lists the same key twice';
+  return keys;
+}
+
+/** The configured KIE keys: KIE_API_KEYS, or KIE_API_KEY as the one key named `default`. */
+export function kieKeysOf(c: Pick<Config, 'KIE_API_KEY' | 'KIE_API_KEYS'>): KieKeyConfig[] {
+  if (c.KIE_API_KEYS) return c.KIE_API_KEYS;
+  return c.KIE_API_KEY ? [{ name: DEFAULT_KIE_KEY_NAME, key: c.KIE_API_KEY }] : [];
+}
 /** APIXO is configured: it is the default, or its key or base URL is given. */
 export const apixoConfigured = (c: Config): boolean => c.IMAGE_PROVIDER === 'apixo' || !!c.APIXO_API_KEY || c.APIXO_BASE_URL !== undefined;

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { JobLeases } from './domain/leases.js';
 import { buildApp, type App } from './app.js';
-import { allowedGuildIds, apixoConfigured, ConfigError, httpListen, isSimulator, kieConfigured, parseConfig, shardOptions, type Config } from './config.js';
+import { allowedGuildIds, apixoConfigured, ConfigError, httpListen, isSimulator, kieConfigured, kieKeysOf, parseConfig, shardOptions, type Config, type KieKeyConfig } from './config.js';
 import { deployCommands } from './discord/deploy.js';
 import { inviteUrl } from './discord/invite.js';
 import { DISCORD_DEFAULT_API, DiscordTokenRejectedError, DiscordUnreachableError, probeDiscord, withinGatewayTimeout } from './discord/preflight.js';
@@ -19,13 +19,12 @@ import { DEFAULT_APIXO_PRICES, DEFAULT_PRICES } from './domain/pricing.js';
 import { healthRoutes } from './http/health.js';
 import { HttpListenError, startHttpServer, type HttpServer, type Route } from './http/server.js';
 import { createMetrics, metricsRoute, type BotMetrics } from './http/metrics.js';
-import { KieClient, type CreateGate } from './providers/kie/client.js';
-import { KieProvider } from './providers/kie/adapter.js';
+import { buildKieProvider, checkKieKeysAtStart, type KieKeysSetup } from './kieKeys.js';
+import type { CreateGate } from './providers/kie/client.js';
 import { ApixoClient, APIXO_BASE_URL } from './providers/apixo/client.js';
 import { ApixoProvider } from './providers/apixo/adapter.js';
 import { providerRegistry } from './domain/provider.js';
 import { CALLBACK_PATH, callbackRoute } from './providers/kie/callbackServer.js';
-import { checkKieKey } from './providers/kie/keyCheck.js';
 import { createLogger, type Logger } from './log.js';
 import type { Collection, OpenedStore, Store } from './store/store.js';
 import type { KieSimulator, SimPersistence, SimTask } from './providers/kie/simulator/index.js';
@@ -78,7 +77,8 @@ function simulatorPersistence(tasks: Collection<SimTask>, now: () => number = Da
 
 interface KieEndpoint {
   baseUrl: string;
-  apiKey: string;
+  /** The named keys (simulator mode: KIE_API_KEYS' keys as separate simulated accounts, else one). */
+  keys: KieKeyConfig[];
   simulator: KieSimulator | null;
   /** Sent with every create so KIE tells us when a task ends; unset = polling only. */
   callBackUrl: string | undefined;
@@ -92,13 +92,16 @@ interface KieEndpoint {
  */
 async function kieEndpoint(config: Config, store: Store, logger: Logger, http: HttpServer, hmacKey: string | null): Promise<KieEndpoint> {
   if (!isSimulator(config)) {
-    return { baseUrl: config.KIE_BASE_URL, apiKey: config.KIE_API_KEY!, simulator: null, callBackUrl: config.KIE_CALLBACK_URL };
+    return { baseUrl: config.KIE_BASE_URL, keys: kieKeysOf(config), simulator: null, callBackUrl: config.KIE_CALLBACK_URL };
   }
   // Loaded only in simulator mode: a production start never imports the simulator.
   const { startKieSimulator } = await import('./providers/kie/simulator/index.js');
+  // KIE_API_KEYS with the simulator: one simulated account per key, each with its own balance.
+  const keys = config.KIE_API_KEYS ?? [{ name: 'default', key: 'simulator' }];
   const simulator = await startKieSimulator({
     timeScale: config.SIMULATOR_TIME_SCALE,
     apiKey: null,
+    ...(config.KIE_API_KEYS ? { accounts: Object.fromEntries(keys.map((k) => [k.name, { apiKey: k.key }])) } : {}),
     webhookHmacKey: hmacKey,
     persistence: simulatorPersistence(store.collection<SimTask>('simulator')),
   });
@@ -106,7 +109,7 @@ async function kieEndpoint(config: Config, store: Store, logger: Logger, http: H
     { url: simulator.url, timeScale: config.SIMULATOR_TIME_SCALE, database: config.DATABASE_URL },
     'SIMULATOR MODE: KIE is simulated locally; results are placeholder images and videos, no credits are spent',
   );
-  return { baseUrl: simulator.url, apiKey: 'simulator', simulator, callBackUrl: `${http.url}${CALLBACK_PATH}` };
+  return { baseUrl: simulator.url, keys, simulator, callBackUrl: `${http.url}${CALLBACK_PATH}` };
 }
 
 /**
@@ -220,13 +223,6 @@ async function connectDiscord(client: Client, config: Config, logger: Logger): P
 /** Longer than ws's own 30 s handshake timeout, which answers first for a gateway that does not answer at all. */
 const GATEWAY_READY_TIMEOUT_MS = 40_000;
 
-/** A rejected KIE key is one warning line now, not a surprise at the first /imagine. */
-async function checkKieKeyAtStart(kie: KieClient, logger: Logger): Promise<void> {
-  const check = await checkKieKey(kie);
-  if (check.ok) logger.info({ credits: check.credits }, 'KIE key accepted');
-  else logger.warn(check.reason);
-}
-
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
@@ -237,7 +233,7 @@ async function main(): Promise<void> {
   const { legacyLogFields } = await import('./store/legacyMigration.js');
   const { SqlJobLeases } = await import('./store/sql/leases.js');
   let fleetLeases: JobLeases | null = null;
-  let createWindow: CreateGate | null = null;
+  let createWindow: ((keyName: string) => CreateGate) | null = null;
   let store: Store;
   try {
     const opened = await openStore(config.DATABASE_URL, {
@@ -249,11 +245,15 @@ async function main(): Promise<void> {
       fleetLeases = new SqlJobLeases(opened.sql);
       const { SqlCreateWindow } = await import('./store/sql/createWindow.js');
       const createLog = logger.child({ module: 'kie-window' });
-      createWindow = new SqlCreateWindow(opened.sql, {
-        max: config.KIE_CREATES_PER_10S,
-        windowMs: 10_100, // KIE's 10 s and the client's 100 ms margin
-        onReleaseError: (err) => createLog.warn({ err }, 'could not record a create answer; it stops counting after 2 min'),
-      });
+      // One window per KIE key: KIE's create limit is per account. KIE_API_KEY's one key keeps the unnamed window.
+      const single = !config.KIE_API_KEYS;
+      createWindow = (keyName) =>
+        new SqlCreateWindow(opened.sql, {
+          max: config.KIE_CREATES_PER_10S,
+          windowMs: 10_100, // KIE's 10 s and the client's 100 ms margin
+          ...(single ? {} : { keyName }),
+          onReleaseError: (err) => createLog.warn({ err, key: keyName }, 'could not record a create answer; it stops counting after 2 min'),
+        });
     }
   } catch (error) {
     // One line naming DATABASE_URL and the reason (password masked), not a driver stack.
@@ -274,21 +274,24 @@ async function main(): Promise<void> {
   const http = await startHttp(config, logger, readiness, callbacks, metrics);
   // Each configured image service behind the port; IMAGE_PROVIDER is the default one.
   const endpoint = kieConfigured(config) ? await kieEndpoint(config, store, logger, http, hmacKey) : null;
-  const kie = endpoint
-    ? new KieClient({
-        baseUrl: endpoint.baseUrl,
-        apiKey: endpoint.apiKey,
-        timeoutMs: config.KIE_TIMEOUT_MS,
-        createLimit: { max: config.KIE_CREATES_PER_10S, windowMs: 10_000 },
-        // Several processes on one PostgreSQL share KIE's create limit through the database.
-        ...(createWindow ? { createGate: createWindow } : {}),
-        logger: logger.child({ module: 'kie' }),
-        onResponse: metrics.providerResponse,
-      })
+  // One client per KIE key; several processes on one PostgreSQL share each key's create limit through the database.
+  const kie: KieKeysSetup | null = endpoint
+    ? buildKieProvider(
+        endpoint.keys,
+        {
+          baseUrl: endpoint.baseUrl,
+          timeoutMs: config.KIE_TIMEOUT_MS,
+          createLimit: { max: config.KIE_CREATES_PER_10S, windowMs: 10_000 },
+          logger: logger.child({ module: 'kie' }),
+          onResponse: metrics.providerResponse,
+        },
+        (store as OpenedStore).sql,
+        (name) => createWindow?.(name) ?? null,
+      )
     : null;
   const apixo = apixoConfigured(config) ? await apixoEndpoint(config, logger) : null;
   const providers = providerRegistry(config.IMAGE_PROVIDER, [
-    ...(kie ? [new KieProvider(kie)] : []),
+    ...(kie ? [kie.provider] : []),
     ...(apixo ? [new ApixoProvider(apixo.client)] : []),
   ]);
   const client = new Client({
@@ -354,7 +357,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  if (kie && !endpoint?.simulator) void checkKieKeyAtStart(kie, logger);
+  if (kie && !endpoint?.simulator) void checkKieKeysAtStart(kie, logger).catch((err: unknown) => logger.warn({ err }, 'could not check the KIE keys at start'));
   // The token is set before resuming, so a resumed delivery can use the bot's channel routes before login completes.
   client.rest.setToken(config.DISCORD_TOKEN);
   await running.start();

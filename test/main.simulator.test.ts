@@ -29,6 +29,7 @@ import {
 } from './support/discordSchema.js';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage, type FakeRoute } from './support/fakeDiscord.js';
 import { startFakeGateway, type FakeGateway } from './support/fakeGateway.js';
+import { openStore } from '../src/store/store.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -262,6 +263,24 @@ describe('npm start in simulator mode', () => {
     expect(buttonsOf(message).map((b) => b.label ?? b.emoji)).toEqual(['U1', 'U2', 'U3', 'U4', '🔄', 'V1', 'V2', 'V3', 'V4']);
     expect(await stop(bot)).toEqual({ code: 0, signal: null });
     expect(bot.messages().some((m) => m.includes('APIXO is simulated locally'))).toBe(true);
+  }, 60_000);
+
+  it('KIE_API_KEYS with the simulator: one simulated account per key behind the key pool; the job records its key by name, and no key reaches the output', async () => {
+    const since = fake.requests.length;
+    const database = freshDatabase();
+    const bot = startBot({ DATABASE_URL: database, SIMULATOR_TIME_SCALE: '0.01', KIE_API_KEYS: 'team-a=sim-secret-aaaa,team-b=sim-secret-bbbb' });
+    await online(bot, since);
+    const cmd = imagine('a red fox');
+    await discordState(bot, 'four attachments on the reply', () => (original(cmd.token)?.attachments.length ?? 0) === 4);
+    expect(await stop(bot)).toEqual({ code: 0, signal: null });
+    expect(bot.output()).not.toContain('sim-secret');
+    const store = await openStore(database);
+    try {
+      const rows = await store.sql.db.selectFrom('jobs').select('account').execute();
+      expect(rows.map((r) => r.account)).toEqual(['team-a']);
+    } finally {
+      await store.close();
+    }
   }, 60_000);
 
   it('a job left running at SIGTERM is picked up and delivered by the next process (the simulator keeps its tasks in the store)', async () => {

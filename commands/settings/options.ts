@@ -77,6 +77,18 @@ export const SETTINGS_UI = [
     show: (v) => (v === 'default' ? 'the bot default' : v.toUpperCase()),
   }),
   ui({
+    key: 'kieKey',
+    label: 'KIE key',
+    option: {
+      type: ApplicationCommandOptionType.String,
+      name: 'kie_key',
+      description: 'Pin KIE jobs here to one KIE key by name (a team that pays separately); "any" = the least busy',
+      max_length: 32,
+    },
+    read: (o) => optional(o.getString('kie_key')) ?? undefined,
+    show: (v) => (v === 'any' ? 'any (the least busy)' : `\`${v}\``),
+  }),
+  ui({
     key: 'version',
     label: 'Default version',
     option: {

@@ -7,6 +7,7 @@ import {
   InvalidSettingError,
   ServerOnlySettingsError,
   UnconfiguredProviderError,
+  UnknownKieKeyError,
   changeSettings,
   type EffectiveSettings,
   type SettingKey,
@@ -42,6 +43,13 @@ function refusalOf(error: unknown): unknown {
   if (error instanceof UnconfiguredProviderError) {
     const configured = error.configured.map((p) => p.toUpperCase()).join(', ');
     return new UserError(`The bot is not configured for ${error.provider.toUpperCase()}; it can use ${configured}.`);
+  }
+  if (error instanceof UnknownKieKeyError) {
+    return new UserError(
+      error.configured.length > 0
+        ? `There is no KIE key named \`${error.key}\`; the bot has ${error.configured.map((k) => `\`${k}\``).join(', ')} (or \`any\`).`
+        : 'The bot has a single KIE key, so there is nothing to pin (KIE_API_KEYS configures several).',
+    );
   }
   if (error instanceof InvalidSettingError) return new UserError(`That value doesn't work: ${error.message}.`);
   return error;

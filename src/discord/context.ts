@@ -29,6 +29,8 @@ export interface ChannelView {
   provider?: string;
   /** A single job (command or button) estimated above this many credits asks to be confirmed first; null/absent = never. */
   confirmAbove?: number | null;
+  /** The KIE key (by name) KIE jobs here are pinned to (unset: the least busy). */
+  kieKey?: string;
 }
 
 export interface TeamView {

@@ -41,6 +41,8 @@ export interface JobDraft {
   promptText: string;
   speed: Speed | null;
   parent: Job['parent'];
+  /** The provider account (a KIE key, by name) it must use: a follow-up's is its parent's (its task lives there). */
+  account?: string;
 }
 
 export interface FollowUpContext {
@@ -105,11 +107,13 @@ export const needsResult = (action: FollowUpAction): boolean => action !== 'rero
 
 export function planFollowUp(parent: Job, action: FollowUpAction, position: number, ctx: FollowUpContext): PlanResult {
   const provider = providerOf(parent);
+  // A follow-up (🔄 too) goes to the account that made its parent.
+  const account = parent.account !== undefined ? { account: parent.account } : {};
   if (action === 'reroll') {
     if (parent.state !== 'succeeded' && parent.state !== 'failed') return fail('That job is still running; wait for it to finish.');
     return {
       ok: true,
-      value: { kind: parent.kind, provider, spec: specOf(parent), promptText: parent.promptText, speed: parent.speed, parent: { jobId: parent.id, position: 0, action } },
+      value: { kind: parent.kind, provider, spec: specOf(parent), promptText: parent.promptText, speed: parent.speed, parent: { jobId: parent.id, position: 0, action }, ...account },
     };
   }
   if (parent.state !== 'succeeded' || !parent.taskId) return fail('That result is not available (the job did not finish).');
@@ -136,7 +140,7 @@ export function planFollowUp(parent: Job, action: FollowUpAction, position: numb
   };
   const draft = (kind: JobKind, spec: FollowUpRequest, extra: Partial<JobDraft> = {}): PlanResult => ({
     ok: true,
-    value: { kind, provider, spec, promptText: parent.promptText, speed: parent.speed, parent: link, ...extra },
+    value: { kind, provider, spec, promptText: parent.promptText, speed: parent.speed, parent: link, ...account, ...extra },
   });
 
   switch (action) {

@@ -105,6 +105,12 @@ export interface Job {
   spec?: JobSpec;
   /** Jobs stored before the port kept KIE's request body here; read only through specOf. */
   request?: unknown;
+  /**
+   * The provider account (a KIE key, by name, never the key) the task was sent
+   * with, or is pinned to before it is sent; its buttons and polls use the
+   * same one. Absent: the provider's only (or first) account.
+   */
+  account?: string;
   /** Set when the create went to another provider because the chosen one was unavailable (the reply says so). */
   failover?: { from: ProviderId; reason: string };
   /** The prompt as the user typed it (flags included), for display and the extend modal. */

@@ -29,6 +29,13 @@
  * fails). 🔄 (reroll) is the domain re-sending a job's stored request; it
  * needs no provider method, only the `reroll` capability.
  *
+ * Several accounts (optional: KIE with KIE_API_KEYS): `accounts` names them;
+ * `chooseAccount` picks the one a new job goes to (or checks the one it is
+ * pinned to) before it is sent, the job records it, and every later call for
+ * that job (polls, follow-ups) passes it back as `opts.account`.
+ * `accountReports` reads each account's balance for /credits; accounts that
+ * are taken out of rotation or put back are told to `onAccountChange`.
+ *
  * Every failure leaves create/followUp/status/balance as a ProviderError
  * carrying a category the domain can act on (refund, failover, tell the user,
  * poll again) without knowing HTTP codes or failCodes.
@@ -41,6 +48,12 @@ export type ProviderId = string;
 
 export interface ProviderCallOptions {
   signal?: AbortSignal;
+  /**
+   * The account (an API key, by its configured name; never the key) to use:
+   * the one a job was sent with, for its polls; the one chosen or pinned, for
+   * a create; the parent's, for a follow-up. Unset: the provider's first.
+   */
+  account?: string;
 }
 
 // ---------------------------------------------------------------------------
@@ -293,6 +306,25 @@ export interface Balance {
   credits: number;
 }
 
+/** One account's balance and rotation state (/credits): by name, never the key. */
+export interface AccountReport {
+  name: string;
+  /** Null when the read failed (`problem` says why). */
+  credits: number | null;
+  problem: string | null;
+  /** False while out of rotation (it answered 401/402); `outReason` says why. */
+  inRotation: boolean;
+  outReason: string | null;
+}
+
+/** An account taken out of rotation or put back (the alert channel is told). */
+export interface AccountChange {
+  account: string;
+  change: 'out' | 'back';
+  /** Why, in a sentence for people (never the key). */
+  reason: string;
+}
+
 export interface ImageProvider {
   readonly id: ProviderId;
   /** A human name for replies ("KIE", "APIXO"). */
@@ -319,6 +351,19 @@ export interface ImageProvider {
    */
   taskMatches?(taskId: string, requests: readonly (CreateRequest | FollowUpRequest)[], opts?: ProviderCallOptions): Promise<boolean[]>;
   close?(): Promise<void>;
+
+  /** The account names, in configured order (absent: one account). */
+  readonly accounts?: readonly string[];
+  /**
+   * The account a job goes to: `pinned` if given and usable, else the least
+   * busy usable one. Throws ProviderError('unavailable') when there is none
+   * (nothing is sent).
+   */
+  chooseAccount?(pinned?: string): Promise<string>;
+  /** Every account's balance now (reading it also puts back an account that has credits again). */
+  accountReports?(opts?: ProviderCallOptions): Promise<AccountReport[]>;
+  /** Told when an account is taken out of rotation or put back; returns the unsubscribe. */
+  onAccountChange?(listener: (change: AccountChange) => void): () => void;
 }
 
 /** The configured providers, by id; the domain picks one per job and keeps it. */

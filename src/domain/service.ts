@@ -18,6 +18,7 @@
  * to start now.
  */
 import type { ImageProvider, ProviderRegistry } from './provider.js';
+import { accountRefusal, createOnAccount } from './accounts.js';
 import { InteractionTakenError, UserError } from './errors.js';
 import { resumeJobs } from './resume.js';
 import { failOverCreate, matchRevealed, type FailoverDeps } from './failover.js';
@@ -101,7 +102,7 @@ export class JobService {
    */
   async submit(draft: NewJob, hooks: SubmitHooks = {}): Promise<SubmitResult> {
     const candidate = this.candidate(draft);
-    const refusal = this.providerRefusal(candidate);
+    const refusal = await this.refusalOf(candidate);
     if (refusal) return { kind: 'rejected', reason: refusal };
     const decision = await this.admission.admit(candidate);
     if (decision.verdict === 'reject') return { kind: 'rejected', reason: decision.reason };
@@ -116,7 +117,7 @@ export class JobService {
   async submitBatch(drafts: readonly NewJob[], hooks: BatchHooks = {}): Promise<SubmitResult[]> {
     const candidates = drafts.map((d) => this.candidate(d));
     for (const candidate of candidates) {
-      const refusal = this.providerRefusal(candidate);
+      const refusal = await this.refusalOf(candidate);
       if (refusal) return [{ kind: 'rejected', reason: refusal }];
     }
     const decision = await this.admission.admitBatch(candidates);
@@ -148,11 +149,15 @@ export class JobService {
     return newJob(fields, id ?? newJobId(now, this.random), 'pending', now);
   }
 
-  /** The provider's own validation first: a request it would refuse is refused privately, before admission counts it. */
-  private providerRefusal(candidate: Job): string | null {
+  /**
+   * The provider's own validation first: a request it would refuse is refused privately, before
+   * admission counts it. Several accounts: the one it must use (pinned, or its parent's) is out of
+   * rotation, or none is usable: refused, nothing sent.
+   */
+  private async refusalOf(candidate: Job): Promise<string | null> {
     const provider = this.providers.get(providerOf(candidate));
     if (!provider) return `The image service ${providerOf(candidate)} is not configured.`;
-    return provider.check(specOf(candidate))?.userMessage ?? null;
+    return provider.check(specOf(candidate))?.userMessage ?? (await accountRefusal(candidate, provider));
   }
 
   /** An admitted job: stored as queued (and shown so), or stored as pending and sent. */
@@ -241,7 +246,7 @@ export class JobService {
   private async sendNow(pending: Job): Promise<SubmitResult> {
     let taskId: string;
     try {
-      ({ taskId } = await createTask(this.providerFor(pending), specOf(pending), this.callBackUrl));
+      ({ taskId, pending } = await this.createWithAccount(pending));
     } catch (error) {
       if (createOutcomeUnknown(error)) return { kind: 'unknown', job: await this.markOutcomeUnknown(pending, error) };
       const moved = await this.failOver(pending, error);
@@ -263,11 +268,20 @@ export class JobService {
     return { kind: 'running', job: running };
   }
 
+  /** The create on the job's account (src/domain/accounts.ts: chosen and recorded first; a free choice moves on after a 401/402). */
+  private createWithAccount(pending: Job): Promise<{ taskId: string; pending: Job }> {
+    const provider = this.providerFor(pending);
+    return createOnAccount(this.repo, provider, pending, (job, account) => createTask(provider, specOf(job), this.callBackUrl, account), (account, category) =>
+      this.logger.warn({ jobId: pending.id, account, category }, 'service: the account refused the create; trying another'),
+    );
+  }
+
   /** See failOverCreate: the job then names the other provider, and its message says why. */
   private async failOver(pending: Job, error: unknown): Promise<{ taskId: string; pending: Job } | null> {
     const moved = await failOverCreate(this.recovery, pending, error);
     if (!moved) return null;
-    const job = await this.repo.update(pending.id, (j) => ({ ...j, provider: moved.provider, failover: { from: moved.from, reason: moved.reason } }));
+    // The other provider's account is its default one: the job's KIE key means nothing there.
+    const job = await this.repo.update(pending.id, ({ account: _account, ...j }) => ({ ...j, provider: moved.provider, failover: { from: moved.from, reason: moved.reason } }));
     return { taskId: moved.taskId, pending: job };
   }
 

@@ -58,8 +58,8 @@ const GENERIC_SUBMIT_ERROR = 'Something went wrong while sending this to KIE.';
  * The provider call for a stored spec. `callbackUrl` is added at send time
  * (not stored), so it follows the bot's current address.
  */
-export function createTask(provider: ImageProvider, spec: JobSpec, callbackUrl?: string): Promise<{ taskId: string }> {
-  const opts = callbackUrl && provider.capabilities.callbacks ? { callbackUrl } : {};
+export function createTask(provider: ImageProvider, spec: JobSpec, callbackUrl?: string, account?: string): Promise<{ taskId: string }> {
+  const opts = { ...(callbackUrl && provider.capabilities.callbacks ? { callbackUrl } : {}), ...(account !== undefined ? { account } : {}) };
   return isFollowUpSpec(spec) ? provider.followUp(spec, opts) : provider.create(spec, opts);
 }
 

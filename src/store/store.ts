@@ -1,8 +1,9 @@
 /**
  * The store behind DATABASE_URL: SQL (Kysely, src/store/sql/) for jobs, the
- * ledger, queues and button claims, and keyv on the same database for what
- * is truly key-value (channel settings, alert metadata, simulator tasks).
- * `memory://` is SQLite in memory plus keyv in a Map.
+ * ledger, queues, button claims, settings and alert state, and keyv for what
+ * is truly key-value (simulator tasks, small metadata): on PostgreSQL in the
+ * same database, on SQLite in a file of its own beside the main one (see
+ * keyvSqliteFile). `memory://` is SQLite in memory plus keyv in a Map.
  */
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
@@ -65,6 +66,18 @@ export class KeyvCollection<T> implements Collection<T> {
 type Query = (sqlText: string, values?: unknown[]) => Promise<unknown[]>;
 
 /**
+ * keyv's SQLite file: beside the main one, never the main one. @keyv/sqlite
+ * links its own copy of SQLite (sqlite3) into the process next to
+ * better-sqlite3's, and SQLite's POSIX locks are per process: when one copy
+ * closes its handle on a file, the locks the other copy holds on that file
+ * vanish, and concurrent writes can then corrupt it ("database disk image is
+ * malformed", seen in simulator mode). One file per library avoids it.
+ */
+export function keyvSqliteFile(file: string): string {
+  return /\.(sqlite3?|db)$/i.test(file) ? file.replace(/\.(sqlite3?|db)$/i, '.keyv.$1') : `${file}.keyv`;
+}
+
+/**
  * @keyv/postgres over a pool this store owns. The stock adapter keeps one
  * module-wide pool per process and ends it on any disconnect, so two stores
  * in one process (tests, tools) would close each other's connections.
@@ -87,7 +100,7 @@ function adapterFactory(target: DatabaseTarget, url: string): { adapter: () => K
       return { adapter: () => new Map(), close: async () => undefined };
     case 'sqlite':
       return {
-        adapter: () => new KeyvSqlite({ uri: `sqlite://${target.file}`, busyTimeout: 5000 }) as unknown as KeyvStoreAdapter,
+        adapter: () => new KeyvSqlite({ uri: `sqlite://${keyvSqliteFile(target.file)}`, busyTimeout: 5000 }) as unknown as KeyvStoreAdapter,
         close: async () => undefined,
       };
     case 'postgres': {

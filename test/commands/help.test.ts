@@ -51,7 +51,12 @@ describe('/help', () => {
   });
 
   it('is a valid message edit at its longest', () => {
-    const content = formatHelp(CHANNEL, { ...DEFAULT_SETTINGS, bannedWords: ['a', 'b'], countFailed: true, dailyBudget: 12.5, monthlyBudget: 1000 }, DEFAULT_PRICES);
+    const content = formatHelp(
+      CHANNEL,
+      { ...DEFAULT_SETTINGS, bannedWords: ['a', 'b'], countFailed: true, dailyBudget: 12.5, monthlyBudget: 1000, kieKey: 'team-b-with-a-long-name-32chars' },
+      DEFAULT_PRICES,
+    );
+    expect(content).toContain('KIE jobs here use only the KIE key `team-b-with-a-long-name-32chars`');
     expect(content.length).toBeLessThanOrEqual(2000);
     expectValidWebhookEdit({ content, allowed_mentions: { parse: [] } });
   });

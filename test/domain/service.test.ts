@@ -6,6 +6,8 @@ import type { KieApi } from '../../src/providers/kie/api.js';
 import { INTERRUPTED_ERROR, type NewJob } from '../../src/domain/service.js';
 import { useHarness, type Harness, type HarnessOptions } from '../support/domainHarness.js';
 import { newGridJob, storedJob } from '../support/jobFixtures.js';
+import { SqlKieKeys } from '../../src/store/sql/kieKeys.js';
+import type { OpenedStore } from '../../src/store/store.js';
 
 /** Team policy stand-in: answers with the verdicts it is given (then 'run'), keeps a FIFO, logs every call. */
 class FakeAdmission implements Admission {
@@ -314,5 +316,57 @@ describe('JobService.resume after a restart', () => {
     expect(await hh.repo.require('q')).toMatchObject({ state: 'queued' });
     await hh.clock.advance(120_000);
     expect(hh.presenter.deliveriesOf('a')).toHaveLength(1);
+  });
+});
+
+describe('JobService with several provider accounts (KIE keys)', () => {
+  const accountsOf = (h: Harness, endpoint: string): (string | undefined)[] =>
+    h.sim.requests.filter((r) => r.endpoint === endpoint).map((r) => r.account);
+
+  it('chooses the least busy account before the create, records it on the job, and polls with it', async () => {
+    const h = await harness({ kieAccounts: { a: 1000, b: 1000 } });
+    const first = await h.service.submit(newGridJob({ id: 'j1' }));
+    const second = await h.service.submit(newGridJob({ id: 'j2' }));
+    expect(accountsOf(h, 'generate')).toEqual(['a', 'b']);
+    expect(first.kind === 'running' && first.job.account).toBe('a');
+    expect((await h.repo.get('j2'))?.account).toBe('b');
+    expect(second.kind).toBe('running');
+    await h.clock.advance(60_000);
+    const polls = h.sim.requests.filter((r) => r.endpoint === 'recordInfo');
+    expect(polls.length).toBeGreaterThan(0);
+    // Each task is read with the key that made it (another key would get "Record does not exist").
+    for (const r of polls) expect(r.account).toBe(r.query['taskId'] === (await h.repo.get('j1'))?.taskId ? 'a' : 'b');
+  });
+
+  it('a job that must use an account out of rotation is refused at admission: nothing stored, nothing sent', async () => {
+    const admission = new FakeAdmission();
+    const h = await harness({ kieAccounts: { a: 1000, b: 1000 }, admission });
+    await new SqlKieKeys((h.store as OpenedStore).sql).takeOut('a', 'the account has no credits left (402)', h.clock.now());
+    const result = await h.service.submit(newGridJob({ id: 'pinned', account: 'a' }));
+    expect(result).toEqual({ kind: 'rejected', reason: expect.stringContaining('The KIE key "a" this needs is out of rotation') });
+    expect(admission.log).toEqual([]);
+    expect(h.createCount()).toBe(0);
+    // Unpinned jobs still go, to b.
+    expect((await h.service.submit(newGridJob({ id: 'free' }))).kind).toBe('running');
+    expect(accountsOf(h, 'generate')).toEqual(['b']);
+  });
+
+  it('a follow-up of a job from before there were several accounts uses the first one, however busy', async () => {
+    const h = await harness({ kieAccounts: { a: 1000, b: 1000 } });
+    await h.service.submit(newGridJob({ id: 'busy' }));
+    await h.service.submit(newGridJob({ id: 'reroll', parent: { jobId: 'old', position: 0, action: 'reroll' } }));
+    expect(accountsOf(h, 'generate')).toEqual(['a', 'a']);
+  });
+
+  it('a freely chosen account that answers 402 is left for the next one; a pinned job fails instead', async () => {
+    const h = await harness({ kieAccounts: { a: 1000, b: 1000 } });
+    h.sim.setCredits(2, 'a');
+    const moved = await h.service.submit(newGridJob({ id: 'free' }));
+    expect(moved.kind === 'running' && moved.job.account).toBe('b');
+    expect(accountsOf(h, 'generate')).toEqual(['a', 'b']);
+    h.sim.setCredits(2, 'b');
+    const pinned = await h.service.submit(newGridJob({ id: 'pinned', account: 'b' }));
+    expect(pinned.kind).toBe('failed');
+    expect(accountsOf(h, 'generate')).toEqual(['a', 'b', 'b']);
   });
 });

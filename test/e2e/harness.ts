@@ -38,6 +38,8 @@ import type { Job } from '../../src/domain/job.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
 import { KieClient } from '../../src/providers/kie/client.js';
 import { KieProvider } from '../../src/providers/kie/adapter.js';
+import { KieKeyPool, type KieKeyBook } from '../../src/providers/kie/keys.js';
+import { SqlKieKeys } from '../../src/store/sql/kieKeys.js';
 import { ApixoClient } from '../../src/providers/apixo/client.js';
 import { ApixoProvider } from '../../src/providers/apixo/adapter.js';
 import { startApixoSimulator, type ApixoSimulator } from '../../src/providers/apixo/simulator/index.js';
@@ -154,6 +156,12 @@ export interface E2EOptions {
    * keys set. Default 'kie' (KIE only, as before there were several).
    */
   provider?: 'kie' | 'apixo';
+  /**
+   * Several KIE accounts (KIE_API_KEYS): name → starting balance. Each is a
+   * separate account of the simulator (its key is `key-<name>`), and the app
+   * gets one KIE client per key behind the key pool, its book in the store.
+   */
+  kieKeys?: Record<string, number>;
 }
 
 export interface E2E {
@@ -336,24 +344,47 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     createRateLimit: null,
     ...(options.simTasks ? { persistence: { load: async () => options.simTasks!, save: async () => {}, remove: async () => {} } } : {}),
     ...(callbacks ? { webhookHmacKey: hmacKey, callbackIntervalMs: 3_600_000 } : {}),
+    ...(options.kieKeys
+      ? { accounts: Object.fromEntries(Object.entries(options.kieKeys).map(([name, credits]) => [name, { apiKey: `key-${name}`, credits }])) }
+      : {}),
   });
-  const kieClient = new KieClient({
-    baseUrl: sim.url,
-    apiKey: 'test-key',
-    // The tracker owns retries and pacing; the client asks once.
-    retry: { maxAttempts: 1 },
-    readsPerSecond: 100_000,
-    createLimit: { max: 100_000, windowMs: 1_000 },
-  });
+  const kieClientFor = (apiKey: string): KieClient =>
+    new KieClient({
+      baseUrl: sim.url,
+      apiKey,
+      // The tracker owns retries and pacing; the client asks once.
+      retry: { maxAttempts: 1 },
+      readsPerSecond: 100_000,
+      createLimit: { max: 100_000, windowMs: 1_000 },
+    });
+  const kieClients = options.kieKeys ? Object.keys(options.kieKeys).map((name) => kieClientFor(`key-${name}`)) : [kieClientFor('test-key')];
+  const kieClient = kieClients[0]!;
   const kie = observedKie(kieClient, (op) => events.push(`kie:${op}`));
+  // Several keys: the pool's book is the current store's (late-bound: restart() opens a new store handle).
+  let keyBook: SqlKieKeys | null = null;
+  const book: KieKeyBook = {
+    openJobsByKey: () => keyBook!.openJobsByKey(),
+    states: () => keyBook!.states(),
+    recordBalance: (...a) => keyBook!.recordBalance(...a),
+    takeOut: (...a) => keyBook!.takeOut(...a),
+  };
+  const kieProvider = options.kieKeys
+    ? new KieProvider(
+        new KieKeyPool(
+          Object.keys(options.kieKeys).map((name, i) => ({ name, api: observedKie(kieClients[i]!, (op) => events.push(`kie:${op}`)) })),
+          book,
+          clock.now,
+        ),
+      )
+    : new KieProvider(kie);
   const apixoSim =
     options.provider === 'apixo'
       ? await startApixoSimulator({ now: clock.now, durationMs: () => 20_000, seed: 29, createRateLimit: null, callbackIntervalMs: 3_600_000 })
       : null;
   const apixoClient = apixoSim ? new ApixoClient({ baseUrl: apixoSim.url, apiKey: 'test-key', retry: { maxAttempts: { read: 1, create: 1 } } }) : null;
   const providers = apixoClient
-    ? providerRegistry('apixo', [new ApixoProvider(apixoClient), new KieProvider(kie)])
-    : providerRegistry('kie', [new KieProvider(kie)]);
+    ? providerRegistry('apixo', [new ApixoProvider(apixoClient), kieProvider])
+    : providerRegistry('kie', [kieProvider]);
   const logSink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as LogEntry);
@@ -373,6 +404,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const build = async (): Promise<Parts> => {
     const client = createTestClient(fake, { rest: { retries: 0 } });
     const store = await openStore(databaseUrl);
+    keyBook = new SqlKieKeys(store.sql);
     const app = await buildApp({
       client,
       store: observedStore(store, (job) => events.push(`jobs:${job.id}:${job.state}`)),
@@ -481,7 +513,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
         parts.app.jobs.dispose();
         await parts.client.destroy();
         await parts.store.close();
-        await kieClient.close();
+        await Promise.all(kieClients.map((c) => c.close()));
         await callbacks?.close();
         await sim.close();
         await apixoClient?.close();

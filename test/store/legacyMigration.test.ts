@@ -79,7 +79,6 @@ describe('moving a round-1 database into SQL', () => {
     expect(c1.values).toMatchObject({ aspectRatio: '16:9', monthlyBudget: 5000, userDailyJobs: 40, bannedWords: ['spoiler'], stylize: 250 });
     expect((await settings.resolve(LEGACY.guildId, LEGACY.channel2)).values).toMatchObject({ maxConcurrent: 1, buttons: 'author' });
     expect(await settings.explicit('server', LEGACY.guildId)).toEqual({ version: '7', stylize: 250, alertChannelId: LEGACY.channel2, lowBalanceThreshold: 500 });
-    expect(await store.collection('meta').get(`low-balance-alert:${LEGACY.guildId}`)).toMatchObject({ alerted: true, threshold: 500 });
     // Settings and the alert state now live in their tables (009_settings), copied from keyv.
     expect(await store.alertStates.get(LEGACY.guildId)).toMatchObject({ alerted: true, threshold: 500 });
     // The moved lines reach the daily roll-up: a server-wide report (read from it) equals the lines'.

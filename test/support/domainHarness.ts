@@ -8,7 +8,10 @@
  * store handle, repository, tracker and service are built over the same
  * database and the same KIE server (which, like KIE, keeps running).
  */
-import { kieProviders } from '../../src/providers/kie/adapter.js';
+import { KieProvider, kieProviders } from '../../src/providers/kie/adapter.js';
+import { KieKeyPool } from '../../src/providers/kie/keys.js';
+import { providerRegistry, type ProviderRegistry } from '../../src/domain/provider.js';
+import { SqlKieKeys } from '../../src/store/sql/kieKeys.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +23,7 @@ import type { Admission } from '../../src/domain/ports.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
 import { JobService } from '../../src/domain/service.js';
 import { Tracker, type TrackerObserver, type TrackerOptions } from '../../src/domain/tracker.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore, type OpenedStore, type Store } from '../../src/store/store.js';
 import { ManualClock } from './manualClock.js';
 import { RecordingPresenter } from './recordingPresenter.js';
 
@@ -35,6 +38,12 @@ export interface HarnessOptions {
   /** The KIE client's onResponse hook (metrics tests). */
   onKieResponse?: (endpoint: string, code: string | number) => void;
   tracker?: Partial<Omit<TrackerOptions, 'repo' | 'kie' | 'presenter' | 'clock'>>;
+  /**
+   * Several KIE accounts: name → starting balance. The simulator runs one
+   * account per key (`key-<name>`), and the service and tracker get the KIE
+   * provider over a key pool whose book is the store's (src/store/sql/kieKeys.ts).
+   */
+  kieAccounts?: Record<string, number>;
 }
 
 export interface Harness {
@@ -63,6 +72,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     durationMs: options.durationMs ?? (() => 45_000),
     seed: 7,
     createRateLimit: null,
+    ...(options.kieAccounts
+      ? { accounts: Object.fromEntries(Object.entries(options.kieAccounts).map(([name, credits]) => [name, { apiKey: `key-${name}`, credits }])) }
+      : {}),
   });
   const kie = new KieClient({
     baseUrl: sim.url,
@@ -83,12 +95,26 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const presenter = new RecordingPresenter();
 
   const api = options.wrapKie ? options.wrapKie(kie) : kie;
+  const accountClients = Object.keys(options.kieAccounts ?? {}).map(
+    (name) => new KieClient({ baseUrl: sim.url, apiKey: `key-${name}`, retry: { maxAttempts: 1 }, readsPerSecond: 100_000, createLimit: { max: 100_000, windowMs: 1_000 } }),
+  );
+  const providersFor = (store: Store): ProviderRegistry => {
+    if (!options.kieAccounts) return kieProviders(api);
+    const names = Object.keys(options.kieAccounts);
+    const pool = new KieKeyPool(
+      names.map((name, i) => ({ name, api: options.wrapKie ? options.wrapKie(accountClients[i]!) : accountClients[i]! })),
+      new SqlKieKeys((store as OpenedStore).sql),
+      clock.now,
+    );
+    return providerRegistry('kie', [new KieProvider(pool)]);
+  };
   const build = (store: Store) => {
     const repo = store.jobs;
-    const tracker = new Tracker({ repo, providers: kieProviders(api), presenter, clock, observer, random: () => 0.5, ...options.tracker });
+    const providers = providersFor(store);
+    const tracker = new Tracker({ repo, providers, presenter, clock, observer, random: () => 0.5, ...options.tracker });
     const service = new JobService({
       repo,
-      providers: kieProviders(api),
+      providers,
       tracker,
       presenter,
       clock,
@@ -143,6 +169,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       parts.service.dispose();
       await parts.store.close();
       await kie.close();
+      await Promise.all(accountClients.map((c) => c.close()));
       await sim.close();
     },
   };

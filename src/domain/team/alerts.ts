@@ -13,6 +13,7 @@
  * composition root.
  */
 import type { BalanceSource, Clock } from '../ports.js';
+import type { AccountChange } from '../provider.js';
 import { KeyedMutex } from '../mutex.js';
 import type { ChannelSettings } from './settings.js';
 import { formatCredits } from './ledger.js';
@@ -52,6 +53,14 @@ export function formatLowBalanceAlert(balance: number, threshold: number): strin
     `(alert threshold ${formatCredits(threshold)}). Top up the KIE account to keep jobs running; ` +
     '`/credits` shows the burn rate.'
   );
+}
+
+/** The alert-channel sentence for an account (a KIE key, by name) taken out of rotation or put back. */
+export function formatAccountChangeAlert(provider: string, change: AccountChange): string {
+  return change.change === 'out'
+    ? `⚠️ **${provider} key \`${change.account}\` is out of rotation:** ${change.reason}. New jobs go to the other keys; ` +
+        'channels pinned to it, and buttons on its results, are refused until its account works again (checked every few minutes and by `/credits`).'
+    : `✅ **${provider} key \`${change.account}\` is back in rotation:** ${change.reason}.`;
 }
 
 /** The alert state per server, in the database. */
@@ -111,6 +120,26 @@ export class LowBalanceAlerts {
       return outcomes;
     });
   }
+}
+
+/**
+ * One message to every server's alert channel (an account out of rotation or
+ * back). Whoever calls decides it happens once (the shared key book's
+ * conditional update); a failed send is returned, not retried.
+ */
+export async function broadcastAlert(settings: ChannelSettings, sink: AlertSink, content: string): Promise<AlertOutcome[]> {
+  const outcomes: AlertOutcome[] = [];
+  for await (const [guildId, values] of settings.servers()) {
+    const channelId = values.alertChannelId;
+    if (!channelId) continue;
+    try {
+      await sink.send(channelId, content);
+      outcomes.push({ guildId, channelId });
+    } catch (error) {
+      outcomes.push({ guildId, channelId, error });
+    }
+  }
+  return outcomes;
 }
 
 export interface BalanceWatchDeps {

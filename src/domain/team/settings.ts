@@ -40,6 +40,8 @@ export const SettingsSchema = z.object({
   enabled: z.boolean(),
   /** The image service new jobs here go to: a configured provider's id, or 'default' (the deployment's IMAGE_PROVIDER). */
   provider: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be a provider id'),
+  /** The one KIE key (by name, from KIE_API_KEYS) KIE jobs here use — a team that pays separately; 'any' = the least busy. */
+  kieKey: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be a KIE key name'),
   version: z.enum(VERSIONS),
   aspectRatio: z.enum(ASPECT_RATIOS),
   speed: z.enum(SPEEDS),
@@ -81,6 +83,7 @@ export const SERVER_ONLY_KEYS: readonly SettingKey[] = ['failover', 'alertChanne
 export const DEFAULT_SETTINGS: Readonly<EffectiveSettings> = Object.freeze({
   enabled: true,
   provider: 'default',
+  kieKey: 'any',
   version: '7',
   aspectRatio: '1:1',
   speed: 'fast',
@@ -264,7 +267,8 @@ export interface ConcurrencyRefresh {
 
 /** The providers a channel may be pointed at (the deployment's configured ones). */
 export interface ProviderChoices {
-  get(id: string): unknown;
+  /** A configured provider; `accounts`: its account names when it has several (KIE_API_KEYS). */
+  get(id: string): { readonly accounts?: readonly string[] } | undefined;
   ids(): readonly string[];
 }
 
@@ -284,6 +288,17 @@ export class UnconfiguredProviderError extends Error {
   ) {
     super(`provider ${provider} is not configured`);
     this.name = 'UnconfiguredProviderError';
+  }
+}
+
+/** The patch pins a channel to a KIE key that is not configured (or KIE has only one). */
+export class UnknownKieKeyError extends Error {
+  constructor(
+    readonly key: string,
+    readonly configured: readonly string[],
+  ) {
+    super(`KIE key ${key} is not configured`);
+    this.name = 'UnknownKieKeyError';
   }
 }
 
@@ -312,6 +327,10 @@ export async function changeSettings(
   if (target.scope === 'channel' && serverOnly.length > 0) throw new ServerOnlySettingsError(serverOnly);
   if (patch.provider !== undefined && patch.provider !== 'default' && !deps.providers.get(patch.provider)) {
     throw new UnconfiguredProviderError(patch.provider, deps.providers.ids());
+  }
+  if (patch.kieKey !== undefined && patch.kieKey !== 'any') {
+    const keys = deps.providers.get('kie')?.accounts ?? [];
+    if (!keys.includes(patch.kieKey)) throw new UnknownKieKeyError(patch.kieKey, keys);
   }
   await deps.settings.set(target.scope, targetId(target), patch);
   if (patch.maxConcurrent !== undefined) await deps.policy.refresh(refreshScope(target));

@@ -13,7 +13,7 @@ import type { Store } from '../storage.js';
 import { ChannelSettings, type EffectiveSettings } from './settings.js';
 import type { LedgerReader, TeamStore } from './ledger.js';
 import { TeamPolicy } from './policy.js';
-import { LowBalanceAlerts, watchBalance, type AlertSink } from './alerts.js';
+import { broadcastAlert, LowBalanceAlerts, watchBalance, type AlertOutcome, type AlertSink } from './alerts.js';
 
 /** What handlers need to know about a channel (the shape of `TeamView.channel` in src/discord/context.ts). */
 export interface ChannelPolicyView {
@@ -28,6 +28,13 @@ export interface ChannelPolicyView {
   provider?: string;
   /** A single job (command or button) estimated above this many credits asks to be confirmed first; null = never. */
   confirmAbove: number | null;
+  /** The KIE key (by name) KIE jobs here are pinned to; absent = the least busy. */
+  kieKey?: string;
+}
+
+/** A new job's account: the channel's pinned KIE key when the job goes to KIE (other providers have one account). */
+export function pinnedAccountOf(providerId: string, view: { kieKey?: string }): { account?: string } {
+  return providerId === 'kie' && view.kieKey ? { account: view.kieKey } : {};
 }
 
 export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
@@ -41,6 +48,7 @@ export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
     videoBatchSize: s.videoBatchSize,
     confirmAbove: s.confirmAbove,
     ...(s.provider && s.provider !== 'default' ? { provider: s.provider } : {}),
+    ...(s.kieKey && s.kieKey !== 'any' ? { kieKey: s.kieKey } : {}),
   };
 }
 
@@ -63,6 +71,7 @@ export class Team {
     readonly policy: TeamPolicy,
     readonly alerts: LowBalanceAlerts,
     private readonly clock: Clock,
+    private readonly alertSink: AlertSink,
   ) {}
 
   /** Build the team services over the store (nothing is loaded: the ledger and queues are queried as needed). */
@@ -81,7 +90,7 @@ export class Team {
       sink: o.alertSink,
       clock: o.clock,
     });
-    return new Team(settings, o.store.team.ledger, o.store.team.queues, policy, alerts, o.clock);
+    return new Team(settings, o.store.team.ledger, o.store.team.queues, policy, alerts, o.clock, o.alertSink);
   }
 
   /** TeamView: the channel's effective settings as handlers use them. */
@@ -91,6 +100,11 @@ export class Team {
 
   now(): number {
     return this.clock.now();
+  }
+
+  /** One message to every server's alert channel (a KIE key out of rotation or back). */
+  alertAll(content: string): Promise<AlertOutcome[]> {
+    return broadcastAlert(this.settings, this.alertSink, content);
   }
 
   /** Start reading the KIE balance every `intervalMs` for the low-balance alert; returns stop. */

@@ -103,7 +103,8 @@ export class JobPoller {
     try {
       const provider = d.providers.get(providerOf(job));
       if (!provider) throw new Error(`provider '${providerOf(job)}' is not configured`);
-      record = await provider.status(job.taskId);
+      // Its own account (KIE key): a task exists only for the key that made it.
+      record = await provider.status(job.taskId, job.account !== undefined ? { account: job.account } : undefined);
     } catch (error) {
       await this.onPollError(job, error);
       return;

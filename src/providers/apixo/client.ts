@@ -13,7 +13,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { errorCodeOf } from '../kie/client.js';
+import { errorCodeOf } from '../kie/responses.js';
 import { backoffDelay, DEFAULT_MAX_RETRY_AFTER_MS, realSleep, retryAfterMs, type HeaderBag, type Sleep } from '../kie/retry.js';
 import { ApixoError } from './errors.js';
 import {

@@ -15,7 +15,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { startHttpServer, type HttpResponse, type Route } from '../../http/server.js';
-import { parseCallbackBody, verifyCallbackSignature } from './client.js';
+import { parseCallbackBody, verifyCallbackSignature } from './callbacks.js';
 
 export const CALLBACK_PATH = '/kie/callback';
 const MAX_BODY_BYTES = 256 * 1024;

@@ -9,27 +9,16 @@
  * nothing. The API key lives in a private field and is redacted from every
  * message; the Authorization header is never logged.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { CallOptions, KieApi } from './api.js';
-import {
-  errorFromEnvelope,
-  KieInvalidResponseError,
-  KieNetworkError,
-  KieRequestValidationError,
-  KieTimeoutError,
-  sanitizeMessage,
-  type KieError,
-} from './errors.js';
+import { KieTimeoutError, sanitizeMessage, type KieError } from './errors.js';
 import { DEFAULT_CREATE_LIMIT, DEFAULT_READS_PER_SECOND, SlidingWindowLimiter, TokenBucketLimiter, type WindowLimit } from './limiter.js';
-import { realSleep, retryAfterMs, withRetry, type CallKind, type HeaderBag, type RetryPolicy, type Sleep } from './retry.js';
+import { realSleep, withRetry, type CallKind, type RetryPolicy, type Sleep } from './retry.js';
+import { interpretResponse, parseData, transportError, validateRequest } from './responses.js';
 import {
-  CallbackBodySchema,
   CreateTaskDataSchema,
   CreditsDataSchema,
-  describeZodError,
-  EnvelopeSchema,
   GenerateRequestSchema,
   KIE_PATHS,
   RecordInfoDataSchema,
@@ -37,7 +26,6 @@ import {
   UpscaleRequestSchema,
   VaryRequestSchema,
   VideoExtendRequestSchema,
-  type CallbackBody,
   type GenerateRequest,
   type KieEndpoint,
   type TaskRecord,
@@ -45,6 +33,10 @@ import {
   type VaryRequest,
   type VideoExtendRequest,
 } from './schemas.js';
+
+// The pure helpers and the callback helpers live beside the client; re-exported for existing importers.
+export { errorCodeOf, interpretResponse, parseData, transportError, validateRequest, type RawResponse } from './responses.js';
+export { parseCallbackBody, verifyCallbackSignature, type CallbackSignatureInput } from './callbacks.js';
 
 export const KIE_BASE_URL = 'https://api.kie.ai';
 
@@ -112,100 +104,6 @@ const DEFAULT_BACKOFF = { baseMs: 500, maxMs: 8_000 };
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 const noopLogger: KieLogger = { debug: () => {}, warn: () => {} };
-
-// ---------------------------------------------------------------------------
-// Pure helpers: request validation, response interpretation, transport errors
-// ---------------------------------------------------------------------------
-
-/** Parses `body` with `schema`, or throws KieRequestValidationError naming the field. Nothing is sent. */
-export function validateRequest<S extends z.ZodType>(schema: S, body: unknown, endpoint: KieEndpoint): z.output<S> {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new KieRequestValidationError(parsed.error, { endpoint });
-  return parsed.data;
-}
-
-export interface RawResponse {
-  endpoint: KieEndpoint;
-  httpStatus: number;
-  headers: HeaderBag;
-  text: string;
-}
-
-/**
- * The `data` of a successful envelope, or the typed error. The body's `code`
- * decides, whatever the HTTP status (NOTES.md); a body that is not the
- * envelope is KieInvalidResponseError carrying the HTTP status.
- */
-export function interpretResponse(
-  res: RawResponse,
-  { redact = [], now = Date.now() }: { redact?: readonly string[]; now?: number } = {},
-): unknown {
-  const ctx = { endpoint: res.endpoint, httpStatus: res.httpStatus, redact, retryAfterMs: retryAfterMs(res.headers, now) };
-  let json: unknown;
-  try {
-    json = JSON.parse(res.text);
-  } catch {
-    throw new KieInvalidResponseError('not_json', res.text.trim() ? res.text : '(empty body)', ctx);
-  }
-  const envelope = EnvelopeSchema.safeParse(json);
-  if (!envelope.success) throw new KieInvalidResponseError('bad_envelope', describeZodError(envelope.error), ctx);
-  if (envelope.data.code !== 200) throw errorFromEnvelope(envelope.data.code, envelope.data.msg, ctx);
-  return envelope.data.data;
-}
-
-/** Validates a successful envelope's data against the endpoint's schema. */
-export function parseData<S extends z.ZodType>(
-  schema: S,
-  data: unknown,
-  ctx: { endpoint: KieEndpoint; httpStatus: number },
-): z.output<S> {
-  const parsed = schema.safeParse(data);
-  if (!parsed.success) throw new KieInvalidResponseError('bad_data', describeZodError(parsed.error), ctx);
-  return parsed.data;
-}
-
-/** Errors that prove no connection was made, so KIE cannot have seen the request. */
-const CONNECT_FAILED_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
-/** The system or undici code of an error, looking through `cause` and AggregateError (happy eyeballs). */
-export function errorCodeOf(error: unknown): string | null {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length) {
-    const e = queue.shift();
-    if (!e || typeof e !== 'object' || seen.has(e)) continue;
-    seen.add(e);
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code) return code;
-    queue.push((e as { cause?: unknown }).cause);
-    const inner = (e as { errors?: unknown }).errors;
-    if (Array.isArray(inner)) queue.push(...(inner as unknown[]));
-  }
-  return null;
-}
-
-/** Maps a failure of the HTTP layer (no usable response) to a KieError. */
-export function transportError(
-  error: unknown,
-  ctx: { endpoint: KieEndpoint; httpStatus: number | null; timeoutMs: number; redact: readonly string[] },
-): KieError {
-  const code = errorCodeOf(error);
-  const detail = error instanceof Error ? error.message || error.name : String(error);
-  const base = { endpoint: ctx.endpoint, httpStatus: ctx.httpStatus, redact: ctx.redact, cause: error };
-  if (code !== null && TIMEOUT_CODES.has(code)) return new KieTimeoutError(ctx.timeoutMs, detail, base);
-  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return new KieInvalidResponseError('too_large', detail, base);
-  const connectFailed = code !== null && CONNECT_FAILED_CODES.has(code);
-  return new KieNetworkError(connectFailed, code, code && !detail.includes(code) ? `${code} ${detail}` : detail, base);
-}
 
 // ---------------------------------------------------------------------------
 // The client
@@ -419,49 +317,4 @@ export class KieClient implements KieApi {
   #describe(error: unknown): string {
     return sanitizeMessage(error instanceof Error ? error.message : String(error), [this.#apiKey]);
   }
-}
-
-// ---------------------------------------------------------------------------
-// Callbacks
-// ---------------------------------------------------------------------------
-
-export interface CallbackSignatureInput {
-  taskId: string;
-  /** X-Webhook-Timestamp as received. */
-  timestamp: string | number;
-  /** X-Webhook-Signature as received (base64). */
-  signature: string | null | undefined;
-  /** The webhook HMAC key set in the KIE account. */
-  key: string;
-}
-
-/**
- * Checks X-Webhook-Signature = base64(HMAC-SHA256(taskId + "." + timestamp, key))
- * (NOTES.md) in constant time. A missing signature or key never verifies.
- */
-export function verifyCallbackSignature({ taskId, timestamp, signature, key }: CallbackSignatureInput): boolean {
-  if (!signature || !key) return false;
-  const expected = Buffer.from(createHmac('sha256', key).update(`${taskId}.${timestamp}`).digest('base64'));
-  const given = Buffer.from(signature.trim());
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/**
- * A callback body (JSON text or already-parsed) as typed data, result URLs
- * normalized to string[]. Throws KieInvalidResponseError if it is not one.
- * Callers should still confirm with record-info unless the signature verified.
- */
-export function parseCallbackBody(json: unknown): CallbackBody {
-  const ctx = { endpoint: 'callback', httpStatus: null };
-  let value = json;
-  if (typeof json === 'string') {
-    try {
-      value = JSON.parse(json);
-    } catch {
-      throw new KieInvalidResponseError('not_json', json, ctx);
-    }
-  }
-  const parsed = CallbackBodySchema.safeParse(value);
-  if (!parsed.success) throw new KieInvalidResponseError('bad_data', describeZodError(parsed.error), ctx);
-  return parsed.data;
 }

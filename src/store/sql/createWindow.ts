@@ -6,7 +6,8 @@
  * row (FOR UPDATE on PostgreSQL, the write lock on SQLite): count the
  * creates still counting, and insert ours if there is room. A create whose
  * answer never got recorded (its process died) stops counting after
- * `staleMs`. The in-process limiter in src/providers/kie stays the inner layer.
+ * `staleMs`. One window per KIE key (`keyName`): KIE counts creates per
+ * account. The in-process limiter in src/providers/kie stays the inner layer.
  *
  * Structurally a KIE `CreateGate` (src/providers/kie/client.ts); the store
  * does not import the provider.
@@ -14,10 +15,11 @@
 import { randomBytes } from 'node:crypto';
 import type { SqlDatabase } from './database.js';
 
-const LOCK = 'kie_creates';
 
 export interface CreateWindowOptions {
   max: number;
+  /** The KIE key (by name) this window is for: KIE's limit is per account. Default '' (the only key). */
+  keyName?: string;
   windowMs: number;
   /** An unanswered create stops counting after this long (a dead process). Default 2 min. */
   staleMs?: number;
@@ -32,6 +34,9 @@ export class SqlCreateWindow {
   private readonly maxWaitMs: number;
   private readonly now: () => number;
   private lockReady: Promise<void> | null = null;
+  private readonly keyName: string;
+  /** The row each decision locks: one per key, so keys never wait for each other. */
+  private readonly lock: string;
 
   constructor(
     private readonly sdb: SqlDatabase,
@@ -40,6 +45,8 @@ export class SqlCreateWindow {
     this.staleMs = options.staleMs ?? 120_000;
     this.maxWaitMs = options.maxWaitMs ?? 250;
     this.now = options.now ?? Date.now;
+    this.keyName = options.keyName ?? '';
+    this.lock = this.keyName ? `kie_creates:${this.keyName}` : 'kie_creates';
   }
 
   /** Wait for room in the fleet-wide window; resolves with the release to call when KIE answered (or the call failed). */
@@ -66,20 +73,26 @@ export class SqlCreateWindow {
       await tx
         .selectFrom('rate_locks')
         .select('name')
-        .where('name', '=', LOCK)
+        .where('name', '=', this.lock)
         .$if(this.sdb.locks, (q) => q.forUpdate())
         .execute();
       // Old rows go in the same transaction, so the table stays small.
-      await tx.deleteFrom('kie_creates').where('ends_at', '<', now - this.options.windowMs).execute();
-      await tx.deleteFrom('kie_creates').where('ends_at', 'is', null).where('started_at', '<', now - this.staleMs).execute();
+      await tx.deleteFrom('kie_creates').where('key_name', '=', this.keyName).where('ends_at', '<', now - this.options.windowMs).execute();
+      await tx
+        .deleteFrom('kie_creates')
+        .where('key_name', '=', this.keyName)
+        .where('ends_at', 'is', null)
+        .where('started_at', '<', now - this.staleMs)
+        .execute();
       const counting = await tx
         .selectFrom('kie_creates')
         .select(['ends_at'])
+        .where('key_name', '=', this.keyName)
         .where((eb) => eb.or([eb('ends_at', 'is', null), eb('ends_at', '>', now)]))
         .execute();
       if (counting.length < this.options.max) {
         const id = randomBytes(9).toString('base64url');
-        await tx.insertInto('kie_creates').values({ id, started_at: now, ends_at: null }).execute();
+        await tx.insertInto('kie_creates').values({ id, key_name: this.keyName, started_at: now, ends_at: null }).execute();
         return { id };
       }
       const ends = counting.map((r) => r.ends_at).filter((e): e is number => e !== null);
@@ -93,7 +106,7 @@ export class SqlCreateWindow {
   }
 
   private async ensureLockRow(): Promise<void> {
-    await this.sdb.db.insertInto('rate_locks').values({ name: LOCK }).onConflict((oc) => oc.column('name').doNothing()).execute();
+    await this.sdb.db.insertInto('rate_locks').values({ name: this.lock }).onConflict((oc) => oc.column('name').doNothing()).execute();
   }
 }
 

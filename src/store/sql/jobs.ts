@@ -29,6 +29,7 @@ export function jobRow(job: Job, now: number = Date.now()): Insertable<JobsTable
     data: JSON.stringify(job),
     prompt: job.promptText ?? '',
     message_id: job.origin.messageId,
+    account: job.account ?? null,
   };
 }
 

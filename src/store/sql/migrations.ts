@@ -271,11 +271,35 @@ const m009_settings: Migration = {
 };
 
 /**
+ * Several KIE accounts (src/store/sql/kieKeys.ts): the account (key name) a
+ * job's task belongs to, so its buttons and polls use that key and each key's
+ * open jobs can be counted; the create window per key (KIE's limit is per
+ * account); and each key's shared state (last balance, out of rotation).
+ */
+const m010_kie_keys: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('jobs').addColumn('account', 'text').execute();
+    await db.schema.createIndex('jobs_open_account').on('jobs').column('account').where(sql.ref('needs_work'), '=', 1).execute();
+    await db.schema.alterTable('kie_creates').addColumn('key_name', 'text', (c) => c.notNull().defaultTo('')).execute();
+    await db.schema.createIndex('kie_creates_key_ends').on('kie_creates').columns(['key_name', 'ends_at']).execute();
+    await db.schema
+      .createTable('kie_keys')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('credits', 'double precision')
+      .addColumn('checked_at', 'bigint')
+      .addColumn('out_since', 'bigint')
+      .addColumn('out_reason', 'text')
+      .addColumn('out_credits', 'double precision')
+      .execute();
+  },
+};
+
+/**
  * Pending batches waiting for their author's Confirm or Cancel
  * (src/store/sql/batches.ts). The decision is a conditional update on
  * `state`, so two clicks (or two processes) cannot both confirm one batch.
  */
-const m010_batches: Migration = {
+const m011_batches: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
       .createTable('batches')
@@ -302,7 +326,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '007_job_message_id': m007_job_message_id,
   '008_ledger_daily': m008_ledger_daily,
   '009_settings': m009_settings,
-  '010_batches': m010_batches,
+  '010_kie_keys': m010_kie_keys,
+  '011_batches': m011_batches,
 };
 
 export const migrationProvider: MigrationProvider = {

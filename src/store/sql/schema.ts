@@ -30,6 +30,8 @@ export interface JobsTable {
   lease_until?: number | null;
   /** 1: a KIE callback reached another process; the lease holder polls the job at its next look (006_poll_now). */
   poll_now?: number;
+  /** The provider account (KIE key name) the job's task belongs to (010_kie_keys); null: the only one, or not yet chosen. */
+  account?: string | null;
   /** The prompt as typed (002_history; /history searches it). */
   prompt: ColumnType<string | null, string | null | undefined, string | null>;
   /** The message the job's result lives in (007_job_message_id; /show finds a job by a message link). */
@@ -138,8 +140,23 @@ export interface StoreInfoTable {
 /** One KIE create, fleet-wide: counts from started_at until ends_at (its answer + the window); ends_at null = still in flight. */
 export interface KieCreatesTable {
   id: string;
+  /** The KIE key (by name) the create went to: KIE's limit is per account (010_kie_keys). '' = the only key. */
+  key_name?: string;
   started_at: number;
   ends_at: number | null;
+}
+
+/** One KIE key's state shared by every process (010_kie_keys). Never holds the key itself, only its name. */
+export interface KieKeysTable {
+  name: string;
+  /** The last balance read, and when. */
+  credits: number | null;
+  checked_at: number | null;
+  /** Set while the key is out of rotation (it answered 401/402), with why. */
+  out_since: number | null;
+  out_reason: string | null;
+  /** Its balance when a 402 took it out: it comes back only above that (a top-up). Null for a 401 (any good read). */
+  out_credits: number | null;
 }
 
 /** Rows locked (FOR UPDATE) to serialise fleet-wide rate decisions. */
@@ -173,4 +190,5 @@ export interface Schema {
   store_info: StoreInfoTable;
   kie_creates: KieCreatesTable;
   rate_locks: RateLocksTable;
+  kie_keys: KieKeysTable;
 }

@@ -34,6 +34,17 @@ describe.each(storeBackends())('fleet-wide create window on %s', (backend) => {
     expect('waitMs' in (await w.tryAcquire(12_001))).toBe(true);
     expect('id' in (await w.tryAcquire(61_002))).toBe(true);
   });
+
+  it("KIE's limit is per account: one key's full window never holds back another key's creates", async () => {
+    const a = new SqlCreateWindow(store.sql, { max: 1, windowMs: 10_000, keyName: 'a' });
+    const b = new SqlCreateWindow(store.sql, { max: 1, windowMs: 10_000, keyName: 'b' });
+    const single = new SqlCreateWindow(store.sql, { max: 1, windowMs: 10_000 });
+    expect('id' in (await a.tryAcquire(1_000))).toBe(true);
+    expect('waitMs' in (await a.tryAcquire(1_001))).toBe(true);
+    expect('id' in (await b.tryAcquire(1_002))).toBe(true);
+    expect('id' in (await single.tryAcquire(1_003))).toBe(true);
+    expect('waitMs' in (await b.tryAcquire(1_004))).toBe(true);
+  });
 });
 
 const pgUrl = testPostgresUrl();

@@ -42,7 +42,7 @@ export class FaultQueue {
         return;
       case 'burst429':
         this.requestFaults.push({
-          fault: { kind: 'code', code: 429, msg: RATE_LIMIT_MSG, endpoint: fault.endpoint ?? '*' },
+          fault: { kind: 'code', code: 429, msg: RATE_LIMIT_MSG, endpoint: fault.endpoint ?? '*', ...(fault.account !== undefined ? { account: fault.account } : {}) },
           remaining: checkTimes(fault.count, 'count'),
         });
         return;
@@ -66,8 +66,10 @@ export class FaultQueue {
   }
 
   /** The first fault matching this request, consumed once; null when none matches. */
-  takeForRequest(endpoint: RequestEndpoint): RequestFault | null {
-    const index = this.requestFaults.findIndex((e) => endpointMatches(e.fault.endpoint, endpoint));
+  takeForRequest(endpoint: RequestEndpoint, account?: string): RequestFault | null {
+    const index = this.requestFaults.findIndex(
+      (e) => endpointMatches(e.fault.endpoint, endpoint) && (e.fault.account === undefined || e.fault.account === account),
+    );
     const entry = this.requestFaults[index];
     if (!entry) return null;
     if (--entry.remaining <= 0) this.requestFaults.splice(index, 1);

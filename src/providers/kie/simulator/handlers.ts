@@ -80,7 +80,12 @@ export interface SimContext {
   readonly faults: FaultQueue;
   readonly limiter: SlidingWindowLimiter | null;
   readonly prices: SimPriceTable;
-  readonly account: { credits: number };
+  /** The balance of the account a request's key belongs to (one shared account unless several keys were configured). */
+  accountOf(callerKey: string): { credits: number };
+  /** The label of the account a key belongs to (tasks remember it: another account's tasks do not exist for a key). */
+  labelOf(callerKey: string): string | undefined;
+  /** While planning a create: the caller's account label. */
+  readonly caller?: string | undefined;
   newTaskId(): string;
   durationMs(info: SimTaskInfo): number;
   baseUrl(): string;
@@ -124,7 +129,7 @@ function resolveParent(
   action: string,
 ): { ok: true; parent: SimTask } | { ok: false; reply: ApiReply } {
   const parent = ctx.tasks.get(taskId);
-  if (!parent) return { ok: false, reply: kieError(422, RECORD_NOT_FOUND) };
+  if (!parent || !ownedBy(parent, ctx.caller)) return { ok: false, reply: kieError(422, RECORD_NOT_FOUND) };
   const problem = parentProblem(parent, ctx.now(), allowed, action);
   return problem ? { ok: false, reply: kieError(422, problem) } : { ok: true, parent };
 }
@@ -237,11 +242,13 @@ export function handleCreate(ctx: SimContext, op: SimOp, rawBody: string, caller
   if (ctx.limiter && !ctx.limiter.tryAcquire(callerKey, ctx.now())) return kieError(429, RATE_LIMIT_MSG);
   const json = parseJson(rawBody);
   if (!json.ok) return kieError(400, 'Invalid request body: not valid JSON');
-  const planned = plan(ctx, op, json.value);
+  const caller = ctx.labelOf(callerKey);
+  const planned = plan({ ...ctx, caller }, op, json.value);
   if (!planned.ok) return planned.reply;
   const p = planned.plan;
   const price = priceOf({ op, taskType: p.taskType, speed: p.speed, resultCount: p.resultCount }, ctx.prices);
-  if (ctx.account.credits < price) return kieError(402, CREDITS_MSG);
+  const account = ctx.accountOf(callerKey);
+  if (account.credits < price) return kieError(402, CREDITS_MSG);
 
   const now = ctx.now();
   const info: SimTaskInfo = { taskId: uniqueTaskId(ctx), taskType: p.taskType, speed: p.speed, op };
@@ -261,22 +268,26 @@ export function handleCreate(ctx: SimContext, op: SimOp, rawBody: string, caller
     price,
     aspectRatio: p.aspectRatio,
     media: p.media,
+    ...(caller !== undefined ? { account: caller } : {}),
   };
-  ctx.account.credits -= price;
+  account.credits -= price;
   ctx.tasks.set(task.taskId, task);
   ctx.taskCreated(task);
   return ok({ taskId: task.taskId }, task.taskId);
 }
 
 /** GET /api/v1/mj/record-info?taskId= */
-export function handleRecordInfo(ctx: SimContext, query: Record<string, string>): ApiReply {
+export function handleRecordInfo(ctx: SimContext, query: Record<string, string>, callerKey: string): ApiReply {
   const parsed = RecordInfoQuerySchema.safeParse(query);
   if (!parsed.success) return kieError(422, describeZodError(parsed.error));
   const { taskId } = parsed.data;
   const task = ctx.tasks.get(taskId);
-  if (!task) return { ...kieError(422, RECORD_NOT_FOUND), taskId };
+  if (!task || !ownedBy(task, ctx.labelOf(callerKey))) return { ...kieError(422, RECORD_NOT_FOUND), taskId };
   return ok(recordInfoData(task, ctx.now(), ctx.baseUrl()), taskId);
 }
 
 /** GET /api/v1/chat/credit */
-export const handleCredits = (ctx: SimContext): ApiReply => ok(ctx.account.credits);
+export const handleCredits = (ctx: SimContext, callerKey: string): ApiReply => ok(ctx.accountOf(callerKey).credits);
+
+/** A task of one account is unknown to the others' keys (tasks made before accounts, or with one account, are everyone's). */
+const ownedBy = (task: SimTask, caller: string | undefined): boolean => task.account === undefined || caller === undefined || task.account === caller;

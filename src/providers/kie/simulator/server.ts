@@ -123,6 +123,9 @@ class SimulatorServer implements KieSimulator {
   private readonly callbacks: CallbackDispatcher;
   private readonly shutdown = new AbortController();
   private readonly expectedKey: Buffer | null;
+  /** With `accounts`: key hash (hex) → its label and balance. */
+  private readonly accountsByKey: Map<string, { label: string; balance: { credits: number } }> | null;
+  private readonly accountsByLabel = new Map<string, { credits: number }>();
   private readonly now: () => number;
   private callbackTimer: NodeJS.Timeout | null = null;
   private ownUrl = '';
@@ -133,6 +136,14 @@ class SimulatorServer implements KieSimulator {
     this.taskMap = new TaskMap(opts.persistence);
     this.now = opts.now ?? Date.now;
     this.expectedKey = opts.apiKey ? sha256(opts.apiKey) : null;
+    const shared = { credits: opts.credits ?? DEFAULTS.credits };
+    this.accountsByKey = opts.accounts ? new Map() : null;
+    for (const [label, a] of Object.entries(opts.accounts ?? {})) {
+      if (!a.apiKey) throw new RangeError(`accounts.${label}.apiKey must be non-empty`);
+      const balance = { credits: a.credits ?? opts.credits ?? DEFAULTS.credits };
+      this.accountsByKey!.set(sha256(a.apiKey).toString('hex'), { label, balance });
+      this.accountsByLabel.set(label, balance);
+    }
     const seed = opts.seed ?? randomInt(2 ** 31);
     const idRng = createRng(seed);
     const durationRng = createRng(seed ^ 0x5bd1e995);
@@ -152,7 +163,8 @@ class SimulatorServer implements KieSimulator {
       faults: this.faults,
       limiter: rateLimit ? new SlidingWindowLimiter(rateLimit) : null,
       prices: { ...DEFAULT_SIM_PRICES, ...opts.prices },
-      account: { credits: opts.credits ?? DEFAULTS.credits },
+      accountOf: (callerKey) => this.accountsByKey?.get(callerKey)?.balance ?? shared,
+      labelOf: (callerKey) => this.accountsByKey?.get(callerKey)?.label,
       newTaskId: () => randomHex(idRng, 32),
       durationMs: opts.durationMs ?? ((info) => defaultDurationMs(info, durationRng, timeScale)),
       baseUrl,
@@ -215,13 +227,23 @@ class SimulatorServer implements KieSimulator {
     this.faults.clear();
   }
 
-  setCredits(n: number): void {
+  setCredits(n: number, account?: string): void {
     if (!Number.isFinite(n)) throw new RangeError(`credits must be finite, got ${n}`);
-    this.ctx.account.credits = n;
+    this.balanceOf(account).credits = n;
   }
 
-  credits(): number {
-    return this.ctx.account.credits;
+  credits(account?: string): number {
+    return this.balanceOf(account).credits;
+  }
+
+  private balanceOf(account: string | undefined): { credits: number } {
+    if (account === undefined) {
+      if (this.accountsByKey) throw new Error('simulator: name the account (it has several)');
+      return this.ctx.accountOf('');
+    }
+    const balance = this.accountsByLabel.get(account);
+    if (!balance) throw new Error(`simulator: no account ${account}`);
+    return balance;
   }
 
   finish(taskId: string, outcome: Partial<SimTask['outcome']> = {}): void {
@@ -262,6 +284,7 @@ class SimulatorServer implements KieSimulator {
     const route = routeOf(method, url.pathname);
     const raw = await readBody(req, DEFAULTS.maxBodyBytes);
     const bearer = bearerOf(req.headers.authorization);
+    const account = bearer === null ? undefined : this.accountsByKey?.get(sha256(bearer).toString('hex'))?.label;
     const entry: RecordedRequest = {
       method,
       path: url.pathname,
@@ -271,11 +294,12 @@ class SimulatorServer implements KieSimulator {
       at: this.now(),
       endpoint: route.endpoint,
       responseCode: 0,
+      ...(account !== undefined ? { account } : {}),
     };
     this.log.push(entry);
 
     await this.loadMentioned(route, url, raw);
-    const fault = this.faults.takeForRequest(route.endpoint);
+    const fault = this.faults.takeForRequest(route.endpoint, account);
     if (fault?.kind === 'lostAnswer') {
       if (route.endpoint !== 'file') {
         const reply = this.dispatch(route, entry, raw, bearer);
@@ -325,6 +349,7 @@ class SimulatorServer implements KieSimulator {
 
   private accepts(bearer: string | null): boolean {
     if (bearer === null) return false;
+    if (this.accountsByKey) return this.accountsByKey.has(sha256(bearer).toString('hex'));
     return this.expectedKey === null || timingSafeEqual(sha256(bearer), this.expectedKey);
   }
 
@@ -335,9 +360,9 @@ class SimulatorServer implements KieSimulator {
     if (!entry.authorized || bearer === null) return kieError(401, UNAUTHORIZED_MSG);
     switch (route.endpoint) {
       case 'recordInfo':
-        return handleRecordInfo(this.ctx, entry.query);
+        return handleRecordInfo(this.ctx, entry.query, sha256(bearer).toString('hex'));
       case 'credits':
-        return handleCredits(this.ctx);
+        return handleCredits(this.ctx, sha256(bearer).toString('hex'));
       default:
         if (raw === null) return kieError(400, `Request body larger than ${DEFAULTS.maxBodyBytes} bytes`, 413);
         // Rate-limit per key without keeping the key itself.

@@ -31,6 +31,13 @@ export interface SimulatorOptions {
   port?: number;
   /** The Bearer key every API call must carry; null accepts any non-empty bearer. Default null. */
   apiKey?: string | null;
+  /**
+   * Several KIE accounts at once, by label: each key is accepted and has its
+   * own balance (default `credits`), rate-limit window and tasks (a task made
+   * with one key does not exist for another). Overrides `apiKey`. Requests
+   * record the label of the key they carried; faults may target one label.
+   */
+  accounts?: Readonly<Record<string, { apiKey: string; credits?: number }>>;
   /** Starting balance. Default 10_000. Each create deducts its price; 402 when short. */
   credits?: number;
   /** Overrides of DEFAULT_SIM_PRICES (whole fields: `grid` replaces the whole speed table). */
@@ -98,6 +105,8 @@ export interface SimTask extends SimTaskInfo {
   callbackDelivered: boolean;
   /** Credits deducted when the task was created. */
   price: number;
+  /** The label of the account whose key created it (with `accounts`). */
+  account?: string;
   /** Aspect ratio of the result files (the parent's for upscale/vary). */
   aspectRatio: string;
   media: 'image' | 'video';
@@ -118,11 +127,15 @@ export interface RecordedRequest {
   endpoint: RequestEndpoint;
   /** The body's `code` for JSON answers, else the HTTP status; 0 for a reset socket or a request still being answered. */
   responseCode: number;
+  /** With `accounts`: the label of the account whose key the request carried. */
+  account?: string;
   /** The task a create made, or the task a record-info / file request asked about. */
   taskId?: string;
 }
 
-export type Fault =
+/** Every fault may be limited to requests carrying one account's key (`account`, a label of `accounts`). */
+export type Fault = FaultKind & { account?: string };
+type FaultKind =
   /** HTTP 200 with {code, msg}: KIE's usual error style. */
   | { kind: 'code'; code: number; msg?: string; endpoint?: Endpoint; times?: number }
   /** A real HTTP error status with a JSON body ({code: code ?? status, msg}). */
@@ -148,8 +161,9 @@ export interface KieSimulator {
   readonly tasks: ReadonlyMap<string, SimTask>;
   inject(fault: Fault): void;
   clearFaults(): void;
-  setCredits(n: number): void;
-  credits(): number;
+  /** The balance of the one account, or of `account` (a label of `accounts`). */
+  setCredits(n: number, account?: string): void;
+  credits(account?: string): number;
   /** Make a task finish now (default: success); throws if the task is unknown. */
   finish(taskId: string, outcome?: Partial<SimTask['outcome']>): void;
   /** Simulate retention expiry: record-info then answers 422 "Record does not exist", files 404. */
