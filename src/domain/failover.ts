@@ -1,7 +1,9 @@
 /**
- * Two provider-level recoveries of the job service, kept apart from its
+ * Provider-level recoveries of the job service, kept apart from its
  * submission order:
  *
+ * - accounts: a create goes to the job's account (chosen and recorded
+ *   first); a free choice moves on to another after a 401/402;
  * - failover: a create (never a follow-up: its result lives at one
  *   provider) that its provider provably did not take (FAILOVER_CATEGORIES),
  *   on a server that allows it, goes to the next configured provider that
@@ -9,7 +11,8 @@
  * - reveal: a task KIE reports that no job has may be the task of a job whose
  *   create answer was lost; its record is matched against those jobs.
  */
-import { FAILOVER_CATEGORIES, isProviderError, type ProviderRegistry } from './provider.js';
+import { FAILOVER_CATEGORIES, isProviderError, type ImageProvider, type ProviderRegistry } from './provider.js';
+import { createOnAccount } from './accounts.js';
 import { isFollowUpSpec, providerOf, specOf, type Job } from './job.js';
 import type { JobRepository } from './jobs.js';
 import { createTask } from './submission.js';
@@ -21,6 +24,17 @@ export interface FailoverDeps {
   failover: (job: Job) => Promise<boolean>;
   logger: DomainLogger;
   callBackUrl: string | undefined;
+}
+
+/** The create on the job's account (src/domain/accounts.ts). */
+export function createWithAccount(
+  deps: Pick<FailoverDeps, 'logger' | 'callBackUrl'> & { repo: JobRepository },
+  provider: ImageProvider,
+  pending: Job,
+): Promise<{ taskId: string; pending: Job }> {
+  return createOnAccount(deps.repo, provider, pending, (job, account) => createTask(provider, specOf(job), deps.callBackUrl, account), (account, category) =>
+    deps.logger.warn({ jobId: pending.id, account, category }, 'service: the account refused the create; trying another'),
+  );
 }
 
 /** The task another provider made for `pending`, and where it went; null when the job stays failed. */

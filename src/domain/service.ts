@@ -18,13 +18,12 @@
  * to start now.
  */
 import type { ImageProvider, ProviderRegistry } from './provider.js';
-import { accountRefusal, createOnAccount } from './accounts.js';
+import { accountRefusal } from './accounts.js';
 import { InteractionTakenError, UserError } from './errors.js';
 import { resumeJobs } from './resume.js';
-import { failOverCreate, matchRevealed, type FailoverDeps } from './failover.js';
+import { createWithAccount, failOverCreate, matchRevealed, type FailoverDeps } from './failover.js';
 import {
   createOutcomeUnknown,
-  createTask,
   submitErrorOf,
   type BatchHooks,
   type JobServiceDeps,
@@ -246,7 +245,7 @@ export class JobService {
   private async sendNow(pending: Job): Promise<SubmitResult> {
     let taskId: string;
     try {
-      ({ taskId, pending } = await this.createWithAccount(pending));
+      ({ taskId, pending } = await createWithAccount(this.recovery, this.providerFor(pending), pending));
     } catch (error) {
       if (createOutcomeUnknown(error)) return { kind: 'unknown', job: await this.markOutcomeUnknown(pending, error) };
       const moved = await this.failOver(pending, error);
@@ -266,14 +265,6 @@ export class JobService {
     await this.recordSafely(running);
     this.tracker.track(running);
     return { kind: 'running', job: running };
-  }
-
-  /** The create on the job's account (src/domain/accounts.ts: chosen and recorded first; a free choice moves on after a 401/402). */
-  private createWithAccount(pending: Job): Promise<{ taskId: string; pending: Job }> {
-    const provider = this.providerFor(pending);
-    return createOnAccount(this.repo, provider, pending, (job, account) => createTask(provider, specOf(job), this.callBackUrl, account), (account, category) =>
-      this.logger.warn({ jobId: pending.id, account, category }, 'service: the account refused the create; trying another'),
-    );
   }
 
   /** See failOverCreate: the job then names the other provider, and its message says why. */
