@@ -27,6 +27,8 @@ export interface ChannelView {
   videoBatchSize: 1 | 2 | 4;
   /** The image provider new jobs here go to (unset: the deployment's default). */
   provider?: string;
+  /** A single job (command or button) estimated above this many credits asks to be confirmed first; null/absent = never. */
+  confirmAbove?: number | null;
   /** The KIE key (by name) KIE jobs here are pinned to (unset: the least busy). */
   kieKey?: string;
 }

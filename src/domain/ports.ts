@@ -39,6 +39,15 @@ export type AdmissionDecision =
   | { verdict: 'reject'; reason: string };
 
 /**
+ * What team policy decides for a batch (permutations, --repeat): all or
+ * nothing. Admitted, each job gets its own verdict (run now, or wait in the
+ * queue at a position), in the order given; refused, nothing was written.
+ */
+export type BatchDecision =
+  | { verdict: 'reject'; reason: string }
+  | { verdict: 'admit'; decisions: Array<Exclude<AdmissionDecision, { verdict: 'reject' }>> };
+
+/**
  * Team policy and accounting (channel settings, limits, budgets, the ledger,
  * the queue). The job service asks it before every submission and tells it
  * when a job ends. Implementations must make admit() atomic per channel, so
@@ -46,6 +55,12 @@ export type AdmissionDecision =
  */
 export interface Admission {
   admit(job: Job): Promise<AdmissionDecision>;
+  /**
+   * Admit a whole batch (one channel) in one decision: the channel's budgets
+   * and the user's daily limit apply to the sum, and either every job's
+   * ledger line is written or none is.
+   */
+  admitBatch(jobs: readonly Job[]): Promise<BatchDecision>;
   /** Record a state change in the ledger (taskId known, succeeded, failed, cancelled). */
   record(job: Job): Promise<void>;
   /** A job ended (terminal state): return the queued jobs of its channel that may start now, oldest first. */
@@ -60,6 +75,7 @@ export interface Admission {
 /** Admits everything and keeps no books; the default until team policy is wired in. */
 export const openAdmission: Admission = {
   admit: async () => ({ verdict: 'run' }),
+  admitBatch: async (jobs) => ({ verdict: 'admit', decisions: jobs.map(() => ({ verdict: 'run' as const })) }),
   record: async () => {},
   release: async () => [],
 };

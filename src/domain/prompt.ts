@@ -28,4 +28,6 @@ export {
   type AnimateRequest,
 } from './prompt/animate.js';
 export { IMAGINE_FLAGS, UNAVAILABLE_FLAGS } from './prompt/flags.js';
+export { parseImagineBatch, type ImagineBatchJob } from './prompt/imagineBatch.js';
+export { MAX_BATCH_JOBS } from './prompt/permutations.js';
 export { IMAGE_CONTENT_TYPES, checkAttachment } from './prompt/values.js';

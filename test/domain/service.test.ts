@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/domain/errors.js';
 import type { Job } from '../../src/domain/job.js';
-import type {Admission, AdmissionDecision } from '../../src/domain/ports.js';
+import type { Admission, AdmissionDecision, BatchDecision } from '../../src/domain/ports.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
 import { INTERRUPTED_ERROR, type NewJob } from '../../src/domain/service.js';
 import { useHarness, type Harness, type HarnessOptions } from '../support/domainHarness.js';
@@ -27,6 +27,10 @@ class FakeAdmission implements Admission {
     const verdict = this.verdicts.shift() ?? { verdict: 'run' };
     if (verdict.verdict === 'queue') this.queue.push(job);
     return verdict;
+  }
+  async admitBatch(jobs: readonly Job[]): Promise<BatchDecision> {
+    this.log.push(`admitBatch:${jobs.map((j) => j.id).join(',')}`);
+    return { verdict: 'admit', decisions: jobs.map(() => ({ verdict: 'run' as const })) };
   }
   async record(job: Job): Promise<void> {
     this.log.push(`record:${job.id}:${job.state}`);

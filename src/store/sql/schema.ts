@@ -169,10 +169,21 @@ export interface FleetMembersTable {
   seen_at: number;
 }
 
+export interface BatchesTable {
+  id: string;
+  user_id: string;
+  channel_id: string;
+  state: string;
+  created_at: number;
+  expires_at: number;
+  data: string;
+}
+
 export interface Schema {
   jobs: JobsTable;
   history_views: HistoryViewsTable;
   shown_messages: ShownMessagesTable;
+  batches: BatchesTable;
   ledger: LedgerTable;
   ledger_daily: LedgerDailyTable;
   settings: SettingsTable;

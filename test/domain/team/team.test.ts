@@ -20,6 +20,7 @@ describe('Team', () => {
       hdAllowed: false,
       videoHd: false,
       videoBatchSize: 2,
+      confirmAbove: null,
     });
     await store.close();
   });
