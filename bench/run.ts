@@ -11,6 +11,10 @@
  *   BENCH_TIME_SCALE=0.05 the lag runs' time scale
  *   BENCH_OUT=dir         write the files elsewhere (default: bench/out/, which git ignores)
  *
+ * `npm run bench -- fleet` runs only the fleet scenario (1, 2 and 4 real
+ * bot processes on PostgreSQL, then kill -9 of one of 2; see
+ * bench/scenarios/fleet.ts) and replaces only its own section of RESULTS.md.
+ *
  * `npm run bench -- history` runs only the history scenario (1,000,000 past
  * jobs on SQLite and PostgreSQL; see bench/scenarios/history.ts): it writes
  * history.json and replaces only its own section of RESULTS.md.
@@ -61,6 +65,19 @@ async function history(out: string, log: (line: string) => void): Promise<void> 
   log(`wrote ${join(out, 'history.json')} and the history section of ${results}`);
 }
 
+/** The fleet scenario: its RESULTS.md section (the rest of the file is kept). */
+async function fleet(out: string, log: (line: string) => void): Promise<void> {
+  const { runFleetScenario, fleetSection, upsertFleetSection } = await import('./scenarios/fleet.js');
+  const env = process.env;
+  const opts = { jobs: Number(env['BENCH_FLEET_JOBS'] ?? 50), rate: Number(env['BENCH_FLEET_RATE'] ?? 1.2), burst: Number(env['BENCH_FLEET_BURST'] ?? 25) };
+  const runs = await runFleetScenario({ ...opts, pgUrl: env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test', log });
+  for (const r of runs) log(`fleet ${r.label}: ${JSON.stringify(r)}`);
+  const results = join(out, 'RESULTS.md');
+  const before = existsSync(results) ? readFileSync(results, 'utf8') : '# Benchmark results\n';
+  writeFileSync(results, upsertFleetSection(before, fleetSection(runs, new Date(), opts)));
+  log(`wrote the fleet section of ${results}`);
+}
+
 async function main(): Promise<void> {
   const out = process.env['BENCH_OUT'] ?? join(dirname(fileURLToPath(import.meta.url)), 'out');
   mkdirSync(out, { recursive: true });
@@ -68,9 +85,10 @@ async function main(): Promise<void> {
   const log = (line: string): void => console.log(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
   const only = process.argv.slice(2);
   if (only.length > 0) {
-    if (only.some((s) => s !== 'history' && s !== 'learn')) throw new Error(`unknown scenario ${only.join(' ')} (known: history, learn; none = everything)`);
+    if (only.some((s) => s !== 'history' && s !== 'learn' && s !== 'fleet')) throw new Error(`unknown scenario ${only.join(' ')} (known: history, learn, fleet; none = everything)`);
     if (only.includes('learn')) await runLearn(out, log);
     if (only.includes('history')) await history(out, log);
+    if (only.includes('fleet')) await fleet(out, log);
     return;
   }
   // Loaded only for the full run, so `history` alone starts without the other scenarios' modules.
@@ -89,6 +107,7 @@ async function main(): Promise<void> {
   const kept = previous.indexOf('<!-- history:start -->');
   if (kept >= 0) writeFileSync(written.markdown, upsertHistorySection(readFileSync(written.markdown, 'utf8'), previous.slice(kept, previous.indexOf('<!-- history:end -->') + '<!-- history:end -->'.length)));
   await history(out, log);
+  await fleet(out, log);
 }
 
 main().catch((error: unknown) => {

@@ -14,7 +14,8 @@ import { pinnedAccountOf } from '../src/domain/team/team.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { Ack } from '../src/discord/ack.js';
-import { policyChannelIdOf, submitFromInteraction } from '../src/discord/submit.js';
+import { policyChannelIdOf } from '../src/discord/submit.js';
+import { submitOrAsk } from '../src/discord/handlers/batch.js';
 
 export const data = {
   name: 'animate',
@@ -70,16 +71,11 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     batch: o.getInteger('batch') ?? view.videoBatchSize,
   });
   if (!built.ok) return ack.refuse(built.error.message);
+  const promptText = prompt ?? built.value.prompt ?? '';
   const provider = view.provider ?? ctx.providers.defaultId;
-  await submitFromInteraction(interaction, ack, ctx, {
-    ...pinnedAccountOf(provider, view),
-    provider,
-    kind: hd ? 'video_hd' : 'video',
-    spec: built.value,
-    promptText: prompt ?? built.value.prompt ?? '',
-    speed: null,
-    parent: null,
-  });
+  const draft = { ...pinnedAccountOf(provider, view), provider, kind: hd ? 'video_hd' : 'video', spec: built.value, promptText, speed: null, parent: null } as const;
+  // Above the channel's confirm_above threshold, the author confirms first (a batch of one).
+  await submitOrAsk(interaction, ack, ctx, { promptText, drafts: [draft], confirmAbove: view.confirmAbove ?? null });
 }
 
 export const command: SlashCommand = { data, defer: 'none', execute };

@@ -14,6 +14,7 @@ import type { AppContext } from '../src/discord/context.js';
 import { UserError } from '../src/domain/errors.js';
 import { estimateCredits, type PriceTable } from '../src/domain/pricing.js';
 import { MJ_VERSIONS, NIJI_NUMBERS } from '../src/domain/prompt/values.js';
+import { MAX_BATCH_JOBS } from '../src/domain/prompt/permutations.js';
 import { ASPECT_RATIOS, RANGES } from '../src/domain/midjourney.js';
 import type { EffectiveSettings } from '../src/domain/team/settings.js';
 
@@ -38,13 +39,14 @@ const PARAMETERS = [
   `\`--ar W:H\` (${ASPECT_RATIOS.join(', ')}) · \`--v\` ${MJ_VERSIONS.join(', ')} · \`--niji ${NIJI_NUMBERS.join('/')}\``,
   `\`--s\` stylize ${range(RANGES.stylization)} · \`--w\` weird ${range(RANGES.weirdness)} · \`--c\` chaos ${range(RANGES.variety)} · \`--relax\` / \`--fast\` / \`--turbo\``,
   `\`--sref <url>\` style reference · \`--oref <url>\` with \`--ow\` ${range(RANGES.ow)} · image URLs at the start → image-to-image`,
+  `\`a {red, blue} car\` one job per combination · \`--repeat N\` / \`--r N\` N runs · at most ${MAX_BATCH_JOBS} jobs, confirmed first`,
   'Refused, never silently dropped: `--tile`, `--seed`, `--q`, `--no`, `--cref`, `--style`',
 ];
 
 const BUTTONS = [
   '**U1–U4** upscale · **V1–V4** variations · **🔄** the same prompt again',
   'On an upscale: **Vary**, **Animate (High/Low motion)** · on a video: **Extend N** (✏️ to write the continuation)',
-  '**🔄 Retry** on a failure · **❌ Cancel** on your queued job',
+  '**🔄 Retry** on a failure · **❌ Cancel** on your queued job · **Confirm** / **Cancel** on your batch',
 ];
 
 const credits = (n: number): string => `${Number.isInteger(n) ? n : n.toFixed(2)} credits`;
@@ -55,7 +57,7 @@ export function formatLimits(s: EffectiveSettings, prices: PriceTable): string[]
   const lines = [
     `Speeds allowed: ${s.allowedSpeeds.join(', ')} (default **${s.speed}**, ${credits(estimateCredits('grid', { speed: s.speed }, prices))} a grid) · version ${s.version} · aspect ${s.aspectRatio}`,
     `Up to **${s.maxConcurrent}** jobs at once here (more wait in a queue) · ${s.userDailyJobs === null ? 'no daily limit per person' : `**${s.userDailyJobs}** jobs per person per day`}`,
-    `Budget: ${s.dailyBudget === null ? 'no daily limit' : `**${credits(s.dailyBudget)}** a day`} · ${s.monthlyBudget === null ? 'no monthly limit' : `**${credits(s.monthlyBudget)}** a month`}${s.countFailed ? ' (failed jobs count)' : ''}`,
+    `Budget: ${s.dailyBudget === null ? 'no daily limit' : `**${credits(s.dailyBudget)}** a day`} · ${s.monthlyBudget === null ? 'no monthly limit' : `**${credits(s.monthlyBudget)}** a month`}${s.countFailed ? ' (failed jobs count)' : ''}${s.confirmAbove === null ? '' : ` · jobs over **${credits(s.confirmAbove)}** ask to be confirmed`}`,
     `Video: ${s.videoAllowed ? `allowed${s.hdAllowed ? ', HD too' : ', SD only'}` : 'not allowed'} · buttons: ${s.buttons === 'author' ? 'only the job’s author' : 'anyone'}${s.bannedWords.length ? ` · ${s.bannedWords.length} banned word(s)` : ''}`,
   ];
   if (s.kieKey !== 'any') lines.push(`KIE jobs here use only the KIE key \`${s.kieKey}\``);

@@ -10,12 +10,14 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { ASPECT_RATIOS, RANGES, SPEEDS, VERSIONS, versionLabel } from '../src/domain/midjourney.js';
-import { parseImagine, type ImagineOptions } from '../src/domain/prompt/index.js';
+import { parseImagineBatch, type ImagineOptions } from '../src/domain/prompt/index.js';
+import type { JobDraft } from '../src/domain/actions.js';
 import { pinnedAccountOf } from '../src/domain/team/team.js';
 import type { SlashCommand } from '../src/discord/command.js';
 import type { AppContext } from '../src/discord/context.js';
 import { Ack } from '../src/discord/ack.js';
-import { policyChannelIdOf, submitFromInteraction } from '../src/discord/submit.js';
+import { policyChannelIdOf } from '../src/discord/submit.js';
+import { submitOrAsk } from '../src/discord/handlers/batch.js';
 
 const IMAGE_MODES = [
   { name: 'image prompt (img2img)', value: 'image_prompt' },
@@ -122,7 +124,7 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   ack.armDeadline();
   const { prompt, options } = readOptions(interaction);
   const settings = await ctx.team.channel(interaction.guildId, policyChannelIdOf(interaction));
-  const parsed = parseImagine({
+  const parsed = parseImagineBatch({
     prompt,
     options,
     defaults: settings.defaults,
@@ -130,15 +132,16 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   });
   if (!parsed.ok) return ack.refuse(parsed.error.message);
   const provider = settings.provider ?? ctx.providers.defaultId;
-  await submitFromInteraction(interaction, ack, ctx, {
+  const drafts: JobDraft[] = parsed.value.map((job) => ({
     ...pinnedAccountOf(provider, settings),
     provider,
     kind: 'grid',
-    spec: parsed.value.request,
-    promptText: prompt,
-    speed: parsed.value.speed,
+    spec: job.parsed.request,
+    promptText: job.promptText,
+    speed: job.parsed.speed,
     parent: null,
-  });
+  }));
+  await submitOrAsk(interaction, ack, ctx, { promptText: prompt, drafts, confirmAbove: settings.confirmAbove ?? null });
 }
 
 export const command: SlashCommand = { data, defer: 'none', execute };

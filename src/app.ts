@@ -26,6 +26,7 @@ import { DEFAULT_PRICES, type PriceTable } from './domain/pricing.js';
 import type { ScheduleTuning } from './domain/schedule.js';
 import type { JobService } from './domain/service.js';
 import { DEFAULT_LEASE_TTL_MS, LeaseKeeper, leasedRepository, type Acquired, type JobLeases } from './domain/leases.js';
+import { PollShare, type FleetMembers } from './domain/pollShare.js';
 import { Team } from './domain/team/team.js';
 import { formatAccountChangeAlert } from './domain/team/alerts.js';
 import type { Tracker, TrackerObserver } from './domain/tracker.js';
@@ -82,6 +83,8 @@ export interface AppDeps {
   shutdownGraceMs?: number;
   /** The servers the bot serves (see src/discord/guilds.ts); null or unset = any. */
   allowedGuildIds?: readonly string[] | null;
+  /** A provider accepted a job's create (metrics: credits spent). */
+  onCreated?: (job: Job) => void;
   /** Where learned task durations are kept; default: the store's (shared by every process on the database). */
   durations?: DurationStore;
   /**
@@ -96,6 +99,8 @@ export interface AppDeps {
     ttlMs?: number;
     acquireEveryMs?: number;
     onTakeover?: (acquired: Acquired) => void;
+    /** The live processes: each polls at its share of maxPollsPerSecond (src/domain/pollShare.ts). Unset: the whole budget. */
+    members?: FleetMembers;
   };
 }
 
@@ -183,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       admission: team.policy,
       logger: logger.child({ module: 'jobs' }),
       ...(deps.callBackUrl ? { callBackUrl: deps.callBackUrl } : {}),
+      ...(deps.onCreated ? { onCreated: deps.onCreated } : {}),
       // Per server (/settings failover); only meaningful with a second provider configured.
       failover: async (job) =>
         providers.ids().length > 1 && job.origin.guildId !== null && (await team.settings.resolve(job.origin.guildId, policyChannelOf(job.origin))).values.failover,
@@ -215,6 +221,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     });
   }
 
+  const pollShare =
+    fleet?.members
+      ? new PollShare({
+          members: fleet.members,
+          owner: fleet.owner,
+          clock,
+          total: deps.maxPollsPerSecond ?? 8,
+          logger: logger.child({ module: 'poll-share' }),
+          onShare: (perSecond) => tracker.setMaxPollsPerSecond(perSecond),
+        })
+      : null;
+
   const ctx: AppContext = {
     clock,
     logger,
@@ -227,6 +245,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     limits: { maxInputImageBytes: deps.maxInputImageBytes ?? 25 * 1024 * 1024 },
     acks: new AckPacer(deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS),
     history: deps.store.history,
+    batches: deps.store.batches,
     show: new ResultShower({
       rest: client.rest,
       clock,
@@ -315,6 +334,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await timings.load();
       for (const line of timings.describe()) timingsLog.debug({}, `tracker believes: ${line}`);
       if (keeper) {
+        // This process's share of the fleet's read budget, before it polls anything.
+        await pollShare?.start();
         // Only the jobs this process takes the leases of (free ones, and those of processes that died).
         tracker.start();
         await keeper.start();
@@ -344,6 +365,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await tracker.stop();
       // Hand every lease back at once: another process takes these jobs over within its next look (about a second).
       await keeper?.stop().catch((err: unknown) => logger.warn({ err }, 'could not hand the leases back; they lapse on their own'));
+      await pollShare?.stop();
     },
     leases: keeper,
   };

@@ -128,6 +128,14 @@ export const ConfigSchema = z
       (v) => (v === '' || v === undefined ? 0.2 : Number(v)),
       z.number({ message: 'must be a number' }).positive('must be greater than 0').max(10, 'must be at most 10'),
     ),
+    /**
+     * A local provider server that runs tasks faster than life (several bot processes sharing one, as the
+     * fleet test and bench do): the polling schedule is scaled by this. Unset: 1 (simulator mode: SIMULATOR_TIME_SCALE).
+     */
+    SCHEDULE_TIME_SCALE: z.preprocess(
+      (v) => (v === '' || v === undefined ? undefined : Number(v)),
+      z.number({ message: 'must be a number' }).positive('must be greater than 0').max(1, 'must be at most 1').optional(),
+    ),
     /** Public URL of the bot's KIE callback receiver (https://…/kie/callback); unset = polling only. */
     KIE_CALLBACK_URL: z.preprocess((v) => (v === '' ? undefined : v), httpUrl('https://bot.example.com/kie/callback').optional()),
     /** The process's HTTP port: /healthz, /readyz and the KIE callback path. */

@@ -10,6 +10,7 @@ import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { JobLeases } from './domain/leases.js';
+import type { FleetMembers } from './domain/pollShare.js';
 import { buildApp, type App } from './app.js';
 import { allowedGuildIds, apixoConfigured, ConfigError, isSimulator, kieConfigured, kieKeysOf, parseConfig, shardOptions, type Config, type KieKeyConfig } from './config.js';
 import { deployCommands } from './discord/registerCommands.js';
@@ -18,9 +19,9 @@ import { DiscordTokenRejectedError, DiscordUnreachableError } from './discord/pr
 import { commandDefinitions } from '../commands/index.js';
 import { DEFAULT_APIXO_PRICES, DEFAULT_PRICES } from './domain/pricing.js';
 import type { HttpServer } from './http/server.js';
+import { openJobsByState, queuedRequests, startHttp, StartError, type ReadinessState } from './httpPort.js';
 import { createMetrics } from './http/metrics.js';
 import { connectDiscord } from './startup/discord.js';
-import { openJobsByState, queuedRequests, startHttp, StartError, type ReadinessState } from './startup/http.js';
 import { buildKieProvider, checkKieKeysAtStart, type KieKeysSetup } from './kieKeys.js';
 import type { CreateGate } from './providers/kie/client.js';
 import { ApixoClient, APIXO_BASE_URL } from './providers/apixo/client.js';
@@ -122,15 +123,16 @@ async function kieEndpoint(config: Config, store: Store, logger: Logger, http: H
 async function apixoEndpoint(
   config: Config,
   logger: Logger,
+  onResponse: (endpoint: string, code: string | number) => void,
 ): Promise<{ baseUrl: string; client: ApixoClient; simulator: { close(): Promise<void> } | null }> {
   if (config.APIXO_BASE_URL !== 'simulator') {
     const baseUrl = config.APIXO_BASE_URL ?? APIXO_BASE_URL;
-    return { baseUrl, client: new ApixoClient({ baseUrl, apiKey: config.APIXO_API_KEY! }), simulator: null };
+    return { baseUrl, client: new ApixoClient({ baseUrl, apiKey: config.APIXO_API_KEY!, onResponse }), simulator: null };
   }
   const { startApixoSimulator } = await import('./providers/apixo/simulator/index.js');
   const simulator = await startApixoSimulator({ timeScale: config.SIMULATOR_TIME_SCALE, apiKey: null });
   logger.warn({ url: simulator.url, timeScale: config.SIMULATOR_TIME_SCALE }, 'SIMULATOR MODE: APIXO is simulated locally; results are placeholder images');
-  return { baseUrl: simulator.url, client: new ApixoClient({ baseUrl: simulator.url, apiKey: 'simulator' }), simulator };
+  return { baseUrl: simulator.url, client: new ApixoClient({ baseUrl: simulator.url, apiKey: 'simulator', onResponse }), simulator };
 }
 
 async function main(): Promise<void> {
@@ -143,6 +145,7 @@ async function main(): Promise<void> {
   const { legacyLogFields } = await import('./store/legacyMigration.js');
   const { SqlJobLeases } = await import('./store/sql/leases.js');
   let fleetLeases: JobLeases | null = null;
+  let fleetMembers: FleetMembers | null = null;
   let createWindow: ((keyName: string) => CreateGate) | null = null;
   let store: Store;
   try {
@@ -153,6 +156,9 @@ async function main(): Promise<void> {
     // Several processes may share a PostgreSQL: each tracks the jobs it holds the leases of.
     if (opened.sql.dialect === 'postgres') {
       fleetLeases = new SqlJobLeases(opened.sql);
+      // KIE_POLLS_PER_SECOND is the fleet's: each live process polls at its share.
+      const { SqlFleetMembers } = await import('./store/sql/fleetMembers.js');
+      fleetMembers = new SqlFleetMembers(opened.sql);
       const { SqlCreateWindow } = await import('./store/sql/createWindow.js');
       const createLog = logger.child({ module: 'kie-window' });
       // One window per KIE key: KIE's create limit is per account. KIE_API_KEY's one key keeps the unnamed window.
@@ -193,13 +199,13 @@ async function main(): Promise<void> {
           timeoutMs: config.KIE_TIMEOUT_MS,
           createLimit: { max: config.KIE_CREATES_PER_10S, windowMs: 10_000 },
           logger: logger.child({ module: 'kie' }),
-          onResponse: metrics.providerResponse,
+          onResponse: (endpoint, code) => metrics.providerResponse('kie', endpoint, code),
         },
         (store as OpenedStore).sql,
         (name) => createWindow?.(name) ?? null,
       )
     : null;
-  const apixo = apixoConfigured(config) ? await apixoEndpoint(config, logger) : null;
+  const apixo = apixoConfigured(config) ? await apixoEndpoint(config, logger, (endpoint, code) => metrics.providerResponse('apixo', endpoint, code)) : null;
   const providers = providerRegistry(config.IMAGE_PROVIDER, [
     ...(kie ? [kie.provider] : []),
     ...(apixo ? [new ApixoProvider(apixo.client)] : []),
@@ -223,14 +229,27 @@ async function main(): Promise<void> {
     prices: config.IMAGE_PROVIDER === 'apixo' ? (config.APIXO_PRICE_TABLE ?? DEFAULT_APIXO_PRICES) : (config.PRICE_TABLE ?? DEFAULT_PRICES),
     providerPrices: { kie: config.PRICE_TABLE ?? DEFAULT_PRICES, apixo: config.APIXO_PRICE_TABLE ?? DEFAULT_APIXO_PRICES },
     maxPollsPerSecond: config.KIE_POLLS_PER_SECOND,
-    ...(endpoint?.simulator || apixo?.simulator ? { schedule: { timeScale: config.SIMULATOR_TIME_SCALE } } : {}),
+    ...(config.SCHEDULE_TIME_SCALE !== undefined
+      ? { schedule: { timeScale: config.SCHEDULE_TIME_SCALE } }
+      : endpoint?.simulator || apixo?.simulator
+        ? { schedule: { timeScale: config.SIMULATOR_TIME_SCALE } }
+        : {}),
     balanceCheckMs: BALANCE_CHECK_MS,
     ...(endpoint?.callBackUrl ? { callBackUrl: endpoint.callBackUrl } : {}),
     allowedGuildIds: allowedGuildIds(config),
     observer: { onFinished: (job, times) => metrics.jobDelivered(times, job.polls) },
+    onCreated: (job) => metrics.creditsSpent(job.provider ?? 'kie', job.kind, job.speed, job.estimatedCredits),
     trustedMediaOrigins: loopbackOrigins([...(endpoint ? [endpoint.baseUrl] : []), ...(apixo ? [apixo.baseUrl] : [])]),
     ...(fleetLeases
-      ? { fleet: { leases: fleetLeases, owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, ttlMs: config.LEASE_TTL_SECONDS * 1000, onTakeover: metrics.leaseTakeover } }
+      ? {
+          fleet: {
+            leases: fleetLeases,
+            owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+            ttlMs: config.LEASE_TTL_SECONDS * 1000,
+            onTakeover: metrics.leaseTakeover,
+            ...(fleetMembers ? { members: fleetMembers } : {}),
+          },
+        }
       : {}),
   });
   const running = app;

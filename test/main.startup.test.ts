@@ -4,28 +4,16 @@
  * server logs its ready-made invite link; the HTTP port answers /healthz and
  * /readyz; a wrong DISCORD_API_URL is one clear line and exit 1.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BOT_APPLICATION_ID as APPLICATION_ID, BOT_TOKEN as TOKEN, BOT_USER, BotProcesses, until } from './support/botProcess.js';
 import { startFakeDiscord, type FakeDiscord } from './support/fakeDiscord.js';
 import { startFakeGateway, type FakeGateway } from './support/fakeGateway.js';
 import { startKieSimulator } from '../src/providers/kie/simulator/index.js';
 import { KEY_REJECTED_LINE } from '../src/providers/kie/keyCheck.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const TOKEN = 'MTEwMDAwMDAwMDAwMDAwMDAwMg.GSimUl.abcdefghijklmnopqrstuvwxyz0123456789AB';
-const APPLICATION_ID = '1100000000000000001';
-const BOT_USER = { id: '1100000000000000002', username: 'Teamjourney', discriminator: '0', global_name: null, avatar: null, bot: true };
-
 let fake: FakeDiscord;
 let gateway: FakeGateway;
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
+const bots = new BotProcesses();
 
 beforeAll(async () => {
   // A bot that has been invited nowhere yet.
@@ -33,47 +21,15 @@ beforeAll(async () => {
   fake = await startFakeDiscord({ applicationId: APPLICATION_ID, botUserId: BOT_USER.id, botToken: TOKEN, gatewayUrl: gateway.url });
 });
 
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+afterEach(() => bots.killAll());
 
 afterAll(async () => {
   await gateway?.close();
   await fake?.close();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  await bots.cleanup();
 });
 
-function startBot(env: Record<string, string>) {
-  const cwd = mkdtempSync(join(tmpdir(), 'tj-startup-'));
-  dirs.push(cwd);
-  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', DISCORD_TOKEN: TOKEN, KIE_BASE_URL: 'simulator', DATABASE_URL: 'memory://', HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const logs = () =>
-    stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown> & { msg: string });
-  return { child, exited, logs, stderr: () => stderr, output: () => stdout + stderr };
-}
-
-async function until<T>(what: string, get: () => T | undefined, output: () => string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = get();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms. Output:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const startBot = (env: Record<string, string>) => bots.start(env);
 
 describe('npm start for a newcomer', () => {
   it('logs the invite link when the bot is in no server, and answers /healthz and /readyz on its HTTP port', async () => {
@@ -97,6 +53,9 @@ describe('npm start for a newcomer', () => {
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
     expect(text).toContain('# TYPE teamjourney_jobs_open gauge');
     expect(text).toContain('teamjourney_queue_length 0');
+    for (const name of ['teamjourney_credits_spent_total', 'teamjourney_provider_requests_total', 'teamjourney_lease_takeovers_total']) {
+      expect(text).toContain(`# TYPE ${name} counter`);
+    }
     bot.child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
     expect(bot.output()).not.toContain(TOKEN);

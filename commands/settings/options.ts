@@ -245,6 +245,19 @@ export const SETTINGS_UI = [
     show: (v) => (v.length === 0 ? 'none' : truncate(v.map((w) => `\`${w.replace(/`/g, "'")}\``).join(', '), 300)),
   }),
   yesNoSetting('countFailed', 'Failed jobs count against limits', 'count_failed', 'Whether failed jobs count against budgets and daily limits'),
+  ui({
+    key: 'confirmAbove',
+    label: 'Confirm jobs above',
+    option: {
+      type: ApplicationCommandOptionType.Number,
+      name: 'confirm_above',
+      description: 'Ask first before any single job estimated above this many credits (0 = never)',
+      min_value: 0,
+      max_value: 10_000_000,
+    },
+    read: (o) => zeroIsNone(o.getNumber('confirm_above')),
+    show: (v) => (v === null ? 'never' : `${formatCredits(v)} credits`),
+  }),
   yesNoSetting('failover', 'Fail over to the other image service', 'failover', 'Server-wide: send a new job to the other configured image service when its own is down'),
   ui({
     key: 'alertChannelId',

@@ -12,6 +12,7 @@ import type { ProviderRegistry } from '../domain/provider.js';
 import type { JobService } from '../domain/service.js';
 import type { JobRepository } from '../domain/jobRepository.js';
 import type { JobHistory } from '../domain/history.js';
+import type { BatchStore } from '../domain/batches.js';
 import type { PriceTable } from '../domain/pricing.js';
 import type { DomainLogger } from '../domain/logger.js';
 import type { ChannelPolicyView, Team } from '../domain/team/team.js';
@@ -45,6 +46,8 @@ export interface AppContext {
   };
   /** When commands must acknowledge (see src/discord/ack.ts). */
   acks: AckPacer;
+  /** Batches waiting for their author's Confirm or Cancel (src/discord/handlers/batch.ts). */
+  batches: BatchStore;
   /** /show's copies of past results (src/discord/show.ts). */
   show: ResultShower;
 }

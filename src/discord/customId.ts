@@ -7,7 +7,8 @@
  * handler can tell the user the button is stale).
  *
  * Format: `tj1:<action>:<jobId>` or `tj1:<action>:<jobId>:<index>`; the
- * /history page buttons are `tj1:history_page:<viewId>:<page>`.
+ * /history page buttons are `tj1:history_page:<viewId>:<page>`; a pending
+ * batch's are `tj1:batch_confirm:<batchId>` and `tj1:batch_cancel:<batchId>`.
  */
 import { FOLLOW_UP_ACTIONS } from '../domain/actions.js';
 import { z } from 'zod';
@@ -22,7 +23,7 @@ export const CUSTOM_ID_MAX_LENGTH = 100;
 export const EXTEND_PROMPT_INPUT_ID = 'prompt';
 
 /** Every button/modal action: the follow-ups on results (domain), plus cancel and the extend modal. */
-export const COMPONENT_ACTIONS = [...FOLLOW_UP_ACTIONS, 'cancel', 'extend_modal', 'history_page'] as const;
+export const COMPONENT_ACTIONS = [...FOLLOW_UP_ACTIONS, 'cancel', 'extend_modal', 'history_page', 'batch_confirm', 'batch_cancel'] as const;
 export type ComponentActionName = (typeof COMPONENT_ACTIONS)[number];
 
 /** Actions on one image of a 2×2 grid; index is the 0-based grid position (0–3). */
@@ -60,6 +61,10 @@ export type PageActionName = (typeof PAGE_ACTIONS)[number];
 /** Pages are bounded by the index's three digits. */
 export const PAGE_INDEX_MAX = 999;
 
+/** A pending batch's Confirm / Cancel (src/domain/batches.ts): the batch id, no index. */
+export const BATCH_ACTIONS = ['batch_confirm', 'batch_cancel'] as const;
+export type BatchActionName = (typeof BATCH_ACTIONS)[number];
+
 /** Job ids as newJobId makes them (base36), with headroom. */
 export const JOB_ID_PATTERN = /^[0-9a-z]{1,24}$/;
 
@@ -68,7 +73,8 @@ export type ComponentAction =
   | { action: GridActionName; jobId: string; index: number }
   | { action: ClipActionName; jobId: string; index: number }
   | { action: JobActionName; jobId: string }
-  | { action: PageActionName; viewId: string; index: number };
+  | { action: PageActionName; viewId: string; index: number }
+  | { action: BatchActionName; batchId: string };
 
 const jobId = z.string().regex(JOB_ID_PATTERN);
 const gridIndex = z.number().int().min(0).max(GRID_POSITION_MAX);
@@ -79,6 +85,7 @@ export const ComponentActionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.enum(CLIP_ACTIONS), jobId, index: clipIndex }).strict(),
   z.object({ action: z.enum(JOB_ACTIONS), jobId }).strict(),
   z.object({ action: z.enum(PAGE_ACTIONS), viewId: jobId, index: z.number().int().min(0).max(PAGE_INDEX_MAX) }).strict(),
+  z.object({ action: z.enum(BATCH_ACTIONS), batchId: jobId }).strict(),
 ]);
 
 /** Thrown by encodeCustomId for an action that could never decode: a programming error, not a user's. */
@@ -102,7 +109,8 @@ export function encodeCustomId(action: ComponentAction): string {
     throw new InvalidComponentActionError(issue ? `${issue.path.join('.') || 'action'}: ${issue.message}` : 'invalid');
   }
   const a = parsed.data;
-  return [CUSTOM_ID_PREFIX, a.action, 'viewId' in a ? a.viewId : a.jobId, ...(hasIndex(a) ? [String(a.index)] : [])].join(':');
+  const target = 'viewId' in a ? a.viewId : 'batchId' in a ? a.batchId : a.jobId;
+  return [CUSTOM_ID_PREFIX, a.action, target, ...(hasIndex(a) ? [String(a.index)] : [])].join(':');
 }
 
 /** Canonical non-negative integers only ("2", not "02", "+2" or "2.0"), so each action has exactly one id. */
@@ -118,7 +126,11 @@ export function decodeCustomId(id: string): ComponentAction | null {
   const [prefix, action, job, index, ...rest] = id.split(':');
   if (prefix !== CUSTOM_ID_PREFIX || rest.length > 0) return null;
   if (index !== undefined && !INDEX_PATTERN.test(index)) return null;
-  const key = (PAGE_ACTIONS as readonly (string | undefined)[]).includes(action) ? 'viewId' : 'jobId';
+  const key = (PAGE_ACTIONS as readonly (string | undefined)[]).includes(action)
+    ? 'viewId'
+    : (BATCH_ACTIONS as readonly (string | undefined)[]).includes(action)
+      ? 'batchId'
+      : 'jobId';
   const candidate = index === undefined ? { action, [key]: job } : { action, [key]: job, index: Number(index) };
   const parsed = ComponentActionSchema.safeParse(candidate);
   return parsed.success ? parsed.data : null;

@@ -39,6 +39,11 @@ export function originOf(interaction: RepliableInteraction, messageId: string | 
   };
 }
 
+/** A draft's estimated credits, from its provider's price table. */
+export function estimateOf(ctx: AppContext, draft: JobDraft): number {
+  return estimateDraftCredits(draft, ctx.providerPrices?.[draft.provider] ?? ctx.prices);
+}
+
 /**
  * Submit a draft for this interaction. `acknowledge` makes the public
  * message the job will live in (a deferred reply, or a follow-up after a
@@ -56,7 +61,7 @@ export async function submitDraft(
     {
       ...draft,
       ...(id ? { id } : {}),
-      estimatedCredits: estimateDraftCredits(draft, ctx.providerPrices?.[draft.provider] ?? ctx.prices),
+      estimatedCredits: estimateOf(ctx, draft),
       origin: originOf(interaction, null),
     },
     {

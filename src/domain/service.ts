@@ -17,105 +17,37 @@
  * service tells admission, which may hand back queued jobs of that channel
  * to start now.
  */
-import { FAILOVER_CATEGORIES, isProviderError, type ImageProvider, type ProviderRegistry } from './provider.js';
-import { accountRefusal, createOnAccount } from './accounts.js';
+import type { ImageProvider, ProviderRegistry } from './provider.js';
+import { accountRefusal } from './accounts.js';
 import { InteractionTakenError, UserError } from './errors.js';
+import { resumeJobs } from './resume.js';
+import { createWithAccount, failOverCreate, matchRevealed, type FailoverDeps } from './failover.js';
+import {
+  createOutcomeUnknown,
+  submitErrorOf,
+  type BatchHooks,
+  type JobServiceDeps,
+  type NewJob,
+  type ResumeSummary,
+  type SubmitHooks,
+  type SubmitResult,
+} from './submission.js';
 import {
   InvalidTransitionError,
-  isFollowUpSpec,
-  isTerminal,
   newJob,
   newJobId,
   providerOf,
   specOf,
   transition,
-  type JobDraftFields,
   type Job,
   type JobError,
   type JobOrigin,
-  type JobSpec,
 } from './job.js';
 import { JobNotFoundError, type JobRepository } from './jobRepository.js';
-import { openAdmission, type Admission, type Clock, type JobPresenter } from './ports.js';
+import { openAdmission, type Admission, type AdmissionDecision, type Clock, type JobPresenter } from './ports.js';
+
+export * from './submission.js';
 import { describeError, silentLogger, type DomainLogger, type Tracker } from './tracker.js';
-
-/** A job as a command or button builds it: the service fills in the rest. `id` may be chosen up front (button claims). */
-export type NewJob = JobDraftFields & { id?: string };
-
-export type SubmitResult =
-  /** Team policy said no; nothing was persisted or sent. */
-  | { kind: 'rejected'; reason: string }
-  /** Waiting in the channel's queue at `position` (1 = next). */
-  | { kind: 'queued'; position: number; job: Job }
-  /** KIE accepted it; the tracker follows it from here. */
-  | { kind: 'running'; job: Job }
-  /** KIE refused it; the failure has been delivered (or will be, with retries). */
-  | { kind: 'failed'; job: Job }
-  /** Sent, but the answer was lost: KIE may have it (and charge for it); counted, shown, no free retry. */
-  | { kind: 'unknown'; job: Job };
-
-export interface SubmitHooks {
-  onAdmitted?: (job: Job) => Promise<Partial<JobOrigin> | void>;
-}
-
-export interface JobServiceDeps {
-  repo: JobRepository;
-  /** The configured image providers; a job goes to the one it names. */
-  providers: ProviderRegistry;
-  tracker: Tracker;
-  presenter: JobPresenter;
-  admission?: Admission;
-  clock: Clock;
-  logger?: DomainLogger;
-  /** For job ids. */
-  random?: () => number;
-  /**
-   * Whether a job's server lets a create fail over to another configured
-   * provider when its own is unavailable (answered maintenance/5xx, or
-   * unreachable: provably nothing created). Default: never.
-   */
-  failover?: (job: Job) => Promise<boolean>;
-  /** Where KIE should POST task callbacks (see src/providers/kie/callbackServer.ts); unset = polling only. */
-  callBackUrl?: string;
-}
-
-/** What resume() found and did. */
-export interface ResumeSummary {
-  /** Running jobs handed back to the tracker. */
-  polling: number;
-  /** Pending jobs without a taskId, failed as 'interrupted'. */
-  interrupted: number;
-  /** Terminal jobs whose final state was not yet shown; delivered again. */
-  redelivering: number;
-  /** Queued jobs, left to admission's queue. */
-  queued: number;
-}
-
-export const INTERRUPTED_ERROR: JobError = {
-  code: 'interrupted',
-  message: 'The bot restarted while sending this to KIE; press 🔄 to try again.',
-};
-
-const GENERIC_SUBMIT_ERROR = 'Something went wrong while sending this to KIE.';
-
-/**
- * The provider call for a stored spec. `callbackUrl` is added at send time
- * (not stored), so it follows the bot's current address.
- */
-export function createTask(provider: ImageProvider, spec: JobSpec, callbackUrl?: string, account?: string): Promise<{ taskId: string }> {
-  const opts = { ...(callbackUrl && provider.capabilities.callbacks ? { callbackUrl } : {}), ...(account !== undefined ? { account } : {}) };
-  return isFollowUpSpec(spec) ? provider.followUp(spec, opts) : provider.create(spec, opts);
-}
-
-/** The user-facing error for a failed create: the provider's own sentence when it is a ProviderError. */
-export function submitErrorOf(error: unknown): JobError {
-  if (isProviderError(error)) return { code: error.providerCode, message: error.userMessage };
-  if (error instanceof UserError) return { code: 'refused', message: error.message };
-  return { code: 'error', message: GENERIC_SUBMIT_ERROR };
-}
-
-/** Whether a failed create may nevertheless have made (and charged for) a task. */
-export const createOutcomeUnknown = (error: unknown): boolean => isProviderError(error) && error.maybeCreated;
 
 export class JobService {
   private readonly repo: JobRepository;
@@ -128,7 +60,9 @@ export class JobService {
   private readonly random: () => number;
   private readonly callBackUrl: string | undefined;
   private readonly failover: (job: Job) => Promise<boolean>;
+  private readonly onCreated: ((job: Job) => void) | undefined;
   private readonly unsubscribe: () => void;
+  private readonly recovery: FailoverDeps & { repo: JobRepository };
   /** KIE creates under way (sent, answer not yet recorded), for a graceful shutdown. */
   private readonly sending = new Set<Promise<unknown>>();
 
@@ -143,6 +77,8 @@ export class JobService {
     this.random = deps.random ?? Math.random;
     this.callBackUrl = deps.callBackUrl;
     this.failover = deps.failover ?? (async () => false);
+    this.onCreated = deps.onCreated;
+    this.recovery = { repo: this.repo, providers: this.providers, failover: this.failover, logger: this.logger, callBackUrl: this.callBackUrl };
     this.unsubscribe = this.tracker.onTerminal((job) => this.afterTerminal(job));
   }
 
@@ -166,28 +102,72 @@ export class JobService {
    * message).
    */
   async submit(draft: NewJob, hooks: SubmitHooks = {}): Promise<SubmitResult> {
-    const now = this.clock.now();
-    const { id, ...fields } = draft;
-    const candidate = newJob(fields, id ?? newJobId(now, this.random), 'pending', now);
-    // The provider's own validation first: a request it would refuse is refused privately, before admission counts it.
-    const provider = this.providers.get(providerOf(candidate));
-    if (!provider) return { kind: 'rejected', reason: `The image service ${providerOf(candidate)} is not configured.` };
-    const refusal = provider.check(specOf(candidate));
-    if (refusal) return { kind: 'rejected', reason: refusal.userMessage };
-    // Several accounts: the one it must use (pinned, or its parent's) is out of rotation, or none is usable: refused, nothing sent.
-    const noAccount = await accountRefusal(candidate, provider);
-    if (noAccount) return { kind: 'rejected', reason: noAccount };
+    const candidate = this.candidate(draft);
+    const refusal = await this.refusalOf(candidate);
+    if (refusal) return { kind: 'rejected', reason: refusal };
     const decision = await this.admission.admit(candidate);
     if (decision.verdict === 'reject') return { kind: 'rejected', reason: decision.reason };
-    const placed = await this.acknowledge(candidate, hooks);
-    switch (decision.verdict) {
-      case 'queue': {
-        const queued = await this.repo.create({ ...placed, state: 'queued' });
-        return { kind: 'queued', position: decision.position, job: await this.showProgress(queued) };
-      }
-      case 'run':
-        return this.send(await this.repo.create(placed));
+    return this.start(await this.acknowledge(candidate, hooks), decision);
+  }
+
+  /**
+   * One user's batch in one channel, admitted all or nothing (Admission.admitBatch), then each job
+   * stored and sent (or queued) as submit() does; `hooks.onAdmitted` returns each job's message.
+   * A refusal is one 'rejected' result for the whole batch: nothing was written or sent.
+   */
+  async submitBatch(drafts: readonly NewJob[], hooks: BatchHooks = {}): Promise<SubmitResult[]> {
+    const candidates = drafts.map((d) => this.candidate(d));
+    for (const candidate of candidates) {
+      const refusal = await this.refusalOf(candidate);
+      if (refusal) return [{ kind: 'rejected', reason: refusal }];
     }
+    const decision = await this.admission.admitBatch(candidates);
+    if (decision.verdict === 'reject') return [{ kind: 'rejected', reason: decision.reason }];
+    let origins: Array<Partial<JobOrigin> | void> = [];
+    try {
+      origins = (await hooks.onAdmitted?.(candidates)) ?? [];
+    } catch (error) {
+      this.logger.warn({ jobs: candidates.length, err: describeError(error) }, 'service: acknowledging the batch failed; going on');
+    }
+    const results: SubmitResult[] = [];
+    for (const [i, candidate] of candidates.entries()) {
+      const origin = origins[i];
+      const placed = origin ? { ...candidate, origin: { ...candidate.origin, ...origin } } : candidate;
+      try {
+        results.push(await this.start(placed, decision.decisions[i]!));
+      } catch (error) {
+        // One job's store or send failing must not strand the rest of the batch.
+        this.logger.error({ jobId: candidate.id, err: describeError(error) }, 'service: could not start a job of a batch');
+        results.push({ kind: 'failed', job: placed });
+      }
+    }
+    return results;
+  }
+
+  private candidate(draft: NewJob): Job {
+    const now = this.clock.now();
+    const { id, ...fields } = draft;
+    return newJob(fields, id ?? newJobId(now, this.random), 'pending', now);
+  }
+
+  /**
+   * The provider's own validation first: a request it would refuse is refused privately, before
+   * admission counts it. Several accounts: the one it must use (pinned, or its parent's) is out of
+   * rotation, or none is usable: refused, nothing sent.
+   */
+  private async refusalOf(candidate: Job): Promise<string | null> {
+    const provider = this.providers.get(providerOf(candidate));
+    if (!provider) return `The image service ${providerOf(candidate)} is not configured.`;
+    return provider.check(specOf(candidate))?.userMessage ?? (await accountRefusal(candidate, provider));
+  }
+
+  /** An admitted job: stored as queued (and shown so), or stored as pending and sent. */
+  private async start(placed: Job, decision: Exclude<AdmissionDecision, { verdict: 'reject' }>): Promise<SubmitResult> {
+    if (decision.verdict === 'queue') {
+      const queued = await this.repo.create({ ...placed, state: 'queued' });
+      return { kind: 'queued', position: decision.position, job: await this.showProgress(queued) };
+    }
+    return this.send(await this.repo.create(placed));
   }
 
   private async acknowledge(job: Job, hooks: SubmitHooks): Promise<Job> {
@@ -247,54 +227,19 @@ export class JobService {
    * Put every unfinished job (or the given ones) back to work after a start.
    * Call before tracker.start(). Never re-sends anything to KIE.
    */
-  async resume(only?: readonly Job[]): Promise<ResumeSummary> {
-    const summary: ResumeSummary = { polling: 0, interrupted: 0, redelivering: 0, queued: 0 };
-    // Several processes: only the jobs whose leases this one just took (src/domain/leases.ts).
-    for (const job of only ?? (await this.repo.listActive())) {
-      try {
-        await this.resumeOne(job, summary);
-      } catch (error) {
-        this.logger.error({ jobId: job.id, state: job.state, err: describeError(error) }, 'service: could not resume job');
-      }
-    }
-    this.logger.info({ ...summary }, 'service: resumed jobs');
-    return summary;
-  }
-
-  private async resumeOne(job: Job, summary: ResumeSummary): Promise<void> {
-    switch (job.state) {
-      case 'queued':
-        summary.queued++;
-        return;
-      case 'pending': {
-        if (job.taskId) {
-          // KIE accepted it but the 'running' write was lost: follow it.
-          const running = await this.repo.update(job.id, (j) =>
-            transition(j, 'running', { submittedAt: j.submittedAt ?? j.createdAt }),
-          );
-          this.tracker.track(running);
-          summary.polling++;
-          return;
-        }
-        const failed = await this.repo.update(job.id, (j) =>
-          transition(j, 'failed', { error: INTERRUPTED_ERROR, finishedAt: this.clock.now() }),
-        );
-        this.logger.warn({ jobId: job.id }, 'service: job was interrupted while being sent to KIE; not re-sending');
-        summary.interrupted++;
-        await this.afterTerminal(failed);
-        this.tracker.track(failed);
-        return;
-      }
-      case 'running':
-        this.tracker.track(job);
-        summary.polling++;
-        return;
-      default:
-        if (isTerminal(job.state) && !job.delivered) {
-          this.tracker.track(job);
-          summary.redelivering++;
-        }
-    }
+  resume(only?: readonly Job[]): Promise<ResumeSummary> {
+    return resumeJobs(
+      {
+        repo: this.repo,
+        tracker: this.tracker,
+        clock: this.clock,
+        logger: this.logger,
+        afterTerminal: (job) => this.afterTerminal(job),
+        ...(this.admission.drained ? { drained: (job: Job) => this.admission.drained!(job) } : {}),
+        startQueued: async (job) => (await this.startQueued(job)) !== null,
+      },
+      only,
+    );
   }
 
   /** Resolves when every KIE create under way now has been answered and recorded. */
@@ -313,7 +258,7 @@ export class JobService {
   private async sendNow(pending: Job): Promise<SubmitResult> {
     let taskId: string;
     try {
-      ({ taskId, pending } = await this.createWithAccount(pending));
+      ({ taskId, pending } = await createWithAccount(this.recovery, this.providerFor(pending), pending));
     } catch (error) {
       if (createOutcomeUnknown(error)) return { kind: 'unknown', job: await this.markOutcomeUnknown(pending, error) };
       const moved = await this.failOver(pending, error);
@@ -331,52 +276,18 @@ export class JobService {
       throw error;
     }
     await this.recordSafely(running);
+    this.onCreated?.(running);
     this.tracker.track(running);
     return { kind: 'running', job: running };
   }
 
-  /** The create on the job's account (src/domain/accounts.ts: chosen and recorded first; a free choice moves on after a 401/402). */
-  private createWithAccount(pending: Job): Promise<{ taskId: string; pending: Job }> {
-    const provider = this.providerFor(pending);
-    return createOnAccount(this.repo, provider, pending, (job, account) => createTask(provider, specOf(job), this.callBackUrl, account), (account, category) =>
-      this.logger.warn({ jobId: pending.id, account, category }, 'service: the account refused the create; trying another'),
-    );
-  }
-
-  /**
-   * A create (never a follow-up: its result lives at one provider) that its
-   * provider provably did not take (FAILOVER_CATEGORIES), on a server that
-   * allows it, goes to the next configured provider that accepts the
-   * request. The job then names that provider, and its message says why.
-   */
+  /** See failOverCreate: the job then names the other provider, and its message says why. */
   private async failOver(pending: Job, error: unknown): Promise<{ taskId: string; pending: Job } | null> {
-    const spec = specOf(pending);
-    if (isFollowUpSpec(spec) || !isProviderError(error) || !FAILOVER_CATEGORIES.has(error.category)) return null;
-    let allowed = false;
-    try {
-      allowed = await this.failover(pending);
-    } catch (e) {
-      this.logger.warn({ jobId: pending.id, err: describeError(e) }, 'service: could not read the failover setting; not failing over');
-    }
-    if (!allowed) return null;
-    const from = providerOf(pending);
-    for (const id of this.providers.ids()) {
-      const other = this.providers.get(id);
-      if (id === from || !other || other.check(spec) !== null) continue;
-      let taskId: string;
-      try {
-        ({ taskId } = await createTask(other, spec, this.callBackUrl));
-      } catch (e) {
-        this.logger.warn({ jobId: pending.id, provider: id, err: describeError(e) }, 'service: failover create failed too');
-        if (isProviderError(e) && FAILOVER_CATEGORIES.has(e.category)) continue;
-        return null;
-      }
-      this.logger.warn({ jobId: pending.id, from, to: id, category: error.category }, 'service: create failed over to another provider');
-      // The other provider's account is its default one: the job's KIE key means nothing there.
-      const moved = await this.repo.update(pending.id, ({ account: _account, ...j }) => ({ ...j, provider: id, failover: { from, reason: error.userMessage } }));
-      return { taskId, pending: moved };
-    }
-    return null;
+    const moved = await failOverCreate(this.recovery, pending, error);
+    if (!moved) return null;
+    // The other provider's account is its default one: the job's KIE key means nothing there.
+    const job = await this.repo.update(pending.id, ({ account: _account, ...j }) => ({ ...j, provider: moved.provider, failover: { from: moved.from, reason: moved.reason } }));
+    return { taskId: moved.taskId, pending: job };
   }
 
   private async failSubmission(pending: Job, error: unknown): Promise<Job> {
@@ -404,36 +315,12 @@ export class JobService {
   }
 
   /**
-   * KIE told us about `taskId` (a callback) and no job has it: it may be the
-   * task of a job whose create answer was lost. Its record (read from KIE,
-   * never from the callback body) is matched against those jobs' requests;
-   * exactly one match becomes 'running' with that task and is tracked to
-   * delivery. Returns the revealed job, if any.
+   * A task KIE told us about that no job has may be that of a job whose create answer was lost
+   * (matchRevealed): the one match becomes 'running' with that task and is tracked to delivery.
    */
   async revealTask(taskId: string, candidateIds: readonly string[]): Promise<Job | null> {
-    const candidates: Job[] = [];
-    for (const id of candidateIds) {
-      const job = await this.repo.get(id);
-      if (job?.state === 'unknown' && job.taskId === null) candidates.push(job);
-    }
-    if (candidates.length === 0) return null;
-    // Only a provider that can tell whether one of its tasks is a given request can reveal it.
-    const byProvider = new Map<string, Job[]>();
-    for (const job of candidates) byProvider.set(providerOf(job), [...(byProvider.get(providerOf(job)) ?? []), job]);
-    const matching: Job[] = [];
-    for (const [id, jobs] of byProvider) {
-      const provider = this.providers.get(id);
-      if (!provider?.taskMatches) continue;
-      const matches = await provider.taskMatches(taskId, jobs.map((job) => specOf(job)));
-      jobs.forEach((job, i) => {
-        if (matches[i]) matching.push(job);
-      });
-    }
-    if (matching.length !== 1) {
-      if (matching.length > 1) this.logger.warn({ taskId, jobs: matching.map((j) => j.id) }, 'service: a revealed task matches several jobs; leaving them');
-      return null;
-    }
-    const job = matching[0]!;
+    const job = await matchRevealed(this.recovery, taskId, candidateIds);
+    if (!job) return null;
     const running = await this.repo.update(job.id, (j) =>
       transition(j, 'running', { taskId, error: null, delivered: false, finishedAt: null, submittedAt: j.submittedAt ?? j.createdAt }),
     );

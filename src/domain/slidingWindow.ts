@@ -68,8 +68,15 @@ export class SlidingWindow {
   private grants: readonly WindowGrant[] = [];
   private nextId = 1;
 
-  constructor(private readonly limit: WindowLimit) {
+  constructor(private limit: WindowLimit) {
     checkWindowLimit(limit);
+  }
+
+  /** A new `max` from now on (a fleet's share of a budget changed); events already counted still count. */
+  setMax(max: number): void {
+    const limit = { ...this.limit, max };
+    checkWindowLimit(limit);
+    this.limit = limit;
   }
 
   /** The earliest time an event may happen, at or after `now`. */

@@ -3,6 +3,7 @@
  * (src/store/) implements them: SQL (Kysely) for what is queried or decides
  * money, keyv for what is truly key-value. The domain never imports it.
  */
+import type { BatchStore } from './batches.js';
 import type { DurationStore } from './durations.js';
 import type { JobRepository } from './jobRepository.js';
 import type { JobHistory } from './history.js';
@@ -41,5 +42,7 @@ export interface Store {
   readonly durations: DurationStore;
   /** Past jobs, filtered and paged (/history). */
   readonly history: JobHistory;
+  /** Batches waiting for their author's Confirm or Cancel. */
+  readonly batches: BatchStore;
   close(): Promise<void>;
 }

@@ -196,6 +196,11 @@ export class Tracker {
     });
   }
 
+  /** Change the status-read budget (a fleet's share of it, src/domain/pollShare.ts); takes effect at the next poll. */
+  setMaxPollsPerSecond(perSecond: number): void {
+    this.scheduler.setMaxPolls(perSecond);
+  }
+
   /** Register a listener for terminal states (the job service releases admission slots here). Returns an unsubscribe. */
   onTerminal(listener: TerminalListener): () => void {
     this.terminalListeners.push(listener);

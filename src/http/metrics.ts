@@ -5,8 +5,11 @@
  *
  * Wired today: Node's default metrics (nodejs_eventloop_lag_seconds among
  * them), jobs by state (counted on scrape from the jobs table over the
- * partial index jobs_needs_work), and provider requests by endpoint and code
- * (the KIE client's onResponse hook).
+ * partial index jobs_needs_work), provider requests by provider, endpoint
+ * and code (the KIE and APIXO clients' onResponse hooks), credits spent by
+ * provider, kind and speed (the job service's onCreated), delivery lag,
+ * polls per task, lease takeovers and Discord rate limits. Every label has
+ * a bounded set of values: never a channel, user or job id.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Route } from './server.js';
@@ -14,7 +17,9 @@ import type { Route } from './server.js';
 export interface BotMetrics {
   readonly registry: Registry;
   /** One provider HTTP answer (or a network failure, code 'network'). */
-  providerResponse(endpoint: string, code: string | number): void;
+  providerResponse(provider: string, endpoint: string, code: string | number): void;
+  /** A provider accepted a create: its credits (the price table's estimate) are spent. */
+  creditsSpent(provider: string, kind: string, speed: string | null, credits: number): void;
   /** A terminal job was delivered: its lag (provider finish → delivered, when known) and its polls. */
   jobDelivered(times: { kieCompletedAt: number | null; deliveredAt: number }, polls: number): void;
   /** This process took a lapsed lease from another. */
@@ -58,8 +63,14 @@ export function createMetrics(options: BotMetricsOptions = {}): BotMetrics {
   });
   const requests = new Counter({
     name: 'teamjourney_provider_requests_total',
-    help: 'Provider HTTP requests by endpoint and answer code (200 ok, the provider code or HTTP status otherwise, network)',
-    labelNames: ['endpoint', 'code'],
+    help: 'Provider HTTP requests by provider (kie, apixo), endpoint and answer code (200 ok, the provider code or HTTP status otherwise, network)',
+    labelNames: ['provider', 'endpoint', 'code'],
+    registers: [registry],
+  });
+  const credits = new Counter({
+    name: 'teamjourney_credits_spent_total',
+    help: "Credits of the creates a provider accepted (the price table's estimate), by provider, job kind and speed",
+    labelNames: ['provider', 'kind', 'speed'],
     registers: [registry],
   });
   const deliveryLag = new Histogram({
@@ -87,7 +98,8 @@ export function createMetrics(options: BotMetricsOptions = {}): BotMetrics {
   });
   return {
     registry,
-    providerResponse: (endpoint, code) => requests.inc({ endpoint, code: String(code) }),
+    providerResponse: (provider, endpoint, code) => requests.inc({ provider, endpoint, code: String(code) }),
+    creditsSpent: (provider, kind, speed, n) => credits.inc({ provider, kind, speed: speed ?? 'none' }, n),
     jobDelivered: (times, n) => {
       if (times.kieCompletedAt !== null) deliveryLag.observe(Math.max(0, times.deliveredAt - times.kieCompletedAt) / 1000);
       polls.observe(n);

@@ -13,6 +13,7 @@ import type { Collection, Namespace, Store } from '../domain/storage.js';
 import { DatabaseError, describeFailure, openDatabase, parseDatabaseUrl, type DatabaseTarget, type OpenDatabaseOptions, type SqlDatabase } from './sql/database.js';
 import { SqlDurationStore } from './sql/durations.js';
 import { SqlJobHistory } from './sql/history.js';
+import { SqlBatchStore } from './sql/batches.js';
 import { SqlJobRepository } from './sql/jobs.js';
 import { SqlTeamStore } from './sql/team.js';
 import { importKeyvSettings, SqlAlertStates, SqlSettingsRecords } from './sql/settings.js';
@@ -174,6 +175,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
     alertStates: new SqlAlertStates(sqlDb.db),
     durations: new SqlDurationStore(sqlDb),
     history: new SqlJobHistory(sqlDb),
+    batches: new SqlBatchStore(sqlDb),
     collection<T>(ns: Namespace): Collection<T> {
       return new KeyvCollection<T>(keyvFor(ns) as Keyv<T>, ns, () => lastErrors.get(ns));
     },

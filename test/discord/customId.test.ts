@@ -35,6 +35,8 @@ const EXAMPLES: ComponentAction[] = [
   { action: 'history_page', viewId: JOB, index: 999 },
   { action: 'extend_modal', jobId: JOB, index: 1 },
   { action: 'extend_manual', jobId: LONGEST_JOB, index: 99 },
+  { action: 'batch_confirm', batchId: JOB },
+  { action: 'batch_cancel', batchId: LONGEST_JOB },
 ];
 
 describe('encodeCustomId / decodeCustomId', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/domain/errors.js';
 import type { Job } from '../../src/domain/job.js';
-import type {Admission, AdmissionDecision } from '../../src/domain/ports.js';
+import type { Admission, AdmissionDecision, BatchDecision } from '../../src/domain/ports.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
 import { INTERRUPTED_ERROR, type NewJob } from '../../src/domain/service.js';
 import { useHarness, type Harness, type HarnessOptions } from '../support/domainHarness.js';
@@ -14,13 +14,23 @@ class FakeAdmission implements Admission {
   readonly log: string[] = [];
   readonly verdicts: AdmissionDecision[] = [];
   readonly queue: Job[] = [];
+  /** Jobs whose line holds a slot though they are still queued (taken out of the queue by a process that died). */
+  readonly drainedIds = new Set<string>();
   failRecord = false;
+
+  async drained(job: Job): Promise<boolean> {
+    return this.drainedIds.has(job.id);
+  }
 
   async admit(job: Job): Promise<AdmissionDecision> {
     this.log.push(`admit:${job.id}`);
     const verdict = this.verdicts.shift() ?? { verdict: 'run' };
     if (verdict.verdict === 'queue') this.queue.push(job);
     return verdict;
+  }
+  async admitBatch(jobs: readonly Job[]): Promise<BatchDecision> {
+    this.log.push(`admitBatch:${jobs.map((j) => j.id).join(',')}`);
+    return { verdict: 'admit', decisions: jobs.map(() => ({ verdict: 'run' as const })) };
   }
   async record(job: Job): Promise<void> {
     this.log.push(`record:${job.id}:${job.state}`);
@@ -312,6 +322,24 @@ describe('JobService.resume after a restart', () => {
     expect(await hh.repo.require('q')).toMatchObject({ state: 'queued' });
     await hh.clock.advance(120_000);
     expect(hh.presenter.deliveriesOf('a')).toHaveLength(1);
+  });
+
+  it('starts a queued job that was taken out of its queue by a process that died before starting it — once, even if a live starter races it', async () => {
+    const admission = new FakeAdmission();
+    const hh = await harness({ storeUrl: sqliteUrl(), admission });
+    await hh.repo.create(storedJob({ id: 'q', state: 'queued', taskId: null, submittedAt: null }));
+    admission.drainedIds.add('q');
+    await hh.restart();
+
+    // The resume (a takeover) and a live process's own start of the same job, at once.
+    const [summary] = await Promise.all([hh.service.resume(), hh.service.startQueued((await hh.repo.require('q')))]);
+    hh.tracker.start();
+    await hh.clock.advance(120_000);
+
+    expect(summary.queued).toBe(0);
+    expect(hh.createCount()).toBe(1);
+    expect(await hh.repo.require('q')).toMatchObject({ state: 'succeeded', delivered: true });
+    expect(hh.presenter.deliveriesOf('q')).toHaveLength(1);
   });
 });
 

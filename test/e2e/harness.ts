@@ -295,6 +295,7 @@ function observedStore(store: OpenedStore, onJobWrite: (job: Job) => void): Open
     alertStates: store.alertStates,
     durations: store.durations,
     history: store.history,
+    batches: store.batches,
     collection: <T>(ns: Namespace): Collection<T> => store.collection<T>(ns),
     close: () => store.close(),
   };

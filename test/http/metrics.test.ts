@@ -15,8 +15,12 @@ afterEach(async () => {
 describe('GET /metrics', () => {
   it('answers Prometheus text format 0.0.4 with the bot metrics and Node event-loop lag', async () => {
     const metrics = createMetrics({ jobsByState: async () => ({ running: 2, pending: 1 }), queueLength: async () => 3 });
-    metrics.providerResponse('generate', 200);
-    metrics.providerResponse('recordInfo', 'network');
+    metrics.providerResponse('kie', 'generate', 200);
+    metrics.providerResponse('kie', 'recordInfo', 'network');
+    metrics.providerResponse('apixo', 'status', 429);
+    metrics.creditsSpent('kie', 'grid', 'fast', 8);
+    metrics.creditsSpent('kie', 'grid', 'fast', 8);
+    metrics.creditsSpent('apixo', 'upscale', null, 4);
     server = await startHttpServer({ host: '127.0.0.1', routes: [metricsRoute(metrics.registry)] });
     const res = await fetch(`${server.url}/metrics`);
     expect(res.status).toBe(200);
@@ -25,8 +29,11 @@ describe('GET /metrics', () => {
     expect(text).toContain('# TYPE teamjourney_jobs_open gauge');
     expect(text).toContain('teamjourney_jobs_open{state="running"} 2');
     expect(text).toContain('teamjourney_jobs_open{state="pending"} 1');
-    expect(text).toContain('teamjourney_provider_requests_total{endpoint="generate",code="200"} 1');
-    expect(text).toContain('teamjourney_provider_requests_total{endpoint="recordInfo",code="network"} 1');
+    expect(text).toContain('teamjourney_provider_requests_total{provider="kie",endpoint="generate",code="200"} 1');
+    expect(text).toContain('teamjourney_provider_requests_total{provider="kie",endpoint="recordInfo",code="network"} 1');
+    expect(text).toContain('teamjourney_provider_requests_total{provider="apixo",endpoint="status",code="429"} 1');
+    expect(text).toContain('teamjourney_credits_spent_total{provider="kie",kind="grid",speed="fast"} 16');
+    expect(text).toContain('teamjourney_credits_spent_total{provider="apixo",kind="upscale",speed="none"} 4');
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
     expect(text).toContain('teamjourney_queue_length 3');
     for (const name of ['teamjourney_delivery_lag_seconds', 'teamjourney_polls_per_task', 'teamjourney_lease_takeovers_total', 'teamjourney_discord_rate_limited_total']) {
@@ -37,7 +44,7 @@ describe('GET /metrics', () => {
   it('keeps one registry per app: two apps count separately', async () => {
     const a = createMetrics({ defaultMetrics: false });
     const b = createMetrics({ defaultMetrics: false });
-    a.providerResponse('generate', 200);
+    a.providerResponse('kie', 'generate', 200);
     expect(await a.registry.metrics()).toContain('endpoint="generate",code="200"} 1');
     expect(await b.registry.metrics()).not.toContain('endpoint="generate"');
   });
@@ -49,7 +56,8 @@ describe('metrics through a job', () => {
   it('counts KIE requests and the open job by state, then drops it once delivered', async () => {
     let sdb: OpenedStore['sql'] | undefined;
     const metrics = createMetrics({ defaultMetrics: false, jobsByState: async () => (sdb ? openJobsByState(sdb) : {}) });
-    const h = await harnesses.start({ storeUrl: harnesses.sqliteUrl('tj-metrics-'), onKieResponse: metrics.providerResponse,
+    const h = await harnesses.start({ storeUrl: harnesses.sqliteUrl('tj-metrics-'), onKieResponse: (endpoint, code) => metrics.providerResponse('kie', endpoint, code),
+      onCreated: (job) => metrics.creditsSpent(job.provider ?? 'kie', job.kind, job.speed, job.estimatedCredits),
       tracker: { observer: { onFinished: (job, times) => metrics.jobDelivered(times, job.polls) } },
     });
     sdb = (h.store as OpenedStore).sql;
@@ -60,13 +68,14 @@ describe('metrics through a job', () => {
 
     let text = await scrape();
     expect(text).toContain('teamjourney_jobs_open{state="running"} 1');
-    expect(text).toContain('teamjourney_provider_requests_total{endpoint="generate",code="200"} 1');
+    expect(text).toContain('teamjourney_provider_requests_total{provider="kie",endpoint="generate",code="200"} 1');
+    expect(text).toMatch(/teamjourney_credits_spent_total\{provider="kie",kind="grid",speed="(fast|relaxed|turbo)"\} [1-9]/);
 
     await h.clock.advance(60_000);
     expect(await h.repo.require('j1')).toMatchObject({ state: 'succeeded', delivered: true });
     text = await scrape();
     expect(text).not.toContain('teamjourney_jobs_open{state=');
-    expect(text).toMatch(/teamjourney_provider_requests_total\{endpoint="recordInfo",code="200"\} [1-9]/);
+    expect(text).toMatch(/teamjourney_provider_requests_total\{provider="kie",endpoint="recordInfo",code="200"\} [1-9]/);
     expect(text).toContain('teamjourney_delivery_lag_seconds_count 1');
     expect(text).toContain('teamjourney_polls_per_task_count 1');
   });

@@ -19,6 +19,7 @@ import { afterEach } from 'vitest';
 import { KieClient } from '../../src/providers/kie/client.js';
 import { startKieSimulator, type KieSimulator, type SimTaskInfo } from '../../src/providers/kie/simulator/index.js';
 import type { JobRepository } from '../../src/domain/jobRepository.js';
+import type { Job } from '../../src/domain/job.js';
 import type { Admission } from '../../src/domain/ports.js';
 import type { KieApi } from '../../src/providers/kie/api.js';
 import type { JobService } from '../../src/domain/service.js';
@@ -38,6 +39,8 @@ export interface HarnessOptions {
   wrapKie?: (real: KieApi) => KieApi;
   /** The KIE client's onResponse hook (metrics tests). */
   onKieResponse?: (endpoint: string, code: string | number) => void;
+  /** The job service's onCreated (a provider accepted a create). */
+  onCreated?: (job: Job) => void;
   tracker?: Partial<Omit<TrackerOptions, 'repo' | 'kie' | 'presenter' | 'clock'>>;
   /**
    * Several KIE accounts: name → starting balance. The simulator runs one
@@ -117,7 +120,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       presenter,
       clock,
       tracker: { observer, random: () => 0.5, ...options.tracker },
-      service: options.admission ? { admission: options.admission } : {},
+      service: { ...(options.admission ? { admission: options.admission } : {}), ...(options.onCreated ? { onCreated: options.onCreated } : {}) },
     });
     return { store, repo, tracker, service };
   };

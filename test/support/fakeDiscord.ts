@@ -61,6 +61,8 @@ export interface RecordedRequest {
   authorized: boolean;
   /** The status the fake answered with. */
   status: number;
+  /** When the request arrived (the fake's clock). */
+  at: number;
 }
 
 export interface FakeUser {
@@ -868,6 +870,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
         files: [],
         authorized: typeof req.headers.authorization === 'string',
         status: 0,
+        at: now(),
       };
       requests.push(record);
       try {

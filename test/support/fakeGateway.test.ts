@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_APPLICATION_ID, DEFAULT_CHANNEL_ID, DEFAULT_GUILD_ID, rawSlashCommand } from './discordClient.js';
 import { startFakeDiscord, type FakeDiscord } from './fakeDiscord.js';
-import { checkConnectQuery, respond, startFakeGateway, type FakeGateway, type GatewayPayload } from './fakeGateway.js';
+import { checkConnectQuery, identifyShard, respond, shardOfGuild, startFakeGateway, type FakeGateway, type GatewayPayload } from './fakeGateway.js';
 
 const TOKEN = 'fake-gateway-test-token';
 const BOT = { id: '1100000000000000002', username: 'Teamjourney', discriminator: '0', global_name: null, avatar: null, bot: true };
@@ -136,5 +136,26 @@ describe('respond (the protocol, pure)', () => {
     const refused = checkConnectQuery(query);
     if (problem === null) expect(refused).toBeNull();
     else expect(refused).toContain(problem);
+  });
+});
+
+describe('sharding (pure)', () => {
+  it("a guild belongs to shard (guild_id >> 22) % shard_count, as Discord routes it", () => {
+    // 280000000000 << 22 | 1, and the next millisecond.
+    const even = ((280_000_000_000n << 22n) | 1n).toString();
+    const odd = ((280_000_000_001n << 22n) | 1n).toString();
+    expect([shardOfGuild(even, 2), shardOfGuild(odd, 2)]).toEqual([0, 1]);
+    expect(shardOfGuild(odd, 1)).toBe(0);
+    expect(shardOfGuild('1200000000000000001', 4)).toBe(Number((1200000000000000001n >> 22n) % 4n));
+  });
+
+  it.each<[unknown, readonly [number, number]]>([
+    [[1, 2], [1, 2]],
+    [undefined, [0, 1]],
+    [[2, 2], [0, 1]],
+    [[0, 0], [0, 1]],
+    ['0,2', [0, 1]],
+  ])('IDENTIFY shard %o runs as %o', (shard, expected) => {
+    expect(identifyShard(shard)).toEqual(expected);
   });
 });

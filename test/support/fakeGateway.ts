@@ -14,46 +14,25 @@
  * - waits for HELLO (op 10), heartbeats (op 1) after a random fraction of
  *   `heartbeat_interval` and then every interval, expecting ACK (op 11);
  * - IDENTIFY (op 2) with { token, intents, properties, compress: false,
- *   shard: [0, 1] }; a wrong token is closed with 4004 (Authentication
- *   failed) as Discord does;
- * - READY (op 0, s 1) carrying user, guilds (unavailable), session_id,
- *   resume_gateway_url and application { id, flags }; discord.js then waits
- *   for a GUILD_CREATE per guild before emitting `ready` (else for 15 s);
+ *   shard: [id, count] } ([0, 1] unsharded); a wrong token is closed with
+ *   4004 (Authentication failed) as Discord does;
+ * - READY (op 0, s 1) carrying user, the shard's guilds (unavailable),
+ *   session_id, resume_gateway_url, shard and application { id, flags };
+ *   discord.js then waits for a GUILD_CREATE per guild before emitting
+ *   `ready` (else for 15 s);
+ * - sharding as Discord does it: a session identified as shard [id, count]
+ *   gets only the guilds with (guild_id >> 22) % count === id, and a
+ *   dispatch naming a guild goes only to the sessions owning it;
  * - RESUME (op 6) after a drop: this fake keeps no replay buffer, so it
  *   answers INVALID_SESSION (op 9, d false) and discord.js identifies anew.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import {
-  ChannelType,
-  GatewayCloseCodes,
-  GatewayDispatchEvents,
-  GatewayOpcodes,
-  GatewayVersion,
-  GuildDefaultMessageNotifications,
-  GuildExplicitContentFilter,
-  GuildHubType,
-  GuildMFALevel,
-  GuildNSFWLevel,
-  GuildPremiumTier,
-  GuildSystemChannelFlags,
-  GuildVerificationLevel,
-  type APIUser,
-  type ApplicationFlags,
-  type ChannelFlags,
-  type GuildMemberFlags,
-  type RoleFlags,
-  type GatewayGuildCreateDispatchData,
-  type GatewayReadyDispatchData,
-} from 'discord-api-types/v10';
+import { GatewayCloseCodes, GatewayDispatchEvents, GatewayOpcodes, GatewayVersion, type APIUser } from 'discord-api-types/v10';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { guildCreateData, readyData, type FakeGuildInit, type ShardTuple } from './gatewayData.js';
 
-/** A guild the bot is in, with its text channels (what discord.js caches from GUILD_CREATE). */
-export interface FakeGuildInit {
-  id: string;
-  name?: string;
-  channels: { id: string; name?: string }[];
-}
+export { guildCreateData, readyData, type FakeGuildInit, type ShardTuple } from './gatewayData.js';
 
 export interface FakeGatewayOptions {
   /** The bot token IDENTIFY must carry (without the "Bot " prefix, as discord.js sends it). */
@@ -84,6 +63,10 @@ export interface GatewaySession {
   readonly query: Readonly<Record<string, string>>;
   /** IDENTIFY's data without the token (this record may be printed by a failing test). */
   identify: { intents: number; properties: unknown; compress: unknown; shard: unknown } | null;
+  /** The shard this session runs, from IDENTIFY ([0, 1] when none was named). */
+  shard: ShardTuple;
+  /** The guild of every dispatch sent after READY (null for a dispatch naming none), in order. */
+  dispatchedGuilds: (string | null)[];
   /** Set once READY was sent. */
   sessionId: string | null;
   /** Sequence number of the last dispatch sent. */
@@ -101,21 +84,39 @@ export interface FakeGateway {
   readonly sessions: readonly GatewaySession[];
   /** Sessions that got READY and are still open. */
   ready(): GatewaySession[];
-  /** Send a dispatch (op 0) to every ready session; returns how many got it. */
+  /**
+   * Send a dispatch (op 0) as Discord routes it: to the ready sessions whose
+   * shard owns the payload's guild_id (every ready session when it names
+   * none). Returns how many got it.
+   */
   dispatch(t: string, d: unknown): number;
+  /** Send a dispatch to the named sessions, whatever shard owns its guild (a misrouting test); returns how many got it. */
+  dispatchTo(sessions: readonly GatewaySession[], t: string, d: unknown): number;
   /** Resolves with the predicate's first truthy value, re-checked after every gateway event. */
   waitFor<T>(predicate: (gateway: FakeGateway) => T | null | undefined | false, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
+}
+
+/** Discord's rule: the shard that receives a guild's events. */
+export function shardOfGuild(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** IDENTIFY's shard field when it is a valid [id, count], else [0, 1]. */
+export function identifyShard(shard: unknown): ShardTuple {
+  if (Array.isArray(shard) && shard.length === 2) {
+    const [id, count] = shard as unknown[];
+    if (Number.isInteger(id) && Number.isInteger(count) && (count as number) > 0 && (id as number) >= 0 && (id as number) < (count as number)) {
+      return [id as number, count as number];
+    }
+  }
+  return [0, 1];
 }
 
 /** What the server does in answer to a client payload. */
 export type GatewayAction = { send: GatewayPayload } | { close: number; reason: string };
 
 const DEFAULT_HEARTBEAT_MS = 41_250;
-/** Discord's flag fields are bit-set enums with no member for "none". */
-const NO_FLAGS = 0;
-/** Someone other than the bot owns the guild, as usual. */
-const GUILD_OWNER_ID = '1000000000000000001';
 
 // ---------------------------------------------------------------------------
 // Pure protocol
@@ -131,95 +132,6 @@ export function checkConnectQuery(query: Readonly<Record<string, string>>): stri
 
 export function helloPayload(heartbeatIntervalMs: number): GatewayPayload {
   return { op: GatewayOpcodes.Hello, d: { heartbeat_interval: heartbeatIntervalMs }, s: null, t: null };
-}
-
-export function readyData(opts: { user: APIUser; applicationId: string; guildIds: string[]; sessionId: string; resumeUrl: string }): GatewayReadyDispatchData {
-  return {
-    v: Number(GatewayVersion),
-    user: opts.user,
-    guilds: opts.guildIds.map((id) => ({ id, unavailable: true })),
-    session_id: opts.sessionId,
-    resume_gateway_url: opts.resumeUrl,
-    shard: [0, 1],
-    application: { id: opts.applicationId, flags: NO_FLAGS as ApplicationFlags, flags_new: '0' },
-  };
-}
-
-/** A GUILD_CREATE for a small guild: @everyone, the bot as its only member, text channels. */
-export function guildCreateData(guild: FakeGuildInit, bot: APIUser, joinedAt: string): GatewayGuildCreateDispatchData {
-  return {
-    id: guild.id,
-    name: guild.name ?? 'Fake guild',
-    icon: null,
-    splash: null,
-    discovery_splash: null,
-    banner: null,
-    description: null,
-    owner_id: GUILD_OWNER_ID,
-    region: 'us-east',
-    afk_channel_id: null,
-    afk_timeout: 300,
-    verification_level: GuildVerificationLevel.None,
-    default_message_notifications: GuildDefaultMessageNotifications.OnlyMentions,
-    explicit_content_filter: GuildExplicitContentFilter.Disabled,
-    roles: [
-      {
-        id: guild.id,
-        name: '@everyone',
-        color: 0,
-        colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
-        hoist: false,
-        icon: null,
-        unicode_emoji: null,
-        position: 0,
-        permissions: '2248473465835073',
-        managed: false,
-        mentionable: false,
-        flags: NO_FLAGS as RoleFlags,
-      },
-    ],
-    emojis: [],
-    stickers: [],
-    features: [],
-    mfa_level: GuildMFALevel.None,
-    application_id: null,
-    system_channel_id: null,
-    system_channel_flags: GuildSystemChannelFlags.SuppressJoinNotifications,
-    rules_channel_id: null,
-    vanity_url_code: null,
-    premium_tier: GuildPremiumTier.None,
-    premium_progress_bar_enabled: false,
-    preferred_locale: 'en-US' as GatewayGuildCreateDispatchData['preferred_locale'],
-    public_updates_channel_id: null,
-    safety_alerts_channel_id: null,
-    nsfw_level: GuildNSFWLevel.Default,
-    hub_type: null as GuildHubType | null,
-    incidents_data: null,
-    joined_at: joinedAt,
-    large: false,
-    member_count: 1,
-    members: [{ user: bot, roles: [], joined_at: joinedAt, deaf: false, mute: false, flags: NO_FLAGS as GuildMemberFlags }],
-    channels: guild.channels.map((c, position) => ({
-      id: c.id,
-      type: ChannelType.GuildText,
-      guild_id: guild.id,
-      name: c.name ?? `channel-${position + 1}`,
-      position,
-      permission_overwrites: [],
-      parent_id: null,
-      nsfw: false,
-      topic: null,
-      last_message_id: null,
-      rate_limit_per_user: 0,
-      flags: NO_FLAGS as ChannelFlags,
-    })),
-    threads: [],
-    presences: [],
-    voice_states: [],
-    stage_instances: [],
-    guild_scheduled_events: [],
-    soundboard_sounds: [],
-  };
 }
 
 /** The client's side of the protocol so far, as respond() needs it. */
@@ -306,14 +218,31 @@ export async function startFakeGateway(opts: FakeGatewayOptions): Promise<FakeGa
   };
 
   /** READY then one GUILD_CREATE per guild, for a good IDENTIFY. */
-  const readyDispatches = (session: GatewaySession) => (): GatewayPayload[] => {
+  const owns = (session: GatewaySession, guildId: string): boolean => shardOfGuild(guildId, session.shard[1]) === session.shard[0];
+
+  const readyDispatches = (session: GatewaySession, shard: ShardTuple) => (): GatewayPayload[] => {
     session.sessionId = randomBytes(16).toString('hex');
+    session.shard = shard;
     const joinedAt = new Date(now()).toISOString();
-    const data = readyData({ user: opts.user, applicationId: opts.applicationId, guildIds: guilds.map((g) => g.id), sessionId: session.sessionId, resumeUrl: url });
+    const mine = guilds.filter((g) => owns(session, g.id));
+    const data = readyData({ user: opts.user, applicationId: opts.applicationId, guildIds: mine.map((g) => g.id), sessionId: session.sessionId, resumeUrl: url, shard });
     return [
       { op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.Ready, d: data },
-      ...guilds.map((g) => ({ op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.GuildCreate, d: guildCreateData(g, opts.user, joinedAt) })),
+      ...mine.map((g) => ({ op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.GuildCreate, d: guildCreateData(g, opts.user, joinedAt) })),
     ];
+  };
+
+  const sendDispatch = (targets: readonly GatewaySession[], t: string, d: unknown): number => {
+    const guildId = isRecord(d) && typeof d.guild_id === 'string' ? d.guild_id : null;
+    let sent = 0;
+    for (const session of targets) {
+      const socket = sockets.get(session);
+      if (!socket || session.sessionId === null || session.closed !== null) continue;
+      session.dispatchedGuilds.push(guildId);
+      send(session, socket, { op: GatewayOpcodes.Dispatch, t, d });
+      sent += 1;
+    }
+    return sent;
   };
 
   server.on('connection', (socket, req) => {
@@ -327,6 +256,8 @@ export async function startFakeGateway(opts: FakeGatewayOptions): Promise<FakeGa
       heartbeats: 0,
       receivedOps: [],
       closed: null,
+      shard: [0, 1],
+      dispatchedGuilds: [],
     };
     sessions.push(session);
     sockets.set(session, socket);
@@ -353,7 +284,8 @@ export async function startFakeGateway(opts: FakeGatewayOptions): Promise<FakeGa
       }
       session.receivedOps.push(payload.op);
       if (payload.op === GatewayOpcodes.Heartbeat) session.heartbeats += 1;
-      const actions = respond({ identified: session.sessionId !== null }, payload, opts.token, readyDispatches(session));
+      const shard = payload.op === GatewayOpcodes.Identify && isRecord(payload.d) ? identifyShard(payload.d.shard) : session.shard;
+      const actions = respond({ identified: session.sessionId !== null }, payload, opts.token, readyDispatches(session, shard));
       if (payload.op === GatewayOpcodes.Identify && isRecord(payload.d) && actions.every((a) => 'send' in a)) {
         const { intents, properties, compress, shard } = payload.d;
         session.identify = { intents: Number(intents), properties, compress, shard };
@@ -373,13 +305,14 @@ export async function startFakeGateway(opts: FakeGatewayOptions): Promise<FakeGa
     sessions,
     ready: () => sessions.filter((s) => s.sessionId !== null && s.closed === null),
     dispatch: (t, d) => {
-      const targets = gateway.ready();
-      for (const session of targets) {
-        const socket = sockets.get(session);
-        if (socket) send(session, socket, { op: GatewayOpcodes.Dispatch, t, d });
-      }
-      return targets.length;
+      const guildId = isRecord(d) && typeof d.guild_id === 'string' ? d.guild_id : null;
+      return sendDispatch(
+        gateway.ready().filter((s) => guildId === null || owns(s, guildId)),
+        t,
+        d,
+      );
     },
+    dispatchTo: (targets, t, d) => sendDispatch(targets, t, d),
     waitFor: (predicate, timeoutMs = 2000) =>
       new Promise((resolve, reject) => {
         const check = (): void => {

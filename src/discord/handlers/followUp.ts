@@ -18,7 +18,8 @@ import type { AppContext, ChannelView } from '../context.js';
 import { EXTEND_PROMPT_INPUT_ID, pressedKey, type ComponentAction } from '../customId.js';
 import { messageLink, renderExtendModal, renderPressedGrid } from '../render/messages.js';
 import { replyError } from '../replyError.js';
-import { policyChannelIdOf, submitDraft } from '../submit.js';
+import { estimateOf, policyChannelIdOf, submitDraft } from '../submit.js';
+import { askToConfirm } from './batch.js';
 import { defineHandler } from './handler.js';
 
 interface FollowUpRequest extends FollowUpKey {
@@ -97,6 +98,19 @@ async function runFollowUp(request: FollowUpRequest, ctx: AppContext): Promise<v
   if (action === 'extend_manual' && prompt === undefined && interaction.isButton()) {
     // Prefilled with the text KIE saw (flags removed), not the command line as typed.
     await interaction.showModal(renderExtendModal({ ...parent, promptText: kiePromptOf(parent) ?? parent.promptText }, position));
+    return;
+  }
+
+  // Above the channel's confirm_above threshold the presser confirms first (a batch of one, ./batch.ts).
+  const estimate = estimateOf(ctx, plan.value);
+  if (view.confirmAbove != null && estimate > view.confirmAbove) {
+    const claim = { parentId: parent.id, action, position };
+    await askToConfirm(interaction, () => interaction.deferReply(), ctx, {
+      promptText: plan.value.promptText,
+      reason: 'expensive',
+      drafts: [{ ...plan.value, estimatedCredits: estimate }],
+      claim,
+    });
     return;
   }
 

@@ -11,9 +11,9 @@ import type { RoutedHandler } from './handler.js';
 import { cancelHandler } from './cancel.js';
 import { extendModalHandler, followUpHandler } from './followUp.js';
 import { historyPageHandler } from './historyPage.js';
+import { batchHandler } from './batch.js';
 
-/** `batch` adds its Confirm/Cancel handler (./batch.ts) to this list. */
-export const HANDLERS: readonly RoutedHandler[] = [followUpHandler, extendModalHandler, cancelHandler, historyPageHandler];
+export const HANDLERS: readonly RoutedHandler[] = [followUpHandler, extendModalHandler, cancelHandler, historyPageHandler, batchHandler];
 
 export function byAction(handlers: readonly RoutedHandler[]): ReadonlyMap<ComponentActionName, RoutedHandler> {
   const map = new Map<ComponentActionName, RoutedHandler>();

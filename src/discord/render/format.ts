@@ -96,6 +96,15 @@ export function creditsPhrase(credits: number, estimate: boolean): string {
   return `${estimate ? '~' : ''}${n} ${n === '1' ? 'credit' : 'credits'}`;
 }
 
+/** How long a task took, as a result line shows it: "41 s", "2 min 5 s", "1 h 3 min". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
 /**
  * The resolved parameters of a generate request as Midjourney flags, in
  * Midjourney's usual order: "--ar 16:9 --v 7 --s 100 --w 0 --c 0".

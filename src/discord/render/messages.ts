@@ -24,6 +24,7 @@ import {
   creditsPhrase,
   DISCORD_LIMITS,
   fitPrompt,
+  formatDuration,
   formatElapsed,
   formatParams,
   mention,
@@ -32,7 +33,7 @@ import {
   truncate,
 } from './format.js';
 
-export { formatElapsed, formatParams, messageLink, truncate, DISCORD_LIMITS } from './format.js';
+export { formatDuration, formatElapsed, formatParams, messageLink, truncate, DISCORD_LIMITS } from './format.js';
 export { resultComponents, MAX_EXTENDABLE_CLIPS } from './buttons.js';
 export type { Button, ButtonRow } from './buttons.js';
 
@@ -156,6 +157,18 @@ function costPhrase(job: Job, estimate: boolean): string {
   return job.speed ? `${job.speed} · ${credits}` : credits;
 }
 
+/**
+ * The cost line of a finished result, for every kind: "fast · 8 credits ·
+ * 41 s" — the speed, the credits its ledger line charges (the job's
+ * estimate, as admission booked it), and how long the provider took (sent →
+ * the provider's completion time, else when the bot saw it finish).
+ */
+export function resultCostLine(job: Job): string {
+  const end = job.kieCompletedAt ?? job.finishedAt;
+  const took = job.submittedAt !== null && end !== null ? ` · ${formatDuration(end - job.submittedAt)}` : '';
+  return `${costPhrase(job, false)}${took}`;
+}
+
 /** The state in brackets on a status message: "Waiting to start", "Queued · position 3", "Generating · 0:42". */
 export function statusLabel(job: Job, ctx: RenderContext): string {
   switch (job.state) {
@@ -241,9 +254,8 @@ export function renderResult(job: Job, files: readonly UploadedFile[], ctx?: Ren
     if (result.attachmentId && !result.linkedBecause) kept.push({ id: result.attachmentId });
     else links.push(linkLine(result, position));
   });
-  const suffix = job.kind === 'upscale' ? null : costPhrase(job, false);
   return {
-    content: headline(job, suffix, links),
+    content: headline(job, resultCostLine(job), links),
     components: resultComponents(job, ctx?.capabilities),
     attachments: [...files.map((f, n): RESTAPIAttachment => ({ id: String(n), filename: f.name })), ...kept],
     allowed_mentions: pingRequester(job),

@@ -28,4 +28,6 @@ export {
   type AnimateRequest,
 } from './animate.js';
 export { IMAGINE_FLAGS, UNAVAILABLE_FLAGS } from './flags.js';
+export { parseImagineBatch, type ImagineBatchJob } from './imagineBatch.js';
+export { MAX_BATCH_JOBS } from './permutations.js';
 export { IMAGE_CONTENT_TYPES, checkAttachment } from './values.js';

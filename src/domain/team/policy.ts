@@ -15,279 +15,15 @@
  * evaluateAdmission, checkPrompt, checkButtonPermission), tested without a
  * store.
  */
-import { isFollowUpSpec, policyChannelOf, specOf, type Job, type JobKind } from '../job.js';
-import type { Admission, AdmissionDecision, Clock } from '../ports.js';
+import { policyChannelOf, type Job } from '../job.js';
+import type { Admission, AdmissionDecision, BatchDecision, Clock } from '../ports.js';
 import type { ChannelSettings, EffectiveSettings } from './settings.js';
-import {
-  counts,
-  entryFromJob,
-  formatCredits,
-  isActive,
-  roundCredits,
-  utcDayStart,
-  utcMonthStart,
-  type ChannelTx,
-  type ChannelUsage,
-  type LedgerEntry,
-  type TeamStore,
-} from './ledger.js';
+import { entryFromJob, isActive, type ChannelTx, type TeamStore } from './ledger.js';
+import { evaluateAdmission, evaluateBatch } from './admission.js';
 
 export type { ChannelUsage } from './ledger.js';
-
-/** Most jobs that may wait in one channel; past that, refusing is kinder than an hour-long line. */
-export const MAX_QUEUE_LENGTH = 25;
-
-export type PolicyCheck = { ok: true } | { ok: false; reason: string };
-const OK: PolicyCheck = { ok: true };
-
-const channelMention = (channelId: string): string => `<#${channelId}>`;
-
-// ---------------------------------------------------------------------------
-// Prompts and buttons
-// ---------------------------------------------------------------------------
-
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/**
- * Letters from other scripts that look like Latin ones, folded before
- * matching so `nudе` with a Cyrillic `е` is still "nude". Not Unicode's whole
- * confusables table: the Cyrillic and Greek look-alikes people actually use.
- */
-const CONFUSABLES: Readonly<Record<string, string>> = Object.fromEntries(
-  [
-    // Cyrillic
-    'аa', 'вb', 'еe', 'ёe', 'іi', 'їi', 'јj', 'кk', 'мm', 'нh', 'оo', 'рp', 'сc', 'ѕs', 'тt', 'уy', 'хx', 'ԁd', 'ԛq', 'ԝw', 'һh', 'ӏl',
-    'АA', 'ВB', 'ЕE', 'ЁE', 'ІI', 'ЇI', 'ЈJ', 'КK', 'МM', 'НH', 'ОO', 'РP', 'СC', 'ЅS', 'ТT', 'УY', 'ХX', 'ԚQ', 'ԜW', 'ҺH', 'ӀI',
-    // Greek
-    'αa', 'βb', 'εe', 'ιi', 'κk', 'νv', 'οo', 'ρp', 'τt', 'υu', 'χx', 'γy',
-    'ΑA', 'ΒB', 'ΕE', 'ΖZ', 'ΗH', 'ΙI', 'ΚK', 'ΜM', 'ΝN', 'ΟO', 'ΡP', 'ΤT', 'ΥY', 'ΧX',
-    // Latin look-alikes outside ASCII
-    'ɡg', 'ıi', 'ℓl',
-  ].map((pair) => [pair.slice(0, 1), pair.slice(1)]),
-);
-
-/** Invisible format characters (zero-width space/joiners, soft hyphen, bidi marks …). */
-const FORMAT_CHAR = /^\p{Cf}$/u;
-
-/**
- * Text as the banned-word matcher reads it: NFKC (full-width and stylised
- * letters become plain ones), format characters removed, look-alikes
- * folded. `from[i]`/`to[i]` give the span of the original text that
- * produced normalised code unit i, so a match can be shown as typed.
- */
-export function normalizeForMatching(text: string): { text: string; from: number[]; to: number[] } {
-  let out = '';
-  const from: number[] = [];
-  const to: number[] = [];
-  let i = 0;
-  for (const ch of text) {
-    const start = i;
-    i += ch.length;
-    if (FORMAT_CHAR.test(ch)) continue;
-    for (const c of ch.normalize('NFKC')) {
-      if (FORMAT_CHAR.test(c)) continue;
-      const folded = CONFUSABLES[c] ?? c;
-      out += folded;
-      for (let k = 0; k < folded.length; k++) {
-        from.push(start);
-        to.push(i);
-      }
-    }
-  }
-  return { text: out, from, to };
-}
-
-export interface BannedMatch {
-  /** The banned word or phrase as configured. */
-  word: string;
-  /** The text that matched, exactly as it appears in the prompt. */
-  found: string;
-}
-
-/**
- * The first banned word or phrase in `text`, or null. Whole words only and
- * case-insensitive: "ass" does not match "class". A word boundary is anything
- * that is not a letter, digit or underscore, in any script; spaces inside a
- * banned phrase match any run of whitespace. Both sides are normalised
- * first (normalizeForMatching), so zero-width characters, soft hyphens and
- * look-alike letters do not hide a word.
- */
-export function findBannedMatch(bannedWords: readonly string[], text: string): BannedMatch | null {
-  const norm = normalizeForMatching(text);
-  for (const word of bannedWords) {
-    const trimmed = word.trim();
-    if (!trimmed) continue;
-    const body = normalizeForMatching(trimmed).text.split(/\s+/).filter(Boolean).map(escapeRegExp).join('\\s+');
-    if (!body) continue;
-    const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])${body}(?![\\p{L}\\p{N}_])`, 'iu');
-    const m = pattern.exec(norm.text);
-    if (m) {
-      const end = m.index + m[0].length - 1;
-      return { word: trimmed, found: text.slice(norm.from[m.index], norm.to[end]) };
-    }
-  }
-  return null;
-}
-
-/** The first banned word or phrase (as configured) in `text`, or null. */
-export function findBannedWord(bannedWords: readonly string[], text: string): string | null {
-  return findBannedMatch(bannedWords, text)?.word ?? null;
-}
-
-/**
- * How a match is named to the user: as it was typed, with invisible
- * characters shown as code points, plus the banned word when they differ
- * (`“nu<U+200B>de” (read as “nude”)`).
- */
-export function describeBannedMatch(match: BannedMatch): string {
-  const shown = match.found.replace(/\p{Cf}/gu, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
-  return shown.toLowerCase() === match.word.toLowerCase() ? `“${shown}”` : `“${shown}” (read as “${match.word}”)`;
-}
-
-/** Whether a prompt may be sent from a channel with these settings. */
-export function checkPrompt(settings: Pick<EffectiveSettings, 'bannedWords'>, text: string): PolicyCheck {
-  const match = findBannedMatch(settings.bannedWords, text);
-  return match === null
-    ? OK
-    : { ok: false, reason: `Your prompt contains ${describeBannedMatch(match)}, which isn't allowed in this channel. Rephrase it and try again.` };
-}
-
-/** Whether `userId` may press the buttons on `job`'s message. */
-export function checkButtonPermission(
-  settings: Pick<EffectiveSettings, 'buttons'>,
-  job: Pick<Job, 'origin'>,
-  userId: string,
-): PolicyCheck {
-  if (settings.buttons === 'anyone' || job.origin.userId === userId) return OK;
-  return { ok: false, reason: `In this channel only the job's author, <@${job.origin.userId}>, can use its buttons.` };
-}
-
-/** Only the author may take their job out of the queue. */
-export function checkCancelPermission(job: Pick<Job, 'origin'>, userId: string): PolicyCheck {
-  return job.origin.userId === userId ? OK : { ok: false, reason: `Only <@${job.origin.userId}> can cancel this job.` };
-}
-
-/** The text of a job that goes to its provider as a prompt (new prompts only: upscale and vary reuse an approved one). */
-export function promptsOf(job: Pick<Job, 'spec' | 'request' | 'promptText'>): string[] {
-  const spec = specOf(job);
-  if (!isFollowUpSpec(spec)) return [job.promptText, spec.prompt ?? ''];
-  switch (spec.action) {
-    case 'extend_auto':
-    case 'extend_manual':
-    case 'animate_high':
-    case 'animate_low':
-      return [job.promptText, spec.prompt ?? ''];
-    default:
-      return [];
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Admission
-// ---------------------------------------------------------------------------
-
-/**
- * Sum a channel's ledger lines for one decision. `excludeJobId` leaves out
- * the job being decided, so asking twice about the same job counts it once.
- */
-export function channelUsage(
-  entries: Iterable<LedgerEntry>,
-  opts: { userId: string; now: number; countFailed: boolean; excludeJobId?: string },
-): ChannelUsage {
-  const dayStart = utcDayStart(opts.now);
-  const monthStart = utcMonthStart(opts.now);
-  const usage: ChannelUsage = { spentToday: 0, spentThisMonth: 0, userJobsToday: 0, active: 0, waiting: 0 };
-  for (const e of entries) {
-    if (e.jobId === opts.excludeJobId) continue;
-    if (isActive(e)) usage.active += 1;
-    if (e.state === 'queued') usage.waiting += 1;
-    if (!counts(e, opts.countFailed)) continue;
-    if (e.createdAt >= monthStart) usage.spentThisMonth += e.credits;
-    if (e.createdAt >= dayStart) {
-      usage.spentToday += e.credits;
-      if (e.userId === opts.userId) usage.userJobsToday += 1;
-    }
-  }
-  usage.spentToday = roundCredits(usage.spentToday);
-  usage.spentThisMonth = roundCredits(usage.spentThisMonth);
-  return usage;
-}
-
-const KIND_NOUNS: Record<JobKind, string> = {
-  grid: 'job',
-  upscale: 'upscale',
-  vary: 'variation',
-  video: 'SD video',
-  video_hd: 'HD video',
-  extend: 'video extension',
-};
-
-/** "a fast job", "an HD video", "a relaxed upscale": how a reason names what was asked for. */
-export function describeJob(job: Pick<Job, 'kind' | 'speed'>): string {
-  const phrase = job.speed ? `${job.speed} ${KIND_NOUNS[job.kind]}` : KIND_NOUNS[job.kind];
-  return `${/^([aeiou]|HD|SD)/.test(phrase) ? 'an' : 'a'} ${phrase}`;
-}
-
-/** Why a job of this kind/speed isn't allowed by the settings, or null. */
-function featureRefusal(job: Pick<Job, 'kind' | 'speed'>, s: EffectiveSettings, where: string): string | null {
-  if (job.speed && !s.allowedSpeeds.includes(job.speed)) {
-    return `${job.speed} speed isn't allowed in ${where}; allowed: ${s.allowedSpeeds.join(', ')}.`;
-  }
-  const video = job.kind === 'video' || job.kind === 'video_hd' || job.kind === 'extend';
-  if (video && !s.videoAllowed) return `Video isn't allowed in ${where}.`;
-  if (job.kind === 'video_hd' && !s.hdAllowed) return `HD video isn't allowed in ${where}; SD video is.`;
-  return null;
-}
-
-/**
- * The decision for one job, in the order a person would want to hear it:
- * the channel is off, the feature or a word isn't allowed, the user is out of
- * jobs, the channel is out of credits; otherwise it runs, or waits if every
- * slot is taken or others are already waiting (first come, first served).
- */
-export function evaluateAdmission(
-  job: Pick<Job, 'kind' | 'speed' | 'estimatedCredits' | 'request' | 'promptText' | 'origin'>,
-  s: EffectiveSettings,
-  usage: ChannelUsage,
-): AdmissionDecision {
-  const reject = (reason: string): AdmissionDecision => ({ verdict: 'reject', reason });
-  const where = channelMention(policyChannelOf(job.origin));
-  if (!s.enabled) {
-    return reject(`Teamjourney is turned off in ${where}. Someone who can manage the channel can turn it on with \`/settings set enabled:True\`.`);
-  }
-  const feature = featureRefusal(job, s, where);
-  if (feature) return reject(feature);
-  for (const text of promptsOf(job)) {
-    const match = findBannedMatch(s.bannedWords, text);
-    if (match !== null) return reject(`Your prompt contains ${describeBannedMatch(match)}, which isn't allowed in ${where}. Rephrase it and try again.`);
-  }
-  if (s.userDailyJobs !== null && usage.userJobsToday >= s.userDailyJobs) {
-    return reject(
-      `You've used ${usage.userJobsToday} of your ${s.userDailyJobs} jobs today in ${where}; the limit resets at 00:00 UTC.`,
-    );
-  }
-  const cost = job.estimatedCredits;
-  const costs = `${describeJob(job)} costs ${formatCredits(cost)}`;
-  if (s.dailyBudget !== null && usage.spentToday + cost > s.dailyBudget) {
-    const left = Math.max(0, s.dailyBudget - usage.spentToday);
-    return reject(
-      `${where} has ${formatCredits(left)} of ${formatCredits(s.dailyBudget)} credits left today; ${costs}. The daily budget resets at 00:00 UTC.`,
-    );
-  }
-  if (s.monthlyBudget !== null && usage.spentThisMonth + cost > s.monthlyBudget) {
-    const left = Math.max(0, s.monthlyBudget - usage.spentThisMonth);
-    return reject(
-      `${where} has ${formatCredits(left)} of ${formatCredits(s.monthlyBudget)} credits left this month; ${costs}. The monthly budget resets on the 1st (UTC).`,
-    );
-  }
-  if (usage.waiting > 0 || usage.active >= s.maxConcurrent) {
-    if (usage.waiting >= MAX_QUEUE_LENGTH) {
-      return reject(`${where} already has ${usage.waiting} jobs waiting; try again when some have finished.`);
-    }
-    return { verdict: 'queue', position: usage.waiting + 1 };
-  }
-  return { verdict: 'run' };
-}
+export * from './banned.js';
+export * from './admission.js';
 
 // ---------------------------------------------------------------------------
 // The stateful part
@@ -353,6 +89,45 @@ export class TeamPolicy implements Admission {
     return decision;
   }
 
+  /**
+   * Decide a batch (every job of one channel) in one transaction: all of it
+   * fits the channel's budgets and the user's daily limit, and every job's
+   * ledger line (pending or queued) is written, or nothing is written.
+   */
+  async admitBatch(jobs: readonly Job[]): Promise<BatchDecision> {
+    const first = jobs[0];
+    if (!first) return { verdict: 'admit', decisions: [] };
+    const channelId = policyChannelOf(first.origin);
+    if (jobs.some((j) => policyChannelOf(j.origin) !== channelId || j.origin.userId !== first.origin.userId)) {
+      throw new Error('admitBatch: a batch is one user\'s jobs in one channel');
+    }
+    let drained: Drained = { start: [], shrank: false };
+    const { values } = await this.deps.settings.resolve(first.origin.guildId, channelId);
+    const decision = await this.deps.store.inChannel(channelId, async (tx): Promise<BatchDecision> => {
+      drained = { start: [], shrank: false };
+      if (this.deps.onStartable) drained = await this.drainIn(tx, values);
+      const now = this.deps.clock.now();
+      const usage = await tx.usage({ userId: first.origin.userId, now, countFailed: values.countFailed });
+      const verdict = evaluateBatch(jobs, values, usage);
+      if (verdict.verdict === 'reject') return verdict;
+      const decisions: Array<Exclude<AdmissionDecision, { verdict: 'reject' }>> = [];
+      for (const [i, job] of jobs.entries()) {
+        const entry = { ...entryFromJob(job, now), createdAt: now };
+        if (verdict.decisions[i]!.verdict === 'run') {
+          await tx.put({ ...entry, state: 'pending' });
+          decisions.push({ verdict: 'run' });
+        } else {
+          await tx.put({ ...entry, state: 'queued' });
+          decisions.push({ verdict: 'queue', position: await tx.queue.enqueue({ ...job, state: 'queued' }) });
+        }
+      }
+      return { verdict: 'admit', decisions };
+    });
+    this.notifyStartable(drained.start);
+    await this.announce(channelId, drained.shrank);
+    return decision;
+  }
+
   /** Bring the ledger line up to date with the job; a job that left the queue leaves the stored line. */
   async record(job: Job): Promise<void> {
     const channelId = policyChannelOf(job.origin);
@@ -366,6 +141,11 @@ export class TeamPolicy implements Admission {
    * this returns (so a new admission can't take their slots); the caller
    * moves them from 'queued' to 'pending' and submits them.
    */
+  async drained(job: Job): Promise<boolean> {
+    const line = await this.deps.store.ledger.get(job.id);
+    return line !== undefined && isActive(line);
+  }
+
   async release(job: Job): Promise<Job[]> {
     const channelId = policyChannelOf(job.origin);
     const { values } = await this.deps.settings.resolve(job.origin.guildId, channelId);

@@ -63,6 +63,8 @@ export const SettingsSchema = z.object({
   bannedWords: z.array(z.string().trim().min(1).max(100)).max(200),
   /** Whether failed jobs still count against budgets and daily limits. */
   countFailed: z.boolean(),
+  /** A single job (a command's or a button's) estimated above this many credits asks to be confirmed first; null = never. */
+  confirmAbove: z.number().min(0).nullable(),
   /** Server only: a create whose image service is unavailable goes to another configured one (the reply says so). */
   failover: z.boolean(),
   /** Server only: where the low-balance alert goes, and below how many credits. */
@@ -98,6 +100,7 @@ export const DEFAULT_SETTINGS: Readonly<EffectiveSettings> = Object.freeze({
   monthlyBudget: null,
   bannedWords: [],
   countFailed: false,
+  confirmAbove: null,
   failover: false,
   alertChannelId: null,
   lowBalanceThreshold: null,

@@ -25,6 +25,8 @@ export interface ChannelPolicyView {
   videoBatchSize: EffectiveSettings['videoBatchSize'];
   /** The provider chosen for this channel; absent = the deployment's default. */
   provider?: string;
+  /** A single job (command or button) estimated above this many credits asks to be confirmed first; null = never. */
+  confirmAbove: number | null;
   /** The KIE key (by name) KIE jobs here are pinned to; absent = the least busy. */
   kieKey?: string;
 }
@@ -43,6 +45,7 @@ export function channelPolicyView(s: EffectiveSettings): ChannelPolicyView {
     hdAllowed: s.hdAllowed,
     videoHd: s.videoHd,
     videoBatchSize: s.videoBatchSize,
+    confirmAbove: s.confirmAbove,
     ...(s.provider && s.provider !== 'default' ? { provider: s.provider } : {}),
     ...(s.kieKey && s.kieKey !== 'any' ? { kieKey: s.kieKey } : {}),
   };

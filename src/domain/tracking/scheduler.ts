@@ -89,6 +89,12 @@ export class PollScheduler {
     this.budget = new SlidingWindow({ max: Math.max(1, options.maxPolls), windowMs: options.budgetWindowMs });
   }
 
+  /** A new poll budget (the fleet's share changed): ready polls start at once if it grew. */
+  setMaxPolls(max: number): void {
+    this.budget.setMax(Math.max(1, Math.floor(max)));
+    if (this.started) this.pump();
+  }
+
   schedule(jobId: string, task: Task, dueAt: number, urgent = false): void {
     const entry: Entry = { dueAt, seq: this.seq++, jobId, task, ...(urgent ? { urgent } : {}) };
     this.scheduled.set(jobId, entry);

@@ -48,6 +48,8 @@ export interface ApixoClientOptions {
   random?: () => number;
   now?: () => number;
   logger?: { debug(obj: Record<string, unknown>, msg: string): void; warn(obj: Record<string, unknown>, msg: string): void };
+  /** Told of every HTTP answer (200, else the error's code or HTTP status; 'network' when none came), as KIE's client does: for metrics. */
+  onResponse?: (endpoint: string, code: string | number) => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -258,16 +260,25 @@ export class ApixoClient {
         signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
       });
     } catch (error) {
+      this.#opts.onResponse?.(endpoint, 'network');
       throw fail(error, null);
     }
     let text: string;
     try {
       text = await res.body.text();
     } catch (error) {
+      this.#opts.onResponse?.(endpoint, res.statusCode);
       throw fail(error, res.statusCode);
     }
-    const data = interpretAnswer({ endpoint, httpStatus: res.statusCode, headers: res.headers, text }, { redact, now: this.#now() });
-    const parsed = parseData(schema, data, endpoint, res.statusCode);
+    let parsed: z.output<S>;
+    try {
+      const data = interpretAnswer({ endpoint, httpStatus: res.statusCode, headers: res.headers, text }, { redact, now: this.#now() });
+      parsed = parseData(schema, data, endpoint, res.statusCode);
+    } catch (error) {
+      this.#opts.onResponse?.(endpoint, (error as ApixoError).code ?? res.statusCode);
+      throw error;
+    }
+    this.#opts.onResponse?.(endpoint, 200);
     this.#opts.logger?.debug({ endpoint, method, status: res.statusCode }, 'APIXO call succeeded');
     return parsed;
   }

@@ -294,6 +294,38 @@ const m010_kie_keys: Migration = {
   },
 };
 
+/** The processes alive on the database, for the fleet's status-read budget (src/store/sql/fleetMembers.ts). */
+const m011_fleet_members: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('fleet_members')
+      .addColumn('owner', 'text', (c) => c.primaryKey())
+      .addColumn('seen_at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
+/**
+ * Pending batches waiting for their author's Confirm or Cancel
+ * (src/store/sql/batches.ts). The decision is a conditional update on
+ * `state`, so two clicks (or two processes) cannot both confirm one batch.
+ */
+const m012_batches: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('batches')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('channel_id', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('batches_expires_at').on('batches').column('expires_at').execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
@@ -306,6 +338,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '008_ledger_daily': m008_ledger_daily,
   '009_settings': m009_settings,
   '010_kie_keys': m010_kie_keys,
+  '011_fleet_members': m011_fleet_members,
+  '012_batches': m012_batches,
 };
 
 export const migrationProvider: MigrationProvider = {

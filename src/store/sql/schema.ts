@@ -164,10 +164,26 @@ export interface RateLocksTable {
   name: string;
 }
 
+export interface FleetMembersTable {
+  owner: string;
+  seen_at: number;
+}
+
+export interface BatchesTable {
+  id: string;
+  user_id: string;
+  channel_id: string;
+  state: string;
+  created_at: number;
+  expires_at: number;
+  data: string;
+}
+
 export interface Schema {
   jobs: JobsTable;
   history_views: HistoryViewsTable;
   shown_messages: ShownMessagesTable;
+  batches: BatchesTable;
   ledger: LedgerTable;
   ledger_daily: LedgerDailyTable;
   settings: SettingsTable;
@@ -180,4 +196,5 @@ export interface Schema {
   kie_creates: KieCreatesTable;
   rate_locks: RateLocksTable;
   kie_keys: KieKeysTable;
+  fleet_members: FleetMembersTable;
 }

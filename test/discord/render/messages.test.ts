@@ -114,7 +114,7 @@ describe('renderResult', () => {
   it('renders a grid: U1–U4 + 🔄 on row 1, V1–V4 on row 2, with pressed U2 in blue', () => {
     const job = makeSucceededGrid({ pressed: ['upscale:1'] });
     const payload = expectValidEverywhere(renderResult(job, gridFiles, ctx));
-    expect(payload.content).toBe(`**${PROMPT}** - ${USER} (fast · 8 credits)`);
+    expect(payload.content).toBe(`**${PROMPT}** - ${USER} (fast · 8 credits · 44 s)`);
     expect(labels(payload.components)).toEqual([
       ['U1', 'U2', 'U3', 'U4', '🔄'],
       ['V1', 'V2', 'V3', 'V4'],
@@ -149,7 +149,7 @@ describe('renderResult', () => {
       parent: { jobId: 'm5x1k2abc12', position: 2, action: 'vary' },
     });
     const payload = expectValidEverywhere(renderResult(job, gridFiles));
-    expect(payload.content).toBe(`**${PROMPT}** - Variations of Image #3 by ${USER} (fast · 8 credits)`);
+    expect(payload.content).toBe(`**${PROMPT}** - Variations of Image #3 by ${USER} (fast · 8 credits · 44 s)`);
     expect(labels(payload.components)[0]).toEqual(['U1', 'U2', 'U3', 'U4', '🔄']);
   });
 
@@ -159,7 +159,7 @@ describe('renderResult', () => {
     const files = gridFiles.filter((f) => f.position !== 2);
     const payload = expectValidEverywhere(renderResult(job, files));
     expect(payload.content.split('\n')).toEqual([
-      `**${PROMPT}** - ${USER} (fast · 8 credits)`,
+      `**${PROMPT}** - ${USER} (fast · 8 credits · 44 s)`,
       'Image #3: https://files.kie.example/result/3.png (too large to attach)',
     ]);
     expect(payload.attachments).toEqual([
@@ -175,13 +175,14 @@ describe('renderResult', () => {
     });
     const payload = expectValidEverywhere(renderResult(job, []));
     expect(payload.attachments).toEqual([0, 1, 2, 3].map((i) => ({ id: `90000000000000000${i}` })));
-    expect(payload.content).toBe(`**${PROMPT}** - ${USER} (fast · 8 credits)`);
+    expect(payload.content).toBe(`**${PROMPT}** - ${USER} (fast · 8 credits · 44 s)`);
   });
 
   it('renders an upscale with Vary and Animate buttons', () => {
     const job = makeSucceededUpscale(1, { pressed: ['animate_low'] });
     const payload = expectValidEverywhere(renderResult(job, [{ name: 'fox_up.png', position: 0 }]));
-    expect(payload.content).toBe(`**${PROMPT}** - Image #2 ${USER}`);
+    // Every result carries its cost line, upscales too: speed, credits charged, how long the provider took.
+    expect(payload.content).toBe(`**${PROMPT}** - Image #2 ${USER} (fast · 2 credits · 19 s)`);
     expect(labels(payload.components)).toEqual([['Vary', 'Animate (High motion)', 'Animate (Low motion)']]);
     expect(payload.components[0]!.components.map((b) => b.emoji?.name)).toEqual(['🪄', '🎞️', '🎞️']);
     expect(styles(payload.components)).toEqual([[SECONDARY, SECONDARY, PRIMARY]]);
@@ -206,7 +207,7 @@ describe('renderResult', () => {
     const job = makeSucceededVideo(batch);
     const files = job.results.map((_, position) => ({ name: `fox_${position + 1}.mp4`, position }));
     const payload = expectValidEverywhere(renderResult(job, files));
-    expect(payload.content).toBe(`**${PROMPT}** - Video (High motion) by ${USER} (${15 * batch} credits)`);
+    expect(payload.content).toBe(`**${PROMPT}** - Video (High motion) by ${USER} (${15 * batch} credits · 1 min 59 s)`);
     expect(labels(payload.components)).toEqual(expected);
     expect(actions(payload.components)).toEqual(
       Array.from({ length: batch }, (_, index) => [
@@ -225,7 +226,7 @@ describe('renderResult', () => {
       },
     });
     expect(firstLine(expectValidEverywhere(renderResult(hd, [{ name: 'a.mp4', position: 0 }])))).toBe(
-      `**${PROMPT}** - HD video (Low motion) by ${USER} (15 credits)`,
+      `**${PROMPT}** - HD video (Low motion) by ${USER} (15 credits · 1 min 59 s)`,
     );
     const extend = makeSucceededVideo(1, {
       id: 'm5x1k2ext01',
@@ -234,7 +235,7 @@ describe('renderResult', () => {
       estimatedCredits: 1,
     });
     const payload = expectValidEverywhere(renderResult(extend, [{ name: 'b.mp4', position: 0 }]));
-    expect(payload.content).toBe(`**${PROMPT}** - Extension of clip #2 by ${USER} (1 credit)`);
+    expect(payload.content).toBe(`**${PROMPT}** - Extension of clip #2 by ${USER} (1 credit · 1 min 59 s)`);
     expect(actions(payload.components)).toEqual([
       { action: 'extend_auto', jobId: 'm5x1k2ext01', index: 0 },
       { action: 'extend_manual', jobId: 'm5x1k2ext01', index: 0 },

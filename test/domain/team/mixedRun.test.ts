@@ -116,6 +116,7 @@ describe('a mixed run against the local KIE server', () => {
     // The service keeps its admission across its own restart; this one always asks the current policy.
     const admission: Admission = {
       admit: (job) => team.policy.admit(job),
+      admitBatch: (jobs) => team.policy.admitBatch(jobs),
       record: (job) => team.policy.record(job),
       release: (job) => team.policy.release(job),
     };

@@ -19,6 +19,7 @@ describe('Team', () => {
       hdAllowed: false,
       videoHd: false,
       videoBatchSize: 2,
+      confirmAbove: null,
     });
     await store.close();
   });

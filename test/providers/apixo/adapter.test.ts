@@ -260,6 +260,15 @@ describe('HTTP errors → categories', () => {
     expect(sim.requests.filter((r) => r.endpoint === 'status')).toHaveLength(status === 429 || status >= 500 ? 4 : 1);
   });
 
+  it('every answer is reported by endpoint and code for /metrics (each retry counts)', async () => {
+    const seen: string[] = [];
+    const p = provider({ onResponse: (endpoint, code) => seen.push(`${endpoint} ${code}`) });
+    sim.inject({ kind: 'http', status: 503, endpoint: 'create', times: 1 });
+    const { taskId } = await p.create({ kind: 'imagine', prompt: 'a' });
+    await p.status(taskId);
+    expect(seen).toEqual(['create 503', 'create 200', 'status 200']);
+  });
+
   it('a body code on HTTP 200 decides too', async () => {
     sim.inject({ kind: 'code', code: 402, endpoint: 'create' });
     expect(await categoryOf(provider().create({ kind: 'imagine', prompt: 'a' }))).toBe('insufficient_credits');

@@ -141,7 +141,8 @@ describe.each(storeBackends())('the ledger roll-up on %s', (backend) => {
     await store.sql.db.deleteFrom('ledger_daily').execute();
     // The later migrations are undone too: the migrator runs missing ones only in order.
     await store.sql.db.deleteFrom('kysely_migration' as never).where('name' as never, '>=', '008_ledger_daily' as never).execute();
-    // 010_kie_keys, which comes after them, first (SQLite checks the roll-up's triggers on every ALTER).
+    // 012_batches, 011_fleet_members and 010_kie_keys, which come after them, first (SQLite checks the roll-up's triggers on every ALTER).
+    await store.sql.db.schema.dropTable('fleet_members').execute();
     await store.sql.db.schema.dropIndex('jobs_open_account').execute();
     await store.sql.db.schema.alterTable('jobs').dropColumn('account').execute();
     await store.sql.db.schema.dropIndex('kie_creates_key_ends').execute();
@@ -149,6 +150,7 @@ describe.each(storeBackends())('the ledger roll-up on %s', (backend) => {
     await store.sql.db.schema.dropTable('kie_keys').execute();
     await store.sql.db.schema.dropTable('settings').execute();
     await store.sql.db.schema.dropTable('alert_state').execute();
+    await store.sql.db.schema.dropTable('batches').execute();
     await store.sql.db.schema.dropTable('ledger_daily').execute();
     if (backend.name === 'postgres') await sql`drop function ledger_daily_apply() cascade`.execute(store.sql.db);
     else for (const t of ['ledger_daily_ai', 'ledger_daily_ad', 'ledger_daily_au']) await sql.raw(`drop trigger ${t}`).execute(store.sql.db);

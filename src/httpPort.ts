@@ -1,24 +1,21 @@
 /**
- * The process's one HTTP port as the composition root starts it: /healthz,
- * /readyz (gateway, database, draining), /metrics and, when callbacks are in
- * use, KIE's callback path; plus the figures /metrics counts in the database.
+ * The process's one HTTP port as main.ts starts it: /healthz, /readyz (what
+ * the readiness checks ask of the process), /metrics (with the scrape-time
+ * database counts) and, when callbacks are in use, KIE's callback path.
  */
 import { Status, type Client } from 'discord.js';
-import { httpListen, type Config } from '../config.js';
-import { healthRoutes } from '../http/health.js';
-import { metricsRoute, type BotMetrics } from '../http/metrics.js';
-import { HttpListenError, startHttpServer, type HttpServer, type Route } from '../http/server.js';
-import type { Logger } from '../log.js';
-import type { OpenedStore, Store } from '../store/store.js';
-
-/** A failure at start that is already one clear line. */
-export class StartError extends Error {}
+import { httpListen, type Config } from './config.js';
+import { healthRoutes } from './http/health.js';
+import { metricsRoute, type BotMetrics } from './http/metrics.js';
+import { HttpListenError, startHttpServer, type HttpServer, type Route } from './http/server.js';
+import type { Logger } from './log.js';
+import type { OpenedStore, Store } from './store/store.js';
 
 /** Open jobs by state for /metrics (SQL store only; a memory/keyv store reports none). */
 export const openJobsByState = async (store: Store): Promise<Record<string, number>> => {
   const sqlDb = (store as Partial<OpenedStore>).sql;
   if (!sqlDb) return {};
-  const { openJobsByState: count } = await import('../store/sql/jobCounts.js');
+  const { openJobsByState: count } = await import('./store/sql/jobCounts.js');
   return count(sqlDb);
 };
 
@@ -26,7 +23,7 @@ export const openJobsByState = async (store: Store): Promise<Record<string, numb
 export const queuedRequests = async (store: Store): Promise<number> => {
   const sqlDb = (store as Partial<OpenedStore>).sql;
   if (!sqlDb) return 0;
-  const { queueLength } = await import('../store/sql/jobCounts.js');
+  const { queueLength } = await import('./store/sql/jobCounts.js');
   return queueLength(sqlDb);
 };
 
@@ -45,7 +42,10 @@ const databaseAnswers = async (store: Store): Promise<void> => {
   await sql`select 1`.execute(sqlDb.db);
 };
 
-/** Add routes to `routes` here; a port in use is a StartError naming HTTP_PORT. */
+/**
+ * The process's one HTTP port: /healthz, /readyz and, when callbacks are in
+ * use, KIE's callback path. Add routes (e.g. /metrics) to `routes`.
+ */
 export async function startHttp(config: Config, logger: Logger, state: ReadinessState, callbacks: Route | null, metrics: BotMetrics): Promise<HttpServer> {
   const listen = httpListen(config);
   if (listen.deprecatedCallbackPort) logger.warn({ port: listen.port }, 'CALLBACK_PORT is deprecated: it is now HTTP_PORT, which also serves /healthz and /readyz');
@@ -67,3 +67,6 @@ export async function startHttp(config: Config, logger: Logger, state: Readiness
     throw error;
   }
 }
+
+/** A failure at start that is already one clear line. */
+export class StartError extends Error {}
