@@ -28,9 +28,9 @@ import type { JobService } from './domain/service.js';
 import { DEFAULT_LEASE_TTL_MS, LeaseKeeper, leasedRepository, type Acquired, type JobLeases } from './domain/leases.js';
 import { PollShare, type FleetMembers } from './domain/pollShare.js';
 import { Team } from './domain/team/team.js';
-import { formatAccountChangeAlert } from './domain/team/alerts.js';
 import type { Tracker, TrackerObserver } from './domain/tracker.js';
 import { buildJobCore } from './jobCore.js';
+import { watchAccounts } from './accountWatch.js';
 import type { Store } from './domain/storage.js';
 
 /** How long after its create a job whose outcome is unknown may still be matched to a task KIE reports. */
@@ -270,32 +270,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     for (const guild of ready.guilds.cache.values()) void guilds.leaveIfNotAllowed(guild, guildLogger);
   };
   let stopBalance: (() => void) | null = null;
-  // Several accounts (KIE keys): one taken out of rotation or put back is logged and told to every alert channel.
-  const accountLog = logger.child({ module: 'accounts' });
-  const stopAccountAlerts = providers.ids().map((id) => {
-    const provider = providers.get(id)!;
-    return (
-      provider.onAccountChange?.((change) => {
-        accountLog.warn({ provider: id, key: change.account, change: change.change, reason: change.reason }, `${provider.displayName} key ${change.account} ${change.change === 'out' ? 'taken out of rotation' : 'back in rotation'}`);
-        void team
-          .alertAll(formatAccountChangeAlert(provider.displayName, change))
-          .then((outcomes) => outcomes.forEach((o) => o.error !== undefined && accountLog.warn({ err: o.error, guildId: o.guildId }, 'key rotation alert not sent')))
-          .catch((err: unknown) => accountLog.warn({ err }, 'key rotation alert failed'));
-      }) ?? (() => {})
-    );
-  });
-  // Accounts out of rotation come back when a balance read finds credits: read them all periodically (the default
-  // provider's balance read below does it for its own).
-  let accountTimer: unknown = null;
-  let accountsStopped = false;
-  const checkAccounts = async (): Promise<void> => {
-    for (const id of providers.ids()) {
-      const provider = providers.get(id)!;
-      if (id === providers.defaultId || !provider.accounts || !provider.accountReports) continue;
-      await provider.accountReports().catch((err: unknown) => accountLog.warn({ err, provider: id }, 'account balance check failed'));
-    }
-    if (deps.balanceCheckMs && !accountsStopped) accountTimer = clock.setTimeout(() => void checkAccounts(), deps.balanceCheckMs);
-  };
+  const accounts = watchAccounts({ providers, team, clock, logger: logger.child({ module: 'accounts' }), ...(deps.balanceCheckMs ? { everyMs: deps.balanceCheckMs } : {}) });
 
   return {
     ctx,
@@ -348,7 +323,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       for (const job of await team.policy.resume()) await startQueued(job);
       if (deps.balanceCheckMs) {
         stopBalance = team.watchBalance({ credits: async () => (await defaultProvider.balance()).credits }, deps.balanceCheckMs, (err) => logger.warn({ err }, 'balance check failed'));
-        accountTimer = clock.setTimeout(() => void checkAccounts(), deps.balanceCheckMs);
+        accounts.start();
       }
     },
     async stop() {
@@ -358,10 +333,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       client.off(Events.GuildCreate, onGuildCreate);
       client.off(Events.ClientReady, onReady);
       stopBalance?.();
-      accountsStopped = true;
-      if (accountTimer !== null) clock.clearTimeout(accountTimer);
-      accountTimer = null;
-      for (const stop of stopAccountAlerts) stop();
+      accounts.stop();
       await tracker.stop();
       // Hand every lease back at once: another process takes these jobs over within its next look (about a second).
       await keeper?.stop().catch((err: unknown) => logger.warn({ err }, 'could not hand the leases back; they lapse on their own'));
