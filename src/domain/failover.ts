@@ -31,8 +31,9 @@ export function createWithAccount(
   deps: Pick<FailoverDeps, 'logger' | 'callBackUrl'> & { repo: JobRepository },
   provider: ImageProvider,
   pending: Job,
+  onSending?: () => Promise<void>,
 ): Promise<{ taskId: string; pending: Job }> {
-  return createOnAccount(deps.repo, provider, pending, (job, account) => createTask(provider, specOf(job), deps.callBackUrl, account), (account, category) =>
+  return createOnAccount(deps.repo, provider, pending, (job, account) => createTask(provider, specOf(job), deps.callBackUrl, account, onSending), (account, category) =>
     deps.logger.warn({ jobId: pending.id, account, category }, 'service: the account refused the create; trying another'),
   );
 }
@@ -42,6 +43,7 @@ export async function failOverCreate(
   deps: FailoverDeps,
   pending: Job,
   error: unknown,
+  onSending?: () => Promise<void>,
 ): Promise<{ taskId: string; provider: string; from: string; reason: string } | null> {
   const spec = specOf(pending);
   if (isFollowUpSpec(spec) || !isProviderError(error) || !FAILOVER_CATEGORIES.has(error.category)) return null;
@@ -58,7 +60,7 @@ export async function failOverCreate(
     if (id === from || !other || other.check(spec) !== null) continue;
     let taskId: string;
     try {
-      ({ taskId } = await createTask(other, spec, deps.callBackUrl));
+      ({ taskId } = await createTask(other, spec, deps.callBackUrl, undefined, onSending));
     } catch (e) {
       deps.logger.warn({ jobId: pending.id, provider: id, err: describeError(e) }, 'service: failover create failed too');
       if (isProviderError(e) && FAILOVER_CATEGORIES.has(e.category)) continue;

@@ -130,6 +130,12 @@ export interface Job {
   polls: number;
   createdAt: number;
   submittedAt: number | null;
+  /**
+   * When its create request last left for the provider (written right before
+   * the HTTP send, after any rate-limit wait). Absent on a pending job: the
+   * create was never sent, so resuming it may send it.
+   */
+  createSentAt?: number;
   finishedAt: number | null;
   /** When KIE says the task finished (from record-info), when known. */
   kieCompletedAt: number | null;

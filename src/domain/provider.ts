@@ -56,6 +56,17 @@ export interface ProviderCallOptions {
   account?: string;
 }
 
+/** Options of create/followUp. */
+export interface CreateCallOptions extends ProviderCallOptions {
+  callbackUrl?: string;
+  /**
+   * Awaited right before each create request leaves (after any rate-limit or
+   * shared-window wait, again before a retried attempt). If it throws, that
+   * request is not sent and the error leaves create/followUp as it is.
+   */
+  onSending?: () => Promise<void>;
+}
+
 // ---------------------------------------------------------------------------
 // Vocabulary
 // ---------------------------------------------------------------------------
@@ -333,8 +344,8 @@ export interface ImageProvider {
 
   /** Pure validation create/followUp run first; a ProviderError('bad_input') here means no request is sent. */
   check(request: CreateRequest | FollowUpRequest): ProviderError | null;
-  create(request: CreateRequest, opts?: ProviderCallOptions & { callbackUrl?: string }): Promise<Submitted>;
-  followUp(request: FollowUpRequest, opts?: ProviderCallOptions & { callbackUrl?: string }): Promise<Submitted>;
+  create(request: CreateRequest, opts?: CreateCallOptions): Promise<Submitted>;
+  followUp(request: FollowUpRequest, opts?: CreateCallOptions): Promise<Submitted>;
   status(taskId: string, opts?: ProviderCallOptions): Promise<TaskStatus>;
   balance(opts?: ProviderCallOptions): Promise<Balance>;
   /**

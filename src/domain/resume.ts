@@ -1,7 +1,9 @@
 /**
  * Putting jobs back on their feet after a start (or a lease takeover):
  * running ones go back to the tracker, pending ones without a taskId are
- * failed as interrupted (KIE may have them: never re-sent), finished ones
+ * sent when their create never left (no Job.createSentAt: they were still
+ * waiting for a create slot), else failed as interrupted (the provider may
+ * have them: never re-sent), finished ones
  * not yet shown are delivered again, queued ones are left to the queue
  * (unless a dead process had already taken them out of it: those start).
  */
@@ -22,11 +24,13 @@ export interface ResumeDeps {
   drained?: (job: Job) => Promise<boolean>;
   /** Starts a queued job (JobService.startQueued); true when it now runs. */
   startQueued: (job: Job) => Promise<boolean>;
+  /** Sends a pending job whose create never left (JobService.send); true when it now runs. */
+  sendPending?: (job: Job) => Promise<boolean>;
 }
 
 /**
  * Put every unfinished job (or the given ones) back to work after a start.
- * Call before tracker.start(). Never re-sends anything to KIE.
+ * Call before tracker.start(). Never re-sends anything that may have reached the provider.
  */
 export async function resumeJobs(deps: ResumeDeps, only?: readonly Job[]): Promise<ResumeSummary> {
   const summary: ResumeSummary = { polling: 0, interrupted: 0, redelivering: 0, queued: 0 };
@@ -61,6 +65,13 @@ async function resumeOne(deps: ResumeDeps, job: Job, summary: ResumeSummary): Pr
         );
         deps.tracker.track(running);
         summary.polling++;
+        return;
+      }
+      if (job.createSentAt === undefined && deps.sendPending) {
+        // Still waiting for a create slot when its process died: nothing reached the provider, so
+        // send it now, once (the send's mark is a conditional write: a second sender is refused).
+        deps.logger.info({ jobId: job.id }, 'service: resuming a job whose create was never sent; sending it');
+        if (await deps.sendPending(job)) summary.polling++;
         return;
       }
       const failed = await deps.repo.update(job.id, (j) =>

@@ -24,6 +24,8 @@ import { resumeJobs } from './resume.js';
 import { createWithAccount, failOverCreate, matchRevealed, type FailoverDeps } from './failover.js';
 import {
   createOutcomeUnknown,
+  createSentMark,
+  CreateSentElsewhereError,
   submitErrorOf,
   type BatchHooks,
   type JobServiceDeps,
@@ -225,7 +227,8 @@ export class JobService {
 
   /**
    * Put every unfinished job (or the given ones) back to work after a start.
-   * Call before tracker.start(). Never re-sends anything to KIE.
+   * Call before tracker.start(). Never re-sends anything that may have reached
+   * the provider; sends pending jobs whose create never left (resume.ts).
    */
   resume(only?: readonly Job[]): Promise<ResumeSummary> {
     return resumeJobs(
@@ -237,6 +240,7 @@ export class JobService {
         afterTerminal: (job) => this.afterTerminal(job),
         ...(this.admission.drained ? { drained: (job: Job) => this.admission.drained!(job) } : {}),
         startQueued: async (job) => (await this.startQueued(job)) !== null,
+        sendPending: async (job) => (await this.send(job)).kind === 'running',
       },
       only,
     );
@@ -257,11 +261,14 @@ export class JobService {
 
   private async sendNow(pending: Job): Promise<SubmitResult> {
     let taskId: string;
+    // Written right before the request leaves: a resumer can tell "never sent" from "maybe sent".
+    const onSending = createSentMark(this.repo, this.clock, pending.id);
     try {
-      ({ taskId, pending } = await createWithAccount(this.recovery, this.providerFor(pending), pending));
+      ({ taskId, pending } = await createWithAccount(this.recovery, this.providerFor(pending), pending, onSending));
     } catch (error) {
+      if (error instanceof CreateSentElsewhereError) throw error;
       if (createOutcomeUnknown(error)) return { kind: 'unknown', job: await this.markOutcomeUnknown(pending, error) };
-      const moved = await this.failOver(pending, error);
+      const moved = await this.failOver(pending, error, onSending);
       if (!moved) return { kind: 'failed', job: await this.failSubmission(pending, error) };
       ({ taskId, pending } = moved);
     }
@@ -282,8 +289,8 @@ export class JobService {
   }
 
   /** See failOverCreate: the job then names the other provider, and its message says why. */
-  private async failOver(pending: Job, error: unknown): Promise<{ taskId: string; pending: Job } | null> {
-    const moved = await failOverCreate(this.recovery, pending, error);
+  private async failOver(pending: Job, error: unknown, onSending: () => Promise<void>): Promise<{ taskId: string; pending: Job } | null> {
+    const moved = await failOverCreate(this.recovery, pending, error, onSending);
     if (!moved) return null;
     // The other provider's account is its default one: the job's KIE key means nothing there.
     const job = await this.repo.update(pending.id, ({ account: _account, ...j }) => ({ ...j, provider: moved.provider, failover: { from: moved.from, reason: moved.reason } }));

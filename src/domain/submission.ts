@@ -58,9 +58,50 @@ const GENERIC_SUBMIT_ERROR = 'Something went wrong while sending this to KIE.';
  * The provider call for a stored spec. `callbackUrl` is added at send time
  * (not stored), so it follows the bot's current address.
  */
-export function createTask(provider: ImageProvider, spec: JobSpec, callbackUrl?: string, account?: string): Promise<{ taskId: string }> {
-  const opts = { ...(callbackUrl && provider.capabilities.callbacks ? { callbackUrl } : {}), ...(account !== undefined ? { account } : {}) };
+export function createTask(
+  provider: ImageProvider,
+  spec: JobSpec,
+  callbackUrl?: string,
+  account?: string,
+  onSending?: () => Promise<void>,
+): Promise<{ taskId: string }> {
+  const opts = {
+    ...(callbackUrl && provider.capabilities.callbacks ? { callbackUrl } : {}),
+    ...(account !== undefined ? { account } : {}),
+    ...(onSending ? { onSending } : {}),
+  };
   return isFollowUpSpec(spec) ? provider.followUp(spec, opts) : provider.create(spec, opts);
+}
+
+/**
+ * The create-sent mark of `pending` was written by another sender (a second
+ * process resuming the same job): this one must not send it too.
+ */
+export class CreateSentElsewhereError extends Error {
+  constructor(readonly jobId: string) {
+    super(`job ${jobId}: another process is sending its create`);
+    this.name = 'CreateSentElsewhereError';
+  }
+}
+
+/**
+ * The hook a create awaits right before its request leaves (after any
+ * rate-limit wait): writes Job.createSentAt, so a process resuming the job
+ * after a crash knows whether the provider may have it. Conditional: the job
+ * must still be pending without a task, and not marked by another sender;
+ * a failed write throws, so nothing is sent. Re-run before a retried attempt
+ * (this sender's own mark is rewritten).
+ */
+export function createSentMark(repo: JobRepository, clock: Clock, jobId: string): () => Promise<void> {
+  let mine: number | undefined;
+  return async () => {
+    await repo.update(jobId, (j) => {
+      if (j.state !== 'pending' || j.taskId !== null) throw new Error(`job ${jobId} is no longer waiting to be sent (${j.state})`);
+      if (j.createSentAt !== undefined && j.createSentAt !== mine) throw new CreateSentElsewhereError(jobId);
+      mine = Math.max(clock.now(), (mine ?? 0) + 1);
+      return { ...j, createSentAt: mine };
+    });
+  };
 }
 
 /** The user-facing error for a failed create: the provider's own sentence when it is a ProviderError. */

@@ -262,11 +262,11 @@ describe('the queue hook', () => {
 });
 
 describe('JobService.resume after a restart', () => {
-  it('fails a pending job without a taskId as interrupted and never re-sends it', async () => {
+  it('fails a pending job without a taskId whose create was sent as interrupted and never re-sends it', async () => {
     const admission = new FakeAdmission();
     const hh = await harness({ storeUrl: sqliteUrl(), admission });
-    // As if the bot died between "persist pending" and KIE's answer.
-    await hh.repo.create(storedJob({ id: 'p1', state: 'pending', taskId: null, submittedAt: null }));
+    // As if the bot died between sending the create and KIE's answer (the mark says it left).
+    await hh.repo.create(storedJob({ id: 'p1', state: 'pending', taskId: null, submittedAt: null, createSentAt: 1 }));
     await hh.restart();
 
     const summary = await hh.service.resume();
@@ -278,6 +278,51 @@ describe('JobService.resume after a restart', () => {
     expect(hh.createCount()).toBe(0);
     expect(hh.presenter.deliveriesOf('p1')).toHaveLength(1);
     expect(admission.log).toEqual(['record:p1:failed', 'release:p1:failed']);
+  });
+
+  it('sends, once, a pending job whose create never left (it was waiting for a create slot)', async () => {
+    const admission = new FakeAdmission();
+    const hh = await harness({ storeUrl: sqliteUrl(), admission });
+    // As if the bot died while the job waited in the create limiter: no taskId, no create-sent mark.
+    await hh.repo.create(storedJob({ id: 'p1', state: 'pending', taskId: null, submittedAt: null }));
+    await hh.restart();
+
+    const [first, second] = await Promise.all([hh.service.resume(), hh.service.resume()]);
+    hh.tracker.start();
+    await hh.clock.advance(60_000);
+
+    expect(first.interrupted + second.interrupted).toBe(0);
+    expect(hh.createCount()).toBe(1);
+    const job = await hh.repo.require('p1');
+    expect(job).toMatchObject({ state: 'succeeded', delivered: true });
+    expect(job.createSentAt).toEqual(expect.any(Number));
+    expect(hh.presenter.deliveriesOf('p1')).toHaveLength(1);
+  });
+
+  it('writes the create-sent mark before the provider sees the request', async () => {
+    const seen: string[] = [];
+    let h!: Harness;
+    const hh = await harness({
+      wrapKie: (real) => ({
+        ...real,
+        generate: (body, opts) =>
+          real.generate(body, {
+            ...opts,
+            onSending: async () => {
+              await opts!.onSending!();
+              const job = await h.repo.require('m1');
+              seen.push(`marked:${job.createSentAt !== undefined} creates:${h.createCount()}`);
+            },
+          }),
+        recordInfo: (taskId, opts) => real.recordInfo(taskId, opts),
+        credits: (opts) => real.credits(opts),
+      }),
+    });
+    h = hh;
+    const result = await hh.service.submit(newGridJob({ id: 'm1' }));
+    expect(result.kind).toBe('running');
+    expect(seen).toEqual(['marked:true creates:0']);
+    expect(hh.createCount()).toBe(1);
   });
 
   it('follows running jobs persisted mid-flight and delivers each exactly once', async () => {

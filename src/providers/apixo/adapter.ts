@@ -23,6 +23,7 @@ import {
   type FollowUpAction,
   type FollowUpRequest,
   type ImageProvider,
+  type CreateCallOptions,
   type ProviderCallOptions,
   type ProviderCapabilities,
   type Submitted,
@@ -252,11 +253,11 @@ export class ApixoProvider implements ImageProvider {
     return refusalOf(() => toApixoBody(request));
   }
 
-  create(request: CreateRequest, opts?: ProviderCallOptions & { callbackUrl?: string }): Promise<Submitted> {
+  create(request: CreateRequest, opts?: CreateCallOptions): Promise<Submitted> {
     return this.#submit(request, opts);
   }
 
-  followUp(request: FollowUpRequest, opts?: ProviderCallOptions & { callbackUrl?: string }): Promise<Submitted> {
+  followUp(request: FollowUpRequest, opts?: CreateCallOptions): Promise<Submitted> {
     return this.#submit(request, opts);
   }
 
@@ -288,10 +289,10 @@ export class ApixoProvider implements ImageProvider {
     return this.client.close();
   }
 
-  async #submit(request: CreateRequest | FollowUpRequest, opts?: ProviderCallOptions & { callbackUrl?: string }): Promise<Submitted> {
+  async #submit(request: CreateRequest | FollowUpRequest, opts?: CreateCallOptions): Promise<Submitted> {
     const body = toApixoBody(request, opts?.callbackUrl);
     try {
-      return await this.client.create(body, opts?.signal ? { signal: opts.signal } : undefined);
+      return await this.client.create(body, { ...(opts?.signal ? { signal: opts.signal } : {}), ...(opts?.onSending ? { onSending: opts.onSending } : {}) });
     } catch (e) {
       throw asProviderError(e, 'create');
     }

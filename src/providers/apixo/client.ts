@@ -168,9 +168,10 @@ export class ApixoClient {
   }
 
   /** POST generateTask: validated first; returns APIXO's taskId. */
-  async create(body: ApixoCreateRequest, opts?: { signal?: AbortSignal }): Promise<{ taskId: string }> {
+  /** `onSending` is awaited right before each attempt's request leaves (a throw: nothing is sent, no retry). */
+  async create(body: ApixoCreateRequest, opts?: { signal?: AbortSignal; onSending?: () => Promise<void> }): Promise<{ taskId: string }> {
     const valid = validateCreate(body);
-    return this.#call('create', 'create', 'POST', APIXO_PATHS.create, valid, CreateDataSchema, opts?.signal);
+    return this.#call('create', 'create', 'POST', APIXO_PATHS.create, valid, CreateDataSchema, opts?.signal, opts?.onSending);
   }
 
   /** GET statusTask?taskId=… */
@@ -202,6 +203,7 @@ export class ApixoClient {
     body: unknown,
     schema: S,
     signal: AbortSignal | undefined,
+    onSending?: () => Promise<void>,
   ): Promise<z.output<S>> {
     if (this.#closed) throw new Error('ApixoClient is closed');
     const r = this.#opts.retry ?? {};
@@ -210,6 +212,7 @@ export class ApixoClient {
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
       try {
+        await onSending?.();
         return await this.#send(endpoint, method, path, body, schema, signal);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;

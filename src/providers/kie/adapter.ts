@@ -25,6 +25,7 @@ import {
   type CreateRequest,
   type FollowUpRequest,
   type ImageProvider,
+  type CreateCallOptions,
   type ProviderCallOptions,
   type ProviderCapabilities,
   type ProviderError,
@@ -82,11 +83,11 @@ export class KieProvider implements ImageProvider {
     return refusalOf(() => toValidKieRequest(request));
   }
 
-  create(request: CreateRequest, opts?: ProviderCallOptions & { callbackUrl?: string }): Promise<Submitted> {
+  create(request: CreateRequest, opts?: CreateCallOptions): Promise<Submitted> {
     return this.#submit(request, opts);
   }
 
-  followUp(request: FollowUpRequest, opts?: ProviderCallOptions & { callbackUrl?: string }): Promise<Submitted> {
+  followUp(request: FollowUpRequest, opts?: CreateCallOptions): Promise<Submitted> {
     return this.#submit(request, opts);
   }
 
@@ -152,9 +153,9 @@ export class KieProvider implements ImageProvider {
     }
   }
 
-  async #submit(request: CreateRequest | FollowUpRequest, opts?: ProviderCallOptions & { callbackUrl?: string }): Promise<Submitted> {
+  async #submit(request: CreateRequest | FollowUpRequest, opts?: CreateCallOptions): Promise<Submitted> {
     const r = toValidKieRequest(request, opts?.callbackUrl);
-    const o = callOpts(opts);
+    const o: CallOptions = { ...callOpts(opts), ...(opts?.onSending ? { onSending: opts.onSending } : {}) };
     return this.#call(opts?.account, 'create', (api) => {
       switch (r.op) {
         case 'generate':

@@ -6,6 +6,8 @@ import type { GenerateRequest, TaskRecord, UpscaleRequest, VaryRequest, VideoExt
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Creates only: awaited right before each request leaves, after the limiter waits (a throw: nothing is sent). */
+  onSending?: () => Promise<void>;
 }
 
 /** The KIE API as the domain needs it. Every method validates its input and throws a typed KieError. */

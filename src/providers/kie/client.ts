@@ -234,6 +234,7 @@ export class KieClient implements KieApi {
         let release: (() => void) | null = null;
         try {
           release = await limiter.acquire(signal);
+          if (call.kind === 'create') await opts?.onSending?.();
           return await this.#send(call, attempt, signal);
         } finally {
           release?.();

@@ -30,6 +30,7 @@ export function jobRow(job: Job, now: number = Date.now()): Insertable<JobsTable
     prompt: job.promptText ?? '',
     message_id: job.origin.messageId,
     account: job.account ?? null,
+    create_sent_at: job.createSentAt ?? null,
   };
 }
 

@@ -326,6 +326,19 @@ const m012_batches: Migration = {
   },
 };
 
+/**
+ * When a job's create request left for the provider (src/domain/service.ts
+ * writes it right before the HTTP send, after any rate-limit wait): a pending
+ * job without a task and without this mark provably never reached the
+ * provider, so a process taking over its lease sends it instead of failing it
+ * as interrupted. Mirrors Job.createSentAt (the JSON stays the record).
+ */
+const m013_create_sent: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('jobs').addColumn('create_sent_at', 'bigint').execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
@@ -340,6 +353,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '010_kie_keys': m010_kie_keys,
   '011_fleet_members': m011_fleet_members,
   '012_batches': m012_batches,
+  '013_create_sent': m013_create_sent,
 };
 
 export const migrationProvider: MigrationProvider = {

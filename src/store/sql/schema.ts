@@ -32,6 +32,8 @@ export interface JobsTable {
   poll_now?: number;
   /** The provider account (KIE key name) the job's task belongs to (010_kie_keys); null: the only one, or not yet chosen. */
   account?: string | null;
+  /** When the create request left for the provider (013_create_sent); null: never sent (or sent before the column existed). */
+  create_sent_at?: number | null;
   /** The prompt as typed (002_history; /history searches it). */
   prompt: ColumnType<string | null, string | null | undefined, string | null>;
   /** The message the job's result lives in (007_job_message_id; /show finds a job by a message link). */
