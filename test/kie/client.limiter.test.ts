@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KieClient, type KieClientOptions } from '../../src/providers/kie/client.js';
 import { KieRateLimitedError } from '../../src/providers/kie/errors.js';
+import { KieProvider } from '../../src/providers/kie/adapter.js';
 import { startKieSimulator, type KieSimulator, type RecordedRequest } from '../../src/providers/kie/simulator/index.js';
 
 const KEY = 'sk-kie-limiter-test-1234';
@@ -114,5 +115,55 @@ describe('read limiter', () => {
     // A burst of 20 (the bucket), then 10 more at 20/s: at least ~500 ms from first to last.
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(450);
     expect(busiestWindow(times, 250)).toBeLessThanOrEqual(20 + 5 + 1);
+  });
+});
+
+describe('the create-sent hook (onSending)', () => {
+  it('runs after the create limiter and shared window waits, right before each request leaves', async () => {
+    let gateOpen = false;
+    const gate = {
+      acquire: async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        gateOpen = true;
+        return () => {};
+      },
+    };
+    const kie = new KieProvider(client({ createGate: gate, retry: { maxAttempts: 1 } }));
+    const hooks: Array<{ prompt: string; sentBefore: number; alreadySent: boolean; gateOpen: boolean }> = [];
+    const prompts = Array.from({ length: WINDOW.max + 2 }, (_, i) => `hook ${i}`);
+    const results = await Promise.all(
+      prompts.map((prompt) =>
+        kie.create(
+          { kind: 'imagine', prompt },
+          {
+            onSending: async () => {
+              const seen = creates();
+              hooks.push({ prompt, sentBefore: seen.length, alreadySent: seen.some((r) => (r.body as { prompt: string }).prompt.startsWith(prompt)), gateOpen });
+            },
+          },
+        ),
+      ),
+    );
+    expect(new Set(results.map((r) => r.taskId)).size).toBe(prompts.length);
+    expect(hooks).toHaveLength(prompts.length);
+    // Before its own request, after the gate; the two past the window waited for it (the first five were sent by then).
+    expect(hooks.every((h) => !h.alreadySent && h.gateOpen)).toBe(true);
+    expect(hooks.filter((h) => h.sentBefore >= WINDOW.max)).toHaveLength(2);
+  });
+
+  it('a hook that throws sends nothing, and the error leaves create as it is', async () => {
+    const kie = new KieProvider(client());
+    const boom = new Error('store down');
+    await expect(kie.create({ kind: 'imagine', prompt: 'never' }, { onSending: () => Promise.reject(boom) })).rejects.toBe(boom);
+    expect(creates()).toHaveLength(0);
+  });
+
+  it('runs again before a retried create (KIE refused the first: nothing was created)', async () => {
+    const kie = new KieProvider(client());
+    let calls = 0;
+    sim.inject({ kind: 'code', code: 455, endpoint: 'generate', times: 1 });
+    await kie.create({ kind: 'imagine', prompt: 'again' }, { onSending: async () => void calls++ });
+    expect(creates()).toHaveLength(2);
+    expect(calls).toBe(2);
   });
 });

@@ -458,3 +458,21 @@ describe('callbacks', () => {
     expect(received).toHaveLength(0);
   });
 });
+
+describe('the create-sent hook (onSending)', () => {
+  it('runs right before the request leaves, again before a retried attempt', async () => {
+    const p = provider();
+    const seen: number[] = [];
+    sim.inject({ kind: 'http', status: 503, endpoint: 'create', times: 1 });
+    await p.create({ kind: 'imagine', prompt: 'a' }, { onSending: async () => void seen.push(creates().length) });
+    // Before each of the two attempts, the simulator had seen only the earlier ones.
+    expect(seen).toEqual([0, 1]);
+    expect(creates()).toHaveLength(2);
+  });
+
+  it('a hook that throws sends nothing, and the error leaves create as it is', async () => {
+    const boom = new Error('store down');
+    await expect(provider().create({ kind: 'imagine', prompt: 'a' }, { onSending: () => Promise.reject(boom) })).rejects.toBe(boom);
+    expect(creates()).toHaveLength(0);
+  });
+});
