@@ -92,7 +92,7 @@ export class CreateSentElsewhereError extends Error {
  * a failed write throws, so nothing is sent. Re-run before a retried attempt
  * (this sender's own mark is rewritten).
  */
-export function createSentMark(repo: JobRepository, clock: Clock, jobId: string): () => Promise<void> {
+export function createSentMark(repo: JobRepository, clock: Pick<Clock, 'now'>, jobId: string): () => Promise<void> {
   let mine: number | undefined;
   return async () => {
     await repo.update(jobId, (j) => {

@@ -141,7 +141,8 @@ describe.each(storeBackends())('the ledger roll-up on %s', (backend) => {
     await store.sql.db.deleteFrom('ledger_daily').execute();
     // The later migrations are undone too: the migrator runs missing ones only in order.
     await store.sql.db.deleteFrom('kysely_migration' as never).where('name' as never, '>=', '008_ledger_daily' as never).execute();
-    // 012_batches, 011_fleet_members and 010_kie_keys, which come after them, first (SQLite checks the roll-up's triggers on every ALTER).
+    // 013_create_sent, 012_batches, 011_fleet_members and 010_kie_keys, which come after them, first (SQLite checks the roll-up's triggers on every ALTER).
+    await store.sql.db.schema.alterTable('jobs').dropColumn('create_sent_at').execute();
     await store.sql.db.schema.dropTable('fleet_members').execute();
     await store.sql.db.schema.dropIndex('jobs_open_account').execute();
     await store.sql.db.schema.alterTable('jobs').dropColumn('account').execute();

@@ -1,0 +1,71 @@
+/**
+ * The create-sent mark (013_create_sent) on both backends: the column
+ * mirrors Job.createSentAt, and two senders of one job (two processes
+ * resuming it) cannot both mark it: the second is refused before it sends.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type OpenedStore } from '../../../src/store/store.js';
+import { newJob, type Job } from '../../../src/domain/job.js';
+import { createSentMark, CreateSentElsewhereError } from '../../../src/domain/submission.js';
+import { storeBackends, type TestDatabase } from '../../support/backends.js';
+
+const pending = (id: string): Job =>
+  newJob(
+    {
+      kind: 'grid',
+      provider: 'kie',
+      spec: { kind: 'imagine', prompt: 'p' },
+      promptText: 'p',
+      speed: 'fast',
+      estimatedCredits: 8,
+      origin: { guildId: 'g', channelId: 'c', userId: 'u', interactionToken: null, applicationId: null, messageId: null, tokenIssuedAt: null },
+      parent: null,
+    } as unknown as Parameters<typeof newJob>[0],
+    id,
+    'pending',
+    1_000,
+  );
+
+describe.each(storeBackends())('create-sent mark on %s', (backend) => {
+  let db: TestDatabase;
+  let store: OpenedStore;
+  let other: OpenedStore;
+  beforeEach(async () => {
+    db = await backend.create();
+    store = await openStore(db.url);
+    other = await openStore(db.url);
+  });
+  afterEach(async () => {
+    await other.close();
+    await store.close();
+    await db.drop();
+  });
+
+  const column = async (id: string): Promise<unknown> =>
+    (await store.sql.db.selectFrom('jobs').select('create_sent_at').where('id', '=', id).executeTakeFirstOrThrow()).create_sent_at;
+
+  it('is null until the create leaves, then the column and the job carry it', async () => {
+    await store.jobs.create(pending('j1'));
+    expect(await column('j1')).toBeNull();
+    expect((await store.jobs.require('j1')).createSentAt).toBeUndefined();
+    await createSentMark(store.jobs, { now: () => 5_000 }, 'j1')();
+    expect(Number(await column('j1'))).toBe(5_000);
+    expect((await other.jobs.require('j1')).createSentAt).toBe(5_000);
+  });
+
+  it('lets one sender of two (two processes) mark a job; the same sender may mark it again for a retry', async () => {
+    await store.jobs.create(pending('j2'));
+    const mine = createSentMark(store.jobs, { now: () => 7_000 }, 'j2');
+    const theirs = createSentMark(other.jobs, { now: () => 7_000 }, 'j2');
+    await mine();
+    await expect(theirs()).rejects.toBeInstanceOf(CreateSentElsewhereError);
+    await expect(mine()).resolves.toBeUndefined();
+    expect((await other.jobs.require('j2')).createSentAt).toBeGreaterThan(7_000);
+  });
+
+  it('refuses to mark a job that is no longer waiting to be sent', async () => {
+    await store.jobs.create({ ...pending('j3'), state: 'running', taskId: 't3' });
+    await expect(createSentMark(store.jobs, { now: () => 1 }, 'j3')()).rejects.toThrow(/no longer waiting/);
+    expect(await column('j3')).toBeNull();
+  });
+});
