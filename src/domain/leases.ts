@@ -11,7 +11,8 @@
 import type { Job } from './job.js';
 import type { JobRepository } from './jobRepository.js';
 import type { Clock } from './ports.js';
-import { describeError, silentLogger, type DomainLogger } from './tracker.js';
+import { describeError, silentLogger, type DomainLogger } from './logger.js';
+import { PeriodicRound } from './periodic.js';
 
 /** A job whose lease this process just took; `from` is the owner whose lease lapsed (null: nobody held it). */
 export interface Acquired {
@@ -94,10 +95,8 @@ export class LeaseKeeper {
   private readonly batch: number;
   private readonly logger: DomainLogger;
   private held = new Set<string>();
-  private timer: unknown = null;
-  private running: Promise<void> | null = null;
+  private readonly loop: PeriodicRound;
   private lastRenew = -Infinity;
-  private stopped = true;
 
   constructor(private readonly options: LeaseKeeperOptions) {
     this.ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
@@ -105,6 +104,12 @@ export class LeaseKeeper {
     this.acquireEveryMs = options.acquireEveryMs ?? 1_000;
     this.batch = options.batch ?? 500;
     this.logger = options.logger ?? silentLogger;
+    this.loop = new PeriodicRound({
+      clock: options.clock,
+      everyMs: this.acquireEveryMs,
+      round: () => this.round(),
+      onError: (error) => this.logger.warn({ err: describeError(error) }, 'leases: round failed; retrying'),
+    });
   }
 
   get owner(): string {
@@ -112,30 +117,18 @@ export class LeaseKeeper {
   }
 
   /** Take what is free now (resuming it), then keep going on a timer. */
-  async start(): Promise<void> {
-    this.stopped = false;
-    await this.tick();
-    this.arm();
+  start(): Promise<void> {
+    return this.loop.start();
   }
 
   /** One round: renew if due, then take free and lapsed leases. Never throws (a failed round is retried next time). */
   tick(): Promise<void> {
-    if (this.running) return this.running;
-    const p = this.round()
-      .catch((error: unknown) => this.logger.warn({ err: describeError(error) }, 'leases: round failed; retrying'))
-      .finally(() => {
-        this.running = null;
-      });
-    this.running = p;
-    return p;
+    return this.loop.tick();
   }
 
   /** Stop taking leases and hand every one back (after the tracker has stopped: nothing is in flight). */
   async stop(): Promise<number> {
-    this.stopped = true;
-    if (this.timer !== null) this.options.clock.clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.loop.stop();
     const n = await this.options.leases.release(this.owner);
     this.held.clear();
     this.logger.info({ released: n }, 'leases: handed back');
@@ -152,14 +145,6 @@ export class LeaseKeeper {
     return this.options.leases.take(jobId, this.owner, this.options.clock.now(), this.ttlMs);
   }
 
-  private arm(): void {
-    if (this.stopped) return;
-    this.timer = this.options.clock.setTimeout(() => {
-      this.timer = null;
-      void this.tick().finally(() => this.arm());
-    }, this.acquireEveryMs);
-  }
-
   private async round(): Promise<void> {
     const { leases, clock } = this.options;
     const now = clock.now();
@@ -173,7 +158,7 @@ export class LeaseKeeper {
         this.options.onLost?.(lost);
       }
     }
-    if (this.stopped) return;
+    if (this.loop.stopped) return;
     if (this.options.onNudged) {
       const nudged = await leases.takeNudges(this.owner);
       if (nudged.length > 0) this.options.onNudged(nudged);

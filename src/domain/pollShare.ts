@@ -12,6 +12,7 @@
  */
 import type { Clock } from './ports.js';
 import { describeError, silentLogger, type DomainLogger } from './logger.js';
+import { PeriodicRound } from './periodic.js';
 
 /** The processes alive on one database (src/store/sql/fleetMembers.ts). Times are epoch ms. */
 export interface FleetMembers {
@@ -47,15 +48,19 @@ export class PollShare {
   private readonly everyMs: number;
   private readonly staleMs: number;
   private readonly logger: DomainLogger;
-  private timer: unknown = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
+  private readonly loop: PeriodicRound;
   private current: number | null = null;
 
   constructor(private readonly options: PollShareOptions) {
     this.everyMs = options.everyMs ?? 3_000;
     this.staleMs = options.staleMs ?? 3 * this.everyMs + 1_000;
     this.logger = options.logger ?? silentLogger;
+    this.loop = new PeriodicRound({
+      clock: options.clock,
+      everyMs: this.everyMs,
+      round: () => this.round(),
+      onError: (error) => this.logger.warn({ err: describeError(error) }, 'poll share: round failed; keeping the last share'),
+    });
   }
 
   /** The share in force (the whole budget until the first count). */
@@ -63,38 +68,18 @@ export class PollShare {
     return this.current ?? this.options.total;
   }
 
-  async start(): Promise<void> {
-    this.stopped = false;
-    await this.tick();
-    this.arm();
+  start(): Promise<void> {
+    return this.loop.start();
   }
 
   /** Beat and recount. Never throws: a failed round keeps the last share. */
   tick(): Promise<void> {
-    if (this.running) return this.running;
-    const p = this.round()
-      .catch((error: unknown) => this.logger.warn({ err: describeError(error) }, 'poll share: round failed; keeping the last share'))
-      .finally(() => {
-        this.running = null;
-      });
-    this.running = p;
-    return p;
+    return this.loop.tick();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== null) this.options.clock.clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.loop.stop();
     await this.options.members.leave(this.options.owner).catch((error: unknown) => this.logger.warn({ err: describeError(error) }, 'poll share: could not leave; the row goes stale'));
-  }
-
-  private arm(): void {
-    if (this.stopped) return;
-    this.timer = this.options.clock.setTimeout(() => {
-      this.timer = null;
-      void this.tick().finally(() => this.arm());
-    }, this.everyMs);
   }
 
   private async round(): Promise<void> {

@@ -69,6 +69,19 @@ function featureRefusal(job: Pick<Job, 'kind' | 'speed'>, s: EffectiveSettings, 
   return null;
 }
 
+/** Whether `cost` credits fit the channel's daily and monthly budgets; the refusal (saying what `costs` is) if not. */
+function budgetRefusal(s: EffectiveSettings, usage: ChannelUsage, cost: number, costs: string, where: string): string | null {
+  if (s.dailyBudget !== null && usage.spentToday + cost > s.dailyBudget) {
+    const left = Math.max(0, s.dailyBudget - usage.spentToday);
+    return `${where} has ${formatCredits(left)} of ${formatCredits(s.dailyBudget)} credits left today; ${costs}. The daily budget resets at 00:00 UTC.`;
+  }
+  if (s.monthlyBudget !== null && usage.spentThisMonth + cost > s.monthlyBudget) {
+    const left = Math.max(0, s.monthlyBudget - usage.spentThisMonth);
+    return `${where} has ${formatCredits(left)} of ${formatCredits(s.monthlyBudget)} credits left this month; ${costs}. The monthly budget resets on the 1st (UTC).`;
+  }
+  return null;
+}
+
 /**
  * The decision for one job, in the order a person would want to hear it:
  * the channel is off, the feature or a word isn't allowed, the user is out of
@@ -98,18 +111,8 @@ export function evaluateAdmission(
   }
   const cost = job.estimatedCredits;
   const costs = `${describeJob(job)} costs ${formatCredits(cost)}`;
-  if (s.dailyBudget !== null && usage.spentToday + cost > s.dailyBudget) {
-    const left = Math.max(0, s.dailyBudget - usage.spentToday);
-    return reject(
-      `${where} has ${formatCredits(left)} of ${formatCredits(s.dailyBudget)} credits left today; ${costs}. The daily budget resets at 00:00 UTC.`,
-    );
-  }
-  if (s.monthlyBudget !== null && usage.spentThisMonth + cost > s.monthlyBudget) {
-    const left = Math.max(0, s.monthlyBudget - usage.spentThisMonth);
-    return reject(
-      `${where} has ${formatCredits(left)} of ${formatCredits(s.monthlyBudget)} credits left this month; ${costs}. The monthly budget resets on the 1st (UTC).`,
-    );
-  }
+  const overBudget = budgetRefusal(s, usage, cost, costs, where);
+  if (overBudget) return reject(overBudget);
   if (usage.waiting > 0 || usage.active >= s.maxConcurrent) {
     if (usage.waiting >= MAX_QUEUE_LENGTH) {
       return reject(`${where} already has ${usage.waiting} jobs waiting; try again when some have finished.`);
@@ -160,18 +163,8 @@ export function evaluateBatch(
   }
   const total = roundCredits(jobs.reduce((sum, j) => sum + j.estimatedCredits, 0));
   const cost = `these ${n} jobs cost ${batchCost(jobs, total)}`;
-  if (s.dailyBudget !== null && usage.spentToday + total > s.dailyBudget) {
-    const left = Math.max(0, s.dailyBudget - usage.spentToday);
-    return reject(
-      `${where} has ${formatCredits(left)} of ${formatCredits(s.dailyBudget)} credits left today; ${cost}. The daily budget resets at 00:00 UTC.`,
-    );
-  }
-  if (s.monthlyBudget !== null && usage.spentThisMonth + total > s.monthlyBudget) {
-    const left = Math.max(0, s.monthlyBudget - usage.spentThisMonth);
-    return reject(
-      `${where} has ${formatCredits(left)} of ${formatCredits(s.monthlyBudget)} credits left this month; ${cost}. The monthly budget resets on the 1st (UTC).`,
-    );
-  }
+  const overBudget = budgetRefusal(s, usage, total, cost, where);
+  if (overBudget) return reject(overBudget);
   let { active, waiting } = usage;
   if (waiting >= MAX_QUEUE_LENGTH) return reject(`${where} already has ${waiting} jobs waiting; try again when some have finished.`);
   const decisions: Array<Exclude<AdmissionDecision, { verdict: 'reject' }>> = [];
