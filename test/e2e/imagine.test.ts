@@ -36,10 +36,12 @@ describe('/imagine end to end', () => {
     expect(((first!.body as { data?: { flags?: number } }).data?.flags ?? 0) & EPHEMERAL).toBe(0);
     expect(e.fake.interactionFor(cmd.token)?.ackType).toBe(5);
 
-    // Order: acknowledged → stored as pending → sent to KIE → stored as running.
+    // Order: acknowledged → stored as pending → handed to the KIE client → marked as sent (after the
+    // client's limiter, right before the HTTP request) → stored as running.
     const job = await onlyJob(e);
     const timeline = e.events.filter((ev) => ev.startsWith('discord:interactionCallback') || ev.startsWith(`jobs:${job.id}`) || ev === 'kie:generate');
-    expect(timeline).toEqual(['discord:interactionCallback:5', `jobs:${job.id}:pending`, 'kie:generate', `jobs:${job.id}:running`]);
+    expect(timeline).toEqual(['discord:interactionCallback:5', `jobs:${job.id}:pending`, 'kie:generate', `jobs:${job.id}:pending`, `jobs:${job.id}:running`]);
+    expect((await e.job(job.id)).createSentAt).toEqual(expect.any(Number));
 
     // KIE got exactly the parsed request, once.
     const creates = e.creates();
