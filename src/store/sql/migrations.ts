@@ -336,6 +336,14 @@ const m012_batches: Migration = {
 const m013_create_sent: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema.alterTable('jobs').addColumn('create_sent_at', 'bigint').execute();
+    // A job left pending without a task by a release before this mark may have had its create sent (the
+    // process died before the answer was recorded): it counts as sent, so a takeover fails it as interrupted
+    // as before instead of sending it again and paying twice.
+    const data =
+      db.getExecutor().adapter instanceof PostgresAdapter
+        ? sql`(data::jsonb || jsonb_build_object('createSentAt', updated_at))::text`
+        : sql`json_set(data, '$.createSentAt', updated_at)`;
+    await sql`update jobs set create_sent_at = updated_at, data = ${data} where state = 'pending' and task_id is null`.execute(db);
   },
 };
 

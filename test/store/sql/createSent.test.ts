@@ -53,6 +53,20 @@ describe.each(storeBackends())('create-sent mark on %s', (backend) => {
     expect((await other.jobs.require('j1')).createSentAt).toBe(5_000);
   });
 
+  it('counts a job an earlier release left pending without a task as sent, so a takeover never sends it twice', async () => {
+    await store.jobs.create(pending('old'));
+    await store.jobs.create({ ...pending('done'), state: 'succeeded', taskId: 't' } as Job);
+    // As the database was before 013: no column, no mark in the job.
+    await store.sql.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', '013_create_sent' as never).execute();
+    await store.sql.db.schema.alterTable('jobs').dropColumn('create_sent_at').execute();
+    await other.close();
+    other = await openStore(db.url);
+    const row = await other.sql.db.selectFrom('jobs').select(['updated_at', 'create_sent_at']).where('id', '=', 'old').executeTakeFirstOrThrow();
+    expect(Number(row.create_sent_at)).toBe(Number(row.updated_at));
+    expect((await other.jobs.require('old')).createSentAt).toBe(Number(row.updated_at));
+    expect((await other.jobs.require('done')).createSentAt).toBeUndefined();
+  });
+
   it('lets one sender of two (two processes) mark a job; the same sender may mark it again for a retry', async () => {
     await store.jobs.create(pending('j2'));
     const mine = createSentMark(store.jobs, { now: () => 7_000 }, 'j2');
