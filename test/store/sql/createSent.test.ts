@@ -5,26 +5,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type OpenedStore } from '../../../src/store/store.js';
-import { newJob, type Job } from '../../../src/domain/job.js';
+import type { Job } from '../../../src/domain/job.js';
 import { createSentMark, CreateSentElsewhereError } from '../../../src/domain/submission.js';
 import { storeBackends, type TestDatabase } from '../../support/backends.js';
+import { storedJob } from '../../support/jobFixtures.js';
 
-const pending = (id: string): Job =>
-  newJob(
-    {
-      kind: 'grid',
-      provider: 'kie',
-      spec: { kind: 'imagine', prompt: 'p' },
-      promptText: 'p',
-      speed: 'fast',
-      estimatedCredits: 8,
-      origin: { guildId: 'g', channelId: 'c', userId: 'u', interactionToken: null, applicationId: null, messageId: null, tokenIssuedAt: null },
-      parent: null,
-    } as unknown as Parameters<typeof newJob>[0],
-    id,
-    'pending',
-    1_000,
-  );
+const pending = (id: string): Job => storedJob({ id, state: 'pending', taskId: null, submittedAt: null });
 
 describe.each(storeBackends())('create-sent mark on %s', (backend) => {
   let db: TestDatabase;

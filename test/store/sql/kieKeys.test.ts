@@ -6,26 +6,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type OpenedStore } from '../../../src/store/store.js';
 import { SqlKieKeys } from '../../../src/store/sql/kieKeys.js';
-import { newJob, type Job, type JobState } from '../../../src/domain/job.js';
+import type { Job, JobState } from '../../../src/domain/job.js';
 import { storeBackends, type TestDatabase } from '../../support/backends.js';
+import { storedJob } from '../../support/jobFixtures.js';
 
 const job = (id: string, state: JobState, account?: string): Job =>
-  newJob(
-    {
-      kind: 'grid',
-      provider: 'kie',
-      spec: { kind: 'imagine', prompt: 'p' },
-      promptText: 'p',
-      speed: 'fast',
-      estimatedCredits: 8,
-      origin: { guildId: 'g', channelId: 'c', userId: 'u', interactionToken: null, applicationId: null, messageId: null, tokenIssuedAt: null },
-      parent: null,
-      ...(account ? { account } : {}),
-    } as unknown as Parameters<typeof newJob>[0],
-    id,
-    state,
-    1_000,
-  );
+  storedJob({ id, state, taskId: null, submittedAt: null, ...(account ? { account } : {}) });
 
 describe.each(storeBackends())('KIE key book on %s', (backend) => {
   let db: TestDatabase;
