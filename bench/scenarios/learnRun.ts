@@ -26,6 +26,8 @@ export interface LearnJob {
   durationMs: number;
   /** Durations changed mid-run: which regime this job belongs to (0 before, 1 after). */
   regime: number;
+  /** The window its duration was drawn from, uniformly (s), when it was (the drift loads). */
+  windowS?: readonly [number, number];
 }
 
 
@@ -119,15 +121,24 @@ const ORDER_OF: Partial<Record<LearnPoller, PollOrder>> = {
 export async function runOne(
   jobs: readonly LearnJob[],
   poller: LearnPoller | { order: PollOrder; learn: boolean },
-  opts: { maxPollsPerSecond?: number; tracker?: Partial<TrackerOptions>; learner?: Partial<LearnerTuning> } = {},
+  opts: {
+    maxPollsPerSecond?: number;
+    tracker?: Partial<TrackerOptions>;
+    learner?: Partial<LearnerTuning>;
+    /** Keep this many jobs in flight: the first ones arrive as listed, each later one when a job is seen done (arriveAtMs ignored). */
+    keepInFlight?: number;
+  } = {},
 ): Promise<{ outcomes: Outcome[]; beliefs: string[]; peakInFlight: number; meanInFlight: number; longestGapMs: number }> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const byPrompt = new Map(jobs.map((j) => [`learn job ${j.index}`, j]));
   const kie = new FakeKie(clock, (prompt) => byPrompt.get(prompt)!.durationMs);
   const seen = new Map<string, number>();
   const pollTimes = new Map<string, number[]>();
+  let onSeen = (): void => {};
   const onDelivered = (job: Job): void => {
-    if (!seen.has(job.id)) seen.set(job.id, clock.now());
+    if (seen.has(job.id)) return;
+    seen.set(job.id, clock.now());
+    onSeen();
   };
   const submits = new Set<Promise<unknown>>();
   let submit: (job: LearnJob) => Promise<unknown>;
@@ -177,16 +188,22 @@ export async function runOne(
     while (submits.size > 0) await Promise.allSettled([...submits]);
   });
   const t0 = clock.now();
-  for (const job of jobs) {
+  const launch = (job: LearnJob, afterMs: number): void => {
     clock.setTimeout(() => {
       const p = submit(job).finally(() => submits.delete(p));
       submits.add(p);
-    }, job.arriveAtMs);
-  }
+    }, afterMs);
+  };
+  const upFront = opts.keepInFlight ?? jobs.length;
+  jobs.slice(0, upFront).forEach((job) => launch(job, job.arriveAtMs));
+  let next = upFront;
+  onSeen = () => {
+    if (next < jobs.length) launch(jobs[next++]!, 0);
+  };
   let peakInFlight = 0;
   let inFlightSum = 0;
   let samples = 0;
-  const lastArrival = Math.max(...jobs.map((j) => j.arriveAtMs));
+  const lastArrival = Math.max(...jobs.slice(0, upFront).map((j) => j.arriveAtMs)) + (upFront < jobs.length ? 24 * 3_600_000 : 0);
   const limit = t0 + lastArrival + 3 * 3_600_000;
   while (seen.size < jobs.length && clock.now() < limit) {
     await clock.advance(10_000);
