@@ -29,7 +29,7 @@ const COMMANDS = [
   '`/imagine prompt:<text>` — four images (options: image, aspect, version, speed, stylize, weird, variety…)',
   '`/animate image:<file> | url:<link>` — animate an image into video (motion, hd, batch)',
   '`/usage` — jobs and credits by channel and person · `/credits` — the KIE balance and burn rate',
-  '`/history` — your past jobs, 10 a page (filters: state, kind, search; channel or server scope) · `/info` — your jobs now, your use today, the budget left',
+  '`/history` — your past jobs, 10 a page (filters: state, kind, search; channel or server scope) · `/info` — your jobs now, your use today, the budget left, how long jobs take',
   '`/show job:<id or message link>` — bring a past job back here, with its images and live buttons',
   '`/settings view | set | reset` — this channel’s settings (Manage Channels to change)',
 ];

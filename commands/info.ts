@@ -1,9 +1,12 @@
 /**
  * /info — privately, where I stand: my running and queued jobs (with queue
  * positions), my jobs and credits today in this channel against the limits,
- * the channel's budget left today and this month, and the provider balance.
+ * the channel's budget left today and this month, the provider balance, and
+ * how long tasks take now (what the tracker has learned, or the usual windows).
  * Everything comes from indexed queries (history page, ledger sums, queue
- * position); a provider that cannot answer its balance just says so.
+ * position) or memory (the learned timings); a provider that cannot answer its
+ * balance just says so. The reply stays within Discord's limit: a long job list
+ * gives way to the other sections.
  */
 import {
   ApplicationCommandType,
@@ -12,22 +15,55 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { SlashCommand } from '../src/discord/command.js';
-import type { AppContext } from '../src/discord/context.js';
-import { fitPrompt, formatCredits } from '../src/discord/render/format.js';
+import type { AppContext, TimingsView } from '../src/discord/context.js';
+import { fitPrompt, formatCredits, truncate } from '../src/discord/render/format.js';
 import { policyChannelIdOf } from '../src/discord/submit.js';
+import { describeUsualWindows } from '../src/domain/durations.js';
 import type { HistoryLine } from '../src/domain/history.js';
+import type { JobKind } from '../src/domain/job.js';
 import { isProviderError } from '../src/domain/provider.js';
 import { utcDayStart } from '../src/domain/team/ledger.js';
 import { budgetStatus, formatBudget } from '../src/domain/team/usage.js';
 
 export const data = {
   name: 'info',
-  description: 'Your running and queued jobs, your use today, the budget left and the balance',
+  description: 'Your running and queued jobs, your use today, the budget left, the balance and how long jobs take',
   type: ApplicationCommandType.ChatInput,
   contexts: [InteractionContextType.Guild],
 } satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
 const OPEN_STATES = ['running', 'pending', 'queued'] as const;
+
+/** The reply's budget, well under Discord's 2000 characters. */
+export const INFO_MAX_LENGTH = 1900;
+/** The kinds whose learned timings /info shows: the grids people wait on (a variation is a grid too). */
+const TIMING_KINDS: readonly JobKind[] = ['grid', 'vary'];
+/** At most this many timing lines (grids first, turbo → fast → relaxed), so the section stays a glance. */
+const TIMING_LINES = 4;
+/** One timing line's length cap (a line is about 70 characters). */
+const TIMING_LINE_MAX = 120;
+
+/** "How long KIE takes now": what the tracker has learned of grids, or the windows it uses until it has. */
+export function timingsSection(providerName: string, timings: TimingsView): string[] {
+  const learned = timings.describe(TIMING_KINDS).slice(0, TIMING_LINES);
+  const body = learned.length > 0
+    ? learned.map((line) => `- ${truncate(line, TIMING_LINE_MAX)}`)
+    : [`Nothing learned yet — using the usual windows (${describeUsualWindows('grid')}).`];
+  return [`**How long ${providerName} takes now**`, ...body];
+}
+
+/**
+ * The reply: "Your jobs now" and its lines, then the other sections, whole.
+ * Past `max` characters the job list's tail becomes "… and N more", so the
+ * sections after it always show.
+ */
+export function formatInfo(jobLines: readonly string[], sections: readonly string[], max = INFO_MAX_LENGTH): string {
+  const render = (shown: readonly string[], hidden: number): string =>
+    ['**Your jobs now**', ...(jobLines.length === 0 ? ['Nothing running or queued.'] : shown), ...(hidden > 0 ? [`… and ${hidden} more`] : []), ...sections].join('\n');
+  let shown = jobLines.length;
+  while (shown > 0 && render(jobLines.slice(0, shown), jobLines.length - shown).length > max) shown -= 1;
+  return truncate(render(jobLines.slice(0, shown), jobLines.length - shown), max);
+}
 
 export async function execute(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
   const history = ctx.history;
@@ -42,31 +78,32 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     const page = await history.page({ guildId: interaction.guildId, userId, state }, 0);
     open.push(...page.lines);
   }
-  const lines: string[] = ['**Your jobs now**'];
-  if (open.length === 0) lines.push('Nothing running or queued.');
+  const jobLines: string[] = [];
   for (const job of open) {
     let where: string = job.state;
     if (job.state === 'queued') {
       const position = await team.queue.position(job.channelId, job.jobId);
       if (position !== null) where = `queued, position ${position}`;
     }
-    lines.push(`- \`${job.jobId}\` ${fitPrompt(job.promptText, 60)} — ${job.kind} · ${where} · <t:${Math.floor(job.createdAt / 1000)}:R>`);
+    jobLines.push(`- \`${job.jobId}\` ${fitPrompt(job.promptText, 60)} — ${job.kind} · ${where} · <t:${Math.floor(job.createdAt / 1000)}:R>`);
   }
 
+  const sections: string[] = [];
   const today = await team.ledger.spent({ channelId, userId, since: utcDayStart(now) }, settings.countFailed);
   const limit = settings.userDailyJobs === null ? 'no daily job limit' : `limit ${settings.userDailyJobs} a day, ${Math.max(0, settings.userDailyJobs - today.jobs)} left`;
-  lines.push('', '**Today in this channel (UTC)**', `You: ${today.jobs} job${today.jobs === 1 ? '' : 's'} · ${formatCredits(today.credits)} credits (${limit})`);
+  sections.push('', '**Today in this channel (UTC)**', `You: ${today.jobs} job${today.jobs === 1 ? '' : 's'} · ${formatCredits(today.credits)} credits (${limit})`);
   const budget = formatBudget(await budgetStatus(team.ledger, channelId, settings, now));
-  lines.push(budget ?? 'This channel has no budget limit.');
+  sections.push(budget ?? 'This channel has no budget limit.');
 
   const provider = ctx.providers.get(ctx.providers.defaultId)!;
   try {
-    lines.push('', `**${provider.displayName} balance**: ${formatCredits((await provider.balance()).credits)} credits`);
+    sections.push('', `**${provider.displayName} balance**: ${formatCredits((await provider.balance()).credits)} credits`);
   } catch (error) {
     if (!isProviderError(error)) throw error;
-    lines.push('', `**${provider.displayName} balance**: couldn't read it (${error.userMessage})`);
+    sections.push('', `**${provider.displayName} balance**: couldn't read it (${error.userMessage})`);
   }
-  await interaction.editReply({ content: lines.join('\n'), allowedMentions: { parse: [] } });
+  if (ctx.timings) sections.push('', ...timingsSection(provider.displayName, ctx.timings));
+  await interaction.editReply({ content: formatInfo(jobLines, sections), allowedMentions: { parse: [] } });
 }
 
 export const command: SlashCommand = { data, defer: 'ephemeral', execute };

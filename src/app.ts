@@ -246,6 +246,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     acks: new AckPacer(deps.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS),
     history: deps.store.history,
     batches: deps.store.batches,
+    timings,
     show: new ResultShower({
       rest: client.rest,
       clock,

@@ -16,6 +16,7 @@ import type { BatchStore } from '../domain/batches.js';
 import type { PriceTable } from '../domain/pricing.js';
 import type { DomainLogger } from '../domain/logger.js';
 import type { ChannelPolicyView, Team } from '../domain/team/team.js';
+import type { JobKind } from '../domain/job.js';
 
 /** The channel's effective settings as handlers need them (`team.channel()`). */
 export type ChannelView = ChannelPolicyView;
@@ -23,6 +24,11 @@ export type ChannelView = ChannelPolicyView;
 /** What /imagine, /animate and the buttons read their channel's settings from; Team is one. */
 export interface TeamView {
   channel(guildId: string | null, channelId: string): Promise<ChannelView>;
+}
+
+/** What the tracker has learned of how long tasks take (LearnedTimings is one), read-only: one line per kind and speed learned. */
+export interface TimingsView {
+  describe(kinds?: readonly JobKind[]): string[];
 }
 
 export interface AppContext {
@@ -50,4 +56,6 @@ export interface AppContext {
   batches: BatchStore;
   /** /show's copies of past results (src/discord/show.ts). */
   show: ResultShower;
+  /** The tracker's learned timings, for /info (absent: /info leaves the section out). */
+  timings?: TimingsView;
 }

@@ -36,9 +36,11 @@ export interface PendingBatch {
   drafts: BatchDraft[];
   /**
    * For a button's job (a batch of one): the press it stands for, claimed on
-   * Confirm as the button itself would (one job per result, action and position).
+   * Confirm as the button itself would (one job per result, action and position),
+   * and the message the button was on, which Confirm marks as the press would have
+   * (a used U turns blue). Batches saved without it fall back to the result's own message.
    */
-  claim?: { parentId: string; action: string; position: number };
+  claim?: { parentId: string; action: string; position: number; pressedOn?: { channelId: string; messageId: string } };
   createdAt: number;
   expiresAt: number;
 }

@@ -8,4 +8,4 @@
  */
 export { DEFAULT_LEARNER, describeModel, DurationModel, timingSpeed, type Censoring, type LearnerTuning } from './durationModel.js';
 export { InMemoryDurationStore, type DurationStore } from './durationStore.js';
-export { LearnedTimings, type LearnedTimingsOptions } from './learnedTimings.js';
+export { describeUsualWindows, LearnedTimings, type LearnedTimingsOptions } from './learnedTimings.js';

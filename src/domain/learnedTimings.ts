@@ -168,12 +168,19 @@ export class LearnedTimings {
     return this.refreshing;
   }
 
-  /** Every kind and speed something was learned for, one line each (for a log line or /settings). */
-  describe(): string[] {
+  /**
+   * Every kind and speed something was learned for (of `kinds`, default all),
+   * one line each, kind by kind and turbo → fast → relaxed: the tracker's
+   * debug log at start, and /info's "How long KIE takes now".
+   */
+  describe(kinds: readonly JobKind[] = KINDS): string[] {
     const out: string[] = [];
-    for (const key of this.samples.keys()) {
-      const [kind, speed] = key.split('/') as [JobKind, Speed];
-      out.push(describeModel(kind, speed, this.model(kind, speed)));
+    for (const kind of KINDS) {
+      if (!kinds.includes(kind)) continue;
+      for (const speed of SPEEDS) {
+        if (!this.samples.get(`${kind}/${speed}`)?.length) continue;
+        out.push(describeModel(kind, speed, this.model(kind, speed)));
+      }
     }
     return out;
   }
@@ -222,4 +229,15 @@ export class LearnedTimings {
     if (tell) this.options.onModel?.(kind, speed, model);
     return model;
   }
+}
+
+/**
+ * The windows the tracker uses for a kind before it has learned anything
+ * (the notes' estimates), e.g. "turbo 10–40 s, fast 30–100 s, relaxed 90–300 s".
+ */
+export function describeUsualWindows(kind: JobKind = 'grid'): string {
+  return SPEEDS.map((speed) => {
+    const w = expectedWindow(kind, speed);
+    return `${speed} ${Math.round(w.earliestMs / 1000)}–${Math.round(w.latestMs / 1000)} s`;
+  }).join(', ');
 }

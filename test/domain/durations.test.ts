@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_LEARNER,
   describeModel,
+  describeUsualWindows,
   DurationModel,
   InMemoryDurationStore,
   LearnedTimings,
@@ -93,6 +94,18 @@ describe('describeModel', () => {
 });
 
 describe('LearnedTimings', () => {
+  it('describes what it learned in a fixed order (kind, then turbo → fast → relaxed), of the kinds asked for', async () => {
+    const t = new LearnedTimings({ clock: new ManualClock() });
+    expect(t.describe()).toEqual([]);
+    await t.observe('upscale', 'fast', s(15), 1);
+    await t.observe('grid', 'relaxed', s(120), 2);
+    await t.observe('grid', 'turbo', s(20), 3);
+    expect(t.describe().map((l) => l.replace(/:.*/, ''))).toEqual(['turbo grids', 'relaxed grids', 'fast upscales']);
+    expect(t.describe(['grid', 'vary']).map((l) => l.replace(/:.*/, ''))).toEqual(['turbo grids', 'relaxed grids']);
+    expect(t.describe(['video'])).toEqual([]);
+    expect(describeUsualWindows()).toBe('turbo 10–40 s, fast 30–100 s, relaxed 90–300 s');
+  });
+
   it('learns from observations and records them in the store (real-equivalent ms, video as fast)', async () => {
     const store = new InMemoryDurationStore();
     const t = new LearnedTimings({ clock: new ManualClock(), store });

@@ -240,6 +240,72 @@ describe('expensive-job confirm', () => {
     expect(e.fake.interactionFor(again.token)!.ackType).toBe(7);
     expect(e.creates()).toHaveLength(3);
   });
+
+  /** A delivered grid in a channel whose confirm_above (3) is below an upscale's 4 credits. */
+  async function gridAskingForUpscales(e: E2E): Promise<FakeMessage> {
+    const cmd = await e.slash('imagine', [str('prompt', 'a red fox')]);
+    await e.runUntil(() => (e.fake.originalFor(cmd.token)?.attachments.length ?? 0) === 4);
+    await e.app.team.settings.set('channel', CHANNEL, { confirmAbove: 3 });
+    return e.original(cmd.token);
+  }
+  /** Each grid button's style (1 Primary, blue; 2 Secondary, grey). */
+  const styles = (m: FakeMessage) => buttonsOf(m).map((b) => [b.label ?? b.emoji, b.style]);
+  const GRID = ['U1', 'U2', 'U3', 'U4', '🔄', 'V1', 'V2', 'V3', 'V4'];
+
+  it('a U above the threshold asks first; Confirm starts the upscale and turns that U blue on the grid, as an unasked U does', async () => {
+    const e = await start();
+    const grid = await gridAskingForUpscales(e);
+    const press = await e.click(grid, 'U2');
+    const question = e.original(press.token);
+    expect(question.content).toContain("This job costs **4 credits** (fast), above this channel's confirmation threshold.");
+    // Asking changes nothing on the grid yet.
+    expect(styles(e.fake.message(grid.id)!)).toEqual(GRID.map((l) => [l, 2]));
+    expect(e.creates('upscale')).toHaveLength(0);
+
+    const confirm = await e.click(question, 'Confirm');
+    expect(e.creates('upscale')).toHaveLength(1);
+    const gridJob = (await e.jobs()).find((j) => j.origin.messageId === grid.id)!;
+    expect((await e.job(gridJob.id)).pressed).toEqual(['upscale:1']);
+    // The grid itself is edited (through the bot's channel route; the harness checks the payload against Discord's schema).
+    const edit = e.fake.requests.filter((r) => r.route === 'channelEdit' && r.params.messageId === grid.id);
+    expect(edit).toHaveLength(1);
+    expect(styles(e.fake.message(grid.id)!)).toEqual(GRID.map((l) => [l, l === 'U2' ? 1 : 2]));
+    expect(e.fake.message(grid.id)!.attachments.map((a) => a.id)).toEqual(grid.attachments.map((a) => a.id));
+    // The upscale arrives in the Confirm's message; the grid keeps its blue U2.
+    const upscale = jobMessages(e, confirm)[0]!;
+    await e.runUntil(() => (e.fake.message(upscale.id)?.attachments.length ?? 0) === 1);
+    expect(styles(e.fake.message(grid.id)!)).toEqual(GRID.map((l) => [l, l === 'U2' ? 1 : 2]));
+  });
+
+  it('a U whose question is cancelled, or left to expire, stays grey', async () => {
+    const e = await start();
+    const grid = await gridAskingForUpscales(e);
+    const cancelled = e.original((await e.click(grid, 'U1')).token);
+    await e.click(cancelled, 'Cancel');
+    const expired = e.original((await e.click(e.fake.message(grid.id)!, 'U3')).token);
+    await e.clock.advance(BATCH_TTL_MS + 1_000);
+    await e.click(expired, 'Confirm');
+
+    expect(e.creates('upscale')).toHaveLength(0);
+    expect(styles(e.fake.message(grid.id)!)).toEqual(GRID.map((l) => [l, 2]));
+    expect((await e.jobs()).every((j) => j.pressed.length === 0)).toBe(true);
+    expect(e.fake.requests.filter((r) => r.route === 'channelEdit')).toEqual([]);
+  });
+
+  it('a grid the bot cannot edit leaves the confirmed upscale running: the failure is a warning, the upscale is delivered', async () => {
+    const e = await start();
+    const grid = await gridAskingForUpscales(e);
+    const question = e.original((await e.click(grid, 'U4')).token);
+    e.fake.failNext({ route: 'channelEdit', status: 403, code: 50001, message: 'Missing Access' });
+    const confirm = await e.click(question, 'Confirm');
+
+    expect(e.creates('upscale')).toHaveLength(1);
+    expect(styles(e.fake.message(grid.id)!)).toEqual(GRID.map((l) => [l, 2]));
+    expect(e.logs.filter((l) => l.level === 40).map((l) => l.msg)).toContain('could not mark the confirmed press on its result; its job goes on');
+    const upscale = jobMessages(e, confirm)[0]!;
+    await e.runUntil(() => (e.fake.message(upscale.id)?.attachments.length ?? 0) === 1);
+    expect((await e.jobs()).at(-1)).toMatchObject({ kind: 'upscale', state: 'succeeded', parent: { action: 'upscale', position: 3 } });
+  });
 });
 
 describe('cost on every result', () => {

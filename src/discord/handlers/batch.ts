@@ -15,6 +15,7 @@ import type { SubmitResult } from '../../domain/service.js';
 import type { Ack } from '../ack.js';
 import type { AppContext } from '../context.js';
 import { defineHandler, type Parsed } from './handler.js';
+import { showConfirmedPress } from './pressed.js';
 import { renderStatus } from '../render/messages.js';
 import { renderBatchClosed, renderBatchConfirmed, renderBatchQuestion, type BatchMessage } from '../render/batch.js';
 import { estimateOf, originOf, policyChannelIdOf, submitFromInteraction } from '../submit.js';
@@ -155,6 +156,9 @@ export async function runBatchPress(press: BatchPress, ctx: AppContext): Promise
     await store.reopen(batch.id);
     throw new UserError(`${refused.reason} The batch is still open: Confirm again once it fits, or Cancel it.`);
   }
+  // A button's job that started (its claim is kept): the press shows on its result as it would have without the question.
+  const made = results[0];
+  if (batch.claim && made && made.kind !== 'rejected' && made.kind !== 'failed') await showConfirmedPress(ctx, interaction.client.rest, batch.claim);
 }
 
 async function postJobMessage(interaction: ButtonInteraction, job: Job, ctx: AppContext): Promise<string> {

@@ -15,12 +15,13 @@ import { newJobId, providerOf, type Job } from '../../domain/job.js';
 import type { SubmitResult } from '../../domain/service.js';
 import { checkButtonPermission } from '../../domain/team/policy.js';
 import type { AppContext, ChannelView } from '../context.js';
-import { EXTEND_PROMPT_INPUT_ID, pressedKey, type ComponentAction } from '../customId.js';
-import { messageLink, renderExtendModal, renderPressedGrid } from '../render/messages.js';
+import { EXTEND_PROMPT_INPUT_ID } from '../customId.js';
+import { messageLink, renderExtendModal } from '../render/messages.js';
 import { replyError } from '../replyError.js';
 import { estimateOf, policyChannelIdOf, submitDraft } from '../submit.js';
 import { askToConfirm } from './batch.js';
 import { defineHandler } from './handler.js';
+import { pressedComponents, recordPress, turnsBlue } from './pressed.js';
 
 interface FollowUpRequest extends FollowUpKey {
   interaction: ButtonInteraction | ModalSubmitInteraction;
@@ -104,7 +105,9 @@ async function runFollowUp(request: FollowUpRequest, ctx: AppContext): Promise<v
   // Above the channel's confirm_above threshold the presser confirms first (a batch of one, ./batch.ts).
   const estimate = estimateOf(ctx, plan.value);
   if (view.confirmAbove != null && estimate > view.confirmAbove) {
-    const claim = { parentId: parent.id, action, position };
+    // The message the button is on, so Confirm can mark the press there as the button would have.
+    const pressedOn = interaction.isButton() ? { pressedOn: { channelId: interaction.message.channelId, messageId: interaction.message.id } } : {};
+    const claim = { parentId: parent.id, action, position, ...pressedOn };
     await askToConfirm(interaction, () => interaction.deferReply(), ctx, {
       promptText: plan.value.promptText,
       reason: 'expensive',
@@ -130,7 +133,6 @@ async function runFollowUp(request: FollowUpRequest, ctx: AppContext): Promise<v
     return;
   }
 
-  const key = pressedKey({ action, jobId: parent.id, index: position } as ComponentAction);
   let result: SubmitResult | null = null;
   try {
     result = await submitDraft(
@@ -138,10 +140,9 @@ async function runFollowUp(request: FollowUpRequest, ctx: AppContext): Promise<v
       ctx,
       plan.value,
       async () => {
-        if (action === 'upscale' && interaction.isButton()) {
+        if (turnsBlue(action) && interaction.isButton()) {
           // As in Midjourney: the pressed U turns blue on the grid, and the upscale arrives as a new message.
-          const pressed = await ctx.repo.update(parent.id, (j) => ({ ...j, pressed: [...new Set([...j.pressed, key])] }));
-          await interaction.update(renderPressedGrid(pressed, provider.capabilities));
+          await interaction.update(pressedComponents(ctx, await recordPress(ctx, request)));
           const followUp = await interaction.followUp({ content: `Upscaling image #${position + 1} · <@${interaction.user.id}>`, allowedMentions: { parse: [] } });
           return { messageId: followUp.id, replyTo: interaction.message.id };
         }
