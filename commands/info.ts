@@ -1,8 +1,9 @@
 /**
  * /info — privately, where I stand: my running and queued jobs (with queue
  * positions), my jobs and credits today in this channel against the limits,
- * the channel's budget left today and this month, the provider balance, and
- * how long tasks take now (what the tracker has learned, or the usual windows).
+ * the channel's budget left today and this month, and for the provider the
+ * channel uses (a channel may be pointed at one) its balance and
+ * how long its tasks take now (what the tracker has learned, or the usual windows).
  * Everything comes from indexed queries (history page, ledger sums, queue
  * position) or memory (the learned timings); a provider that cannot answer its
  * balance just says so. The reply stays within Discord's limit: a long job list
@@ -44,8 +45,8 @@ const TIMING_LINES = 4;
 const TIMING_LINE_MAX = 120;
 
 /** "How long KIE takes now": what the tracker has learned of grids, or the windows it uses until it has. */
-export function timingsSection(providerName: string, timings: TimingsView): string[] {
-  const learned = timings.describe(TIMING_KINDS).slice(0, TIMING_LINES);
+export function timingsSection(providerName: string, timings: TimingsView, providerId: string): string[] {
+  const learned = timings.describe(providerId, TIMING_KINDS).slice(0, TIMING_LINES);
   const body = learned.length > 0
     ? learned.map((line) => `- ${truncate(line, TIMING_LINE_MAX)}`)
     : [`Nothing learned yet — using the usual windows (${describeUsualWindows('grid')}).`];
@@ -95,14 +96,16 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
   const budget = formatBudget(await budgetStatus(team.ledger, channelId, settings, now));
   sections.push(budget ?? 'This channel has no budget limit.');
 
-  const provider = ctx.providers.get(ctx.providers.defaultId)!;
+  // The channel's provider (a channel may be pointed at one), else the deployment's default.
+  const pinned = settings.provider !== 'default' ? ctx.providers.get(settings.provider) : undefined;
+  const provider = pinned ?? ctx.providers.get(ctx.providers.defaultId)!;
   try {
     sections.push('', `**${provider.displayName} balance**: ${formatCredits((await provider.balance()).credits)} credits`);
   } catch (error) {
     if (!isProviderError(error)) throw error;
     sections.push('', `**${provider.displayName} balance**: couldn't read it (${error.userMessage})`);
   }
-  if (ctx.timings) sections.push('', ...timingsSection(provider.displayName, ctx.timings));
+  if (ctx.timings) sections.push('', ...timingsSection(provider.displayName, ctx.timings, provider.id));
   await interaction.editReply({ content: formatInfo(jobLines, sections), allowedMentions: { parse: [] } });
 }
 

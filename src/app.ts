@@ -15,7 +15,7 @@ import { DiscordPresenter, type DiscordPresenterDeps } from './discord/presenter
 import { createChannelMessage } from './discord/rest.js';
 import { ResultShower } from './discord/show.js';
 import { InteractionRouter } from './discord/router.js';
-import { LearnedTimings, type DurationStore } from './domain/durations.js';
+import { LearnedTimings, ProviderTimings, type ProviderDurations } from './domain/durations.js';
 import { policyChannelOf, type Job } from './domain/job.js';
 import type { JobRepository } from './domain/jobRepository.js';
 import { systemClock, type Clock } from './domain/ports.js';
@@ -85,8 +85,8 @@ export interface AppDeps {
   allowedGuildIds?: readonly string[] | null;
   /** A provider accepted a job's create (metrics: credits spent). */
   onCreated?: (job: Job) => void;
-  /** Where learned task durations are kept; default: the store's (shared by every process on the database). */
-  durations?: DurationStore;
+  /** Where learned task durations are kept, per provider; default: the store's (shared by every process on the database). */
+  durations?: ProviderDurations;
   /**
    * Several processes on one PostgreSQL: this process tracks only the jobs
    * whose leases it holds (src/domain/leases.ts). Unset: one process, every
@@ -165,11 +165,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...deps.presenter,
   });
   const timingsLog = logger.child({ module: 'timings' });
-  const timings = new LearnedTimings({
-    clock,
-    store: deps.durations ?? deps.store.durations,
-    onError: (err, what) => timingsLog.warn({ err, what }, 'task duration store failed; keeping the timings learned so far'),
-  });
+  const durations = deps.durations ?? deps.store.durations;
+  // Each provider learns from its own tasks (KIE and APIXO run at their own speeds).
+  const timings = new ProviderTimings(
+    (provider) =>
+      new LearnedTimings({
+        clock,
+        store: durations.forProvider(provider),
+        onError: (err, what) => timingsLog.warn({ err, what, provider }, 'task duration store failed; keeping the timings learned so far'),
+      }),
+    providers.ids(),
+  );
   let keeper: LeaseKeeper | null = null;
   const { tracker, jobs: service } = buildJobCore({
     repo,
@@ -308,7 +314,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await team.policy.settle((id) => repo.get(id), fleet ? { createdBefore: clock.now() - 60_000 } : {});
       // The newest few dozen durations per kind and speed, never the whole history.
       await timings.load();
-      for (const line of timings.describe()) timingsLog.debug({}, `tracker believes: ${line}`);
+      for (const line of timings.describeAll()) timingsLog.debug({}, `tracker believes: ${line}`);
       if (keeper) {
         // This process's share of the fleet's read budget, before it polls anything.
         await pollShare?.start();

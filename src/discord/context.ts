@@ -8,7 +8,7 @@
 import type { AckPacer } from './ack.js';
 import type { ResultShower } from './show.js';
 import type { Clock } from '../domain/ports.js';
-import type { ProviderRegistry } from '../domain/provider.js';
+import type { ProviderId, ProviderRegistry } from '../domain/provider.js';
 import type { JobService } from '../domain/service.js';
 import type { JobRepository } from '../domain/jobRepository.js';
 import type { JobHistory } from '../domain/history.js';
@@ -26,9 +26,9 @@ export interface TeamView {
   channel(guildId: string | null, channelId: string): Promise<ChannelView>;
 }
 
-/** What the tracker has learned of how long tasks take (LearnedTimings is one), read-only: one line per kind and speed learned. */
+/** What the tracker has learned of how long a provider's tasks take (ProviderTimings is one), read-only: one line per kind and speed learned. */
 export interface TimingsView {
-  describe(kinds?: readonly JobKind[]): string[];
+  describe(provider: ProviderId, kinds?: readonly JobKind[]): string[];
 }
 
 export interface AppContext {

@@ -2,10 +2,13 @@
  * Where finished tasks' durations are kept, so learned timings survive a
  * restart and every process on one database learns from all of them.
  *
- * The SQL implementation is one table, `task_durations(kind, speed,
- * duration_ms, finished_at)`, indexed on (kind, speed, finished_at):
- * - `recent`: `SELECT duration_ms … WHERE kind = ? AND speed = ? ORDER BY
- *   finished_at DESC LIMIT ?` — newest first, never more than `limit`;
+ * A DurationStore holds one provider's tasks (KIE and APIXO run at their own
+ * speeds); ProviderDurations hands out one per provider. The SQL
+ * implementation is one table, `task_durations(provider, kind, speed,
+ * duration_ms, finished_at)`, indexed on (provider, kind, speed, finished_at):
+ * - `recent`: `SELECT duration_ms … WHERE provider = ? AND kind = ? AND
+ *   speed = ? ORDER BY finished_at DESC LIMIT ?` — newest first, never more
+ *   than `limit`;
  * - `record`: one INSERT. Old rows may be pruned freely (only the newest
  *   `limit` per kind and speed are ever read).
  *
@@ -15,12 +18,19 @@
  */
 import type { Speed } from './midjourney.js';
 import type { JobKind } from './job.js';
+import type { ProviderId } from './provider.js';
 
+/** One provider's finished tasks. */
 export interface DurationStore {
   /** The newest `limit` durations (ms) of this kind and speed, newest first. */
   recent(kind: JobKind, speed: Speed, limit: number): Promise<number[]>;
   /** One finished task: how long it ran (ms) and when it finished (epoch ms). */
   record(kind: JobKind, speed: Speed, durationMs: number, finishedAt: number): Promise<void>;
+}
+
+/** Every provider's finished tasks: a DurationStore for each. */
+export interface ProviderDurations {
+  forProvider(provider: ProviderId): DurationStore;
 }
 
 /** DurationStore in memory: for tests, the bench, and a bot without a database for timings. Bounded per key. */

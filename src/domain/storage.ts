@@ -4,7 +4,7 @@
  * money, keyv for what is truly key-value. The domain never imports it.
  */
 import type { BatchStore } from './batches.js';
-import type { DurationStore } from './durations.js';
+import type { ProviderDurations } from './durations.js';
 import type { JobRepository } from './jobRepository.js';
 import type { JobHistory } from './history.js';
 import type { TeamStore } from './team/ledger.js';
@@ -38,8 +38,8 @@ export interface Store {
   readonly settings: SettingsRecords;
   /** The low-balance alert state per server. */
   readonly alertStates: AlertStates;
-  /** Finished tasks' durations, from which the tracker learns its schedule. */
-  readonly durations: DurationStore;
+  /** Finished tasks' durations per provider, from which the tracker learns its schedule. */
+  readonly durations: ProviderDurations;
   /** Past jobs, filtered and paged (/history). */
   readonly history: JobHistory;
   /** Batches waiting for their author's Confirm or Cancel. */

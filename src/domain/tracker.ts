@@ -21,11 +21,11 @@
  * Pure domain code: KIE only through the provider port, people only through
  * JobPresenter, time only through Clock.
  */
-import type { ProviderRegistry } from './provider.js';
+import type { ProviderId, ProviderRegistry } from './provider.js';
 import { isTerminal, type Job } from './job.js';
 import type { JobRepository } from './jobRepository.js';
 import type { Clock, JobPresenter } from './ports.js';
-import { LearnedTimings } from './durations.js';
+import { LearnedTimings, ProviderTimings } from './durations.js';
 import { describeError, silentLogger, type DomainLogger } from './logger.js';
 import type { PollOrder } from './pollPriority.js';
 import { DEFAULT_TUNING, type ScheduleTuning } from './schedule.js';
@@ -63,9 +63,11 @@ export interface TrackerOptions {
   maxConcurrentPolls?: number;
   /**
    * Learned task durations: the schedule's windows come from them and every
-   * finished task is recorded. Omitted: the notes' fixed windows, nothing learned.
+   * finished task is recorded. One LearnedTimings serves every provider;
+   * ProviderTimings keeps one per provider (the app's). Omitted: the notes'
+   * fixed windows, nothing learned.
    */
-  timings?: LearnedTimings;
+  timings?: LearnedTimings | ProviderTimings;
   /**
    * Who gets the budget when more polls are due than it allows (./tracking/scheduler.ts):
    * - 'auto' (the default): due order (first-come) while the backlog is small, ranked by
@@ -104,6 +106,13 @@ const DEFAULTS = {
   channelEditBudget: { edits: 5, perMs: 5_000 },
   deliveryRetry: { baseMs: 5_000, maxMs: 5 * 60_000, maxAttempts: 12 },
 } as const;
+
+/** The timings each provider's jobs use: its own with ProviderTimings, the one given for all, or a never-taught default. */
+function timingsLookup(timings: LearnedTimings | ProviderTimings | undefined, clock: Clock): (provider: ProviderId) => LearnedTimings {
+  if (timings instanceof ProviderTimings) return (provider) => timings.for(provider);
+  const one = timings ?? new LearnedTimings({ clock });
+  return () => one;
+}
 
 /**
  * KIE's completeTime: an ISO string in its docs, epoch ms in some mirrors
@@ -165,7 +174,7 @@ export class Tracker {
       observer,
       random,
       tuning: this.tuning,
-      timings: options.timings ?? new LearnedTimings({ clock }),
+      timingsFor: timingsLookup(options.timings, clock),
       learning: options.timings !== undefined,
       starveAfterMs,
       scheduler: this.scheduler,

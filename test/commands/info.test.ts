@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatInfo, INFO_MAX_LENGTH, timingsSection } from '../../commands/info.js';
-import { LearnedTimings } from '../../src/domain/durations.js';
+import { LearnedTimings, ProviderTimings } from '../../src/domain/durations.js';
 import type { JobKind } from '../../src/domain/job.js';
 import { expectValidWebhookEdit } from '../support/discordSchema.js';
 import { ManualClock } from '../support/manualClock.js';
@@ -14,30 +14,34 @@ const s = (seconds: number): number => seconds * 1000;
 
 describe('timingsSection', () => {
   it('shows the grids the learner knows, turbo → fast → relaxed, grids before variations, at most four lines', async () => {
-    const timings = new LearnedTimings({ clock: new ManualClock() });
+    const clock = new ManualClock();
+    const byProvider = new ProviderTimings(() => new LearnedTimings({ clock }), ['kie', 'apixo']);
+    const timings = byProvider.for('kie');
     for (const kind of ['vary', 'upscale', 'grid'] as const) {
       for (const speed of ['relaxed', 'fast', 'turbo'] as const) await timings.observe(kind, speed, s(40), 1);
     }
     await timings.observe('video', null, s(80), 1);
-    const lines = timingsSection('KIE', timings);
+    const lines = timingsSection('KIE', byProvider, 'kie');
     expect(lines[0]).toBe('**How long KIE takes now**');
     expect(lines.slice(1).map((l) => l.replace(/:.*/, ''))).toEqual(['- turbo grids', '- fast grids', '- relaxed grids', '- turbo variations']);
     expect(lines[1]).toMatch(/^- turbo grids: median \d+ s, 90 % within \d+–\d+ s, from 1 recent job$/);
+    // APIXO learns from its own tasks only: KIE's say nothing of it.
+    expect(timingsSection('APIXO', byProvider, 'apixo')[1]).toMatch(/^Nothing learned yet/);
   });
 
   it('says nothing is learned yet, with the windows the tracker uses meanwhile', () => {
-    const nothing = { describe: (_kinds?: readonly JobKind[]) => [] };
-    expect(timingsSection('APIXO', nothing)).toEqual([
+    const nothing = { describe: (_provider: string, _kinds?: readonly JobKind[]) => [] };
+    expect(timingsSection('APIXO', nothing, 'apixo')).toEqual([
       '**How long APIXO takes now**',
       'Nothing learned yet — using the usual windows (turbo 10–40 s, fast 30–100 s, relaxed 90–300 s).',
     ]);
   });
 
   it('asks the learner for grid kinds only, and cuts an overlong line', () => {
-    const asked: Array<readonly JobKind[] | undefined> = [];
-    const long = { describe: (kinds?: readonly JobKind[]) => (asked.push(kinds), ['x'.repeat(500)]) };
-    const [, line] = timingsSection('KIE', long);
-    expect(asked).toEqual([['grid', 'vary']]);
+    const asked: Array<[string, readonly JobKind[] | undefined]> = [];
+    const long = { describe: (provider: string, kinds?: readonly JobKind[]) => (asked.push([provider, kinds]), ['x'.repeat(500)]) };
+    const [, line] = timingsSection('KIE', long, 'kie');
+    expect(asked).toEqual([['kie', ['grid', 'vary']]]);
     expect(line!.length).toBeLessThanOrEqual(122);
   });
 });

@@ -4,7 +4,7 @@
  * likeliest-finished go first without starving anyone.
  */
 import { describe, expect, it } from 'vitest';
-import { InMemoryDurationStore, LearnedTimings } from '../../src/domain/durations.js';
+import { InMemoryDurationStore, LearnedTimings, ProviderTimings } from '../../src/domain/durations.js';
 import type { Job } from '../../src/domain/job.js';
 import type { Speed } from '../../src/providers/kie/schemas.js';
 import { useHarness, type Harness } from '../support/domainHarness.js';
@@ -57,6 +57,20 @@ describe('Tracker with learned timings', () => {
     hh2.tracker.start();
     await runOne(hh2);
     expect(await store.recent('grid', 'fast', 1)).toEqual([20_000]);
+  });
+
+  it("with timings per provider, a KIE job teaches KIE's and no other's", async () => {
+    const stores = { kie: new InMemoryDurationStore(), apixo: new InMemoryDurationStore() } as Record<string, InMemoryDurationStore>;
+    const byProvider = new ProviderTimings((provider) => new LearnedTimings({ clock: new ManualClock(), store: stores[provider]! }), ['kie', 'apixo']);
+    const hh = await harness({ durationMs: () => 12_000, tracker: { timings: byProvider } });
+    hh.tracker.start();
+    for (let i = 0; i < 11; i++) await runOne(hh);
+    expect((await runOne(hh)).firstCheck).toBeLessThanOrEqual(12_000);
+    expect(await stores.kie!.recent('grid', 'fast', 100)).toHaveLength(12);
+    expect(await stores.apixo!.recent('grid', 'fast', 100)).toEqual([]);
+    expect(byProvider.describe('kie', ['grid'])[0]).toMatch(/^fast grids: median 12 s/);
+    expect(byProvider.describe('apixo')).toEqual([]);
+    expect(byProvider.describeAll()[0]).toMatch(/^kie fast grids: median 12 s/);
   });
 
   it('without timings keeps the notes’ windows whatever KIE does (the old schedule)', async () => {

@@ -126,6 +126,23 @@ describe('/settings provider: a channel chooses among the configured providers',
     expect(labels(k.message)).toEqual(['Vary', 'Animate (High motion)', 'Animate (Low motion)']);
   });
 
+  it("each provider learns its own timings; /info shows the channel's provider's, with its balance", async () => {
+    const e = await start({ provider: 'apixo' });
+    await grid(e); // an APIXO grid, in a channel on the default (APIXO)
+    const info = async (): Promise<string> => e.original((await e.slash('info', [])).token).content;
+    const apixoInfo = await info();
+    expect(apixoInfo).toContain('**APIXO balance**');
+    expect(apixoInfo).toMatch(/\*\*How long APIXO takes now\*\*\n- fast grids: median \d+ s, 90 % within \d+–\d+ s, from 1 recent job$/);
+
+    await e.slash('settings', [sub('set', [str('provider', 'kie')])]);
+    const kieInfo = await info();
+    expect(kieInfo).toContain('**KIE balance**');
+    // KIE has finished nothing yet: APIXO's grid says nothing of KIE's speed.
+    expect(kieInfo).toContain('**How long KIE takes now**\nNothing learned yet');
+    await grid(e);
+    expect(await info()).toMatch(/\*\*How long KIE takes now\*\*\n- fast grids: .* from 1 recent job$/);
+  });
+
   it('refuses a provider the bot is not configured for', async () => {
     const e = await start();
     const cmd = await e.slash('settings', [sub('set', [str('provider', 'apixo')])]);

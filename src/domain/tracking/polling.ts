@@ -7,7 +7,7 @@
  * observations). It also answers the scheduler's question under pressure:
  * how likely a job's task finished since its last check (../pollPriority.ts).
  */
-import { isProviderError, type ProviderRegistry, type TaskStatus } from '../provider.js';
+import { isProviderError, type ProviderId, type ProviderRegistry, type TaskStatus } from '../provider.js';
 import { InvalidTransitionError, isTerminal, outcomeOf, providerOf, resultKindFor, transition, type Job, type JobError, type JobState } from '../job.js';
 import type { JobRepository } from '../jobRepository.js';
 import type { Clock } from '../ports.js';
@@ -52,7 +52,8 @@ export interface PollingDeps {
   observer: TrackerObserver;
   random: () => number;
   tuning: ScheduleTuning;
-  timings: LearnedTimings;
+  /** The learned timings of a provider's jobs (KIE and APIXO each learn their own). */
+  timingsFor(provider: ProviderId): LearnedTimings;
   /** Whether the timings learn (and shape the schedule); else the notes' windows. */
   learning: boolean;
   starveAfterMs: number;
@@ -73,7 +74,7 @@ export class JobPoller {
   private readonly pollErrors = new Map<string, number>();
   /** When each job was last checked (this process), for its poll priority. */
   private readonly lastCheckAt = new Map<string, number>();
-  private readonly jobInfo = new Map<string, { startedAt: number; model: () => DurationModel }>();
+  private readonly jobInfo = new Map<string, { startedAt: number; timings: LearnedTimings; model: () => DurationModel }>();
 
   constructor(private readonly d: PollingDeps) {}
 
@@ -98,7 +99,8 @@ export class JobPoller {
     const askedAt = d.clock.now();
     this.noteJob(job);
     this.lastCheckAt.set(jobId, askedAt);
-    if (d.learning) d.spawn(d.timings.maybeRefresh());
+    const timings = d.timingsFor(providerOf(job));
+    if (d.learning) d.spawn(timings.maybeRefresh());
     let record: TaskStatus;
     try {
       const provider = d.providers.get(providerOf(job));
@@ -112,7 +114,7 @@ export class JobPoller {
     this.pollErrors.delete(jobId);
     const now = d.clock.now();
     const outcome = outcomeOf(record);
-    if (d.learning && outcome.kind === 'running') d.timings.stillRunning(jobId, askedAt);
+    if (d.learning && outcome.kind === 'running') timings.stillRunning(jobId, askedAt);
     if (outcome.kind === 'succeeded') {
       this.learnFrom(job, record.timings.completedAt, now);
       const kind = resultKindFor(job.kind);
@@ -156,8 +158,9 @@ export class JobPoller {
   noteJob(job: Job): void {
     if (this.jobInfo.has(job.id)) return;
     const { kind, speed } = job;
-    const { timings, learning, tuning } = this.d;
-    this.jobInfo.set(job.id, { startedAt: startedAt(job), model: () => timings.model(kind, speed) });
+    const { learning, tuning } = this.d;
+    const timings = this.d.timingsFor(providerOf(job));
+    this.jobInfo.set(job.id, { startedAt: startedAt(job), timings, model: () => timings.model(kind, speed) });
     // A running task is a censored observation: the learner knows it takes at least its age.
     if (learning) timings.started(job.id, kind, speed, startedAt(job), tuning.timeScale);
   }
@@ -166,11 +169,12 @@ export class JobPoller {
   forget(jobId: string): void {
     this.pollErrors.delete(jobId);
     this.lastCheckAt.delete(jobId);
-    if (this.jobInfo.delete(jobId) && this.d.learning) this.d.timings.ended(jobId);
+    const info = this.jobInfo.get(jobId);
+    if (info && this.jobInfo.delete(jobId) && this.d.learning) info.timings.ended(jobId);
   }
 
   private nextPollDelay(job: Job, now: number, consecutiveErrors: number): number {
-    const window = this.d.learning ? this.d.timings.model(job.kind, job.speed).window : undefined;
+    const window = this.d.learning ? this.d.timingsFor(providerOf(job)).model(job.kind, job.speed).window : undefined;
     return pollDelay(
       { kind: job.kind, speed: job.speed, elapsedMs: now - startedAt(job), polls: job.polls, consecutiveErrors, ...(window ? { window } : {}) },
       this.d.random,
@@ -184,8 +188,9 @@ export class JobPoller {
    * else to when we saw it done. Real-equivalent ms.
    */
   private learnFrom(job: Job, kieCompletedAt: number | null, seenAt: number): void {
-    const { learning, timings, tuning, logger } = this.d;
+    const { learning, tuning, logger } = this.d;
     if (!learning) return;
+    const timings = this.d.timingsFor(providerOf(job));
     const start = startedAt(job);
     const end = kieCompletedAt !== null && kieCompletedAt > start && kieCompletedAt <= seenAt ? kieCompletedAt : seenAt;
     const durationMs = (end - start) / tuning.timeScale;

@@ -347,6 +347,24 @@ const m013_create_sent: Migration = {
   },
 };
 
+/**
+ * Learned timings per provider: KIE and APIXO run at their own speeds, so
+ * each learns from its own tasks. Rows recorded before are KIE's (the only
+ * provider the tracker learned from until now); the index leads with the
+ * provider, as every read names one.
+ */
+const m014_task_durations_provider: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('task_durations').addColumn('provider', 'text', (c) => c.notNull().defaultTo('kie')).execute();
+    await db.schema.dropIndex('task_durations_kind_speed').execute();
+    await db.schema
+      .createIndex('task_durations_provider_kind_speed')
+      .on('task_durations')
+      .columns(['provider', 'kind', 'speed', 'finished_at'])
+      .execute();
+  },
+};
+
 /** Every migration, in order. Add new ones at the end ('002_…', '003_…'). */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
@@ -362,6 +380,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '011_fleet_members': m011_fleet_members,
   '012_batches': m012_batches,
   '013_create_sent': m013_create_sent,
+  '014_task_durations_provider': m014_task_durations_provider,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -127,6 +127,8 @@ export interface ChannelLocksTable {
 }
 
 export interface TaskDurationsTable {
+  /** The provider that ran the task (migration 014; 'kie' for rows from before). */
+  provider: string;
   kind: string;
   speed: string | null;
   duration_ms: number;

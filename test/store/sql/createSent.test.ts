@@ -9,6 +9,7 @@ import type { Job } from '../../../src/domain/job.js';
 import { createSentMark, CreateSentElsewhereError } from '../../../src/domain/submission.js';
 import { storeBackends, type TestDatabase } from '../../support/backends.js';
 import { storedJob } from '../../support/jobFixtures.js';
+import { undoTaskDurationsProvider } from '../../support/rewind.js';
 
 const pending = (id: string): Job => storedJob({ id, state: 'pending', taskId: null, submittedAt: null });
 
@@ -42,7 +43,8 @@ describe.each(storeBackends())('create-sent mark on %s', (backend) => {
   it('counts a job an earlier release left pending without a task as sent, so a takeover never sends it twice', async () => {
     await store.jobs.create(pending('old'));
     await store.jobs.create({ ...pending('done'), state: 'succeeded', taskId: 't' } as Job);
-    // As the database was before 013: no column, no mark in the job.
+    // As the database was before 013: no column, no mark in the job (and so without the migrations after it).
+    await undoTaskDurationsProvider(store.sql.db);
     await store.sql.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', '013_create_sent' as never).execute();
     await store.sql.db.schema.alterTable('jobs').dropColumn('create_sent_at').execute();
     await other.close();

@@ -14,6 +14,7 @@ import { DAY_MS, LEDGER_DAILY_REBUILD, splitWindow } from '../../../src/store/sq
 import { openStore, type OpenedStore } from '../../../src/store/store.js';
 import { storeBackends, type TestDatabase } from '../../support/backends.js';
 import { ALICE, BOB, CHANNEL, GUILD, NOON, OTHER_CHANNEL, entry, testLedger } from '../../domain/team/fixtures.js';
+import { undoTaskDurationsProvider } from '../../support/rewind.js';
 
 type Row = Record<string, unknown>;
 
@@ -141,7 +142,8 @@ describe.each(storeBackends())('the ledger roll-up on %s', (backend) => {
     await store.sql.db.deleteFrom('ledger_daily').execute();
     // The later migrations are undone too: the migrator runs missing ones only in order.
     await store.sql.db.deleteFrom('kysely_migration' as never).where('name' as never, '>=', '008_ledger_daily' as never).execute();
-    // 013_create_sent, 012_batches, 011_fleet_members and 010_kie_keys, which come after them, first (SQLite checks the roll-up's triggers on every ALTER).
+    // 014_task_durations_provider, 013_create_sent, 012_batches, 011_fleet_members and 010_kie_keys, which come after them, first (SQLite checks the roll-up's triggers on every ALTER).
+    await undoTaskDurationsProvider(store.sql.db);
     await store.sql.db.schema.alterTable('jobs').dropColumn('create_sent_at').execute();
     await store.sql.db.schema.dropTable('fleet_members').execute();
     await store.sql.db.schema.dropIndex('jobs_open_account').execute();
