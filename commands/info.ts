@@ -105,7 +105,10 @@ export async function execute(interaction: ChatInputCommandInteraction, ctx: App
     if (!isProviderError(error)) throw error;
     sections.push('', `**${provider.displayName} balance**: couldn't read it (${error.userMessage})`);
   }
-  if (ctx.timings) sections.push('', ...timingsSection(provider.displayName, ctx.timings, provider.id));
+  if (ctx.timings) {
+    await ctx.timings.refresh?.(provider.id);
+    sections.push('', ...timingsSection(provider.displayName, ctx.timings, provider.id));
+  }
   await interaction.editReply({ content: formatInfo(jobLines, sections), allowedMentions: { parse: [] } });
 }
 

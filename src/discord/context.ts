@@ -29,6 +29,8 @@ export interface TeamView {
 /** What the tracker has learned of how long a provider's tasks take (ProviderTimings is one), read-only: one line per kind and speed learned. */
 export interface TimingsView {
   describe(provider: ProviderId, kinds?: readonly JobKind[]): string[];
+  /** Catch up with what other processes learned (at most one store read a minute). */
+  refresh?(provider: ProviderId): Promise<void>;
 }
 
 export interface AppContext {

@@ -36,6 +36,15 @@ export class ProviderTimings {
     for (const timings of this.byProvider.values()) await timings.load();
   }
 
+  /**
+   * Re-read the provider's recent window from the store if it is due (at
+   * most once a minute): a process that tracks none of a provider's jobs
+   * (another process of the fleet holds them) still shows what all have learned.
+   */
+  refresh(provider: ProviderId): Promise<void> {
+    return this.for(provider).maybeRefresh();
+  }
+
   /** What the provider's timings have learned (of `kinds`), one line per kind and speed. */
   describe(provider: ProviderId, kinds?: readonly JobKind[]): string[] {
     return this.for(provider).describe(kinds);

@@ -6,6 +6,7 @@ import {
   DurationModel,
   InMemoryDurationStore,
   LearnedTimings,
+  ProviderTimings,
   type DurationStore,
 } from '../../src/domain/durations.js';
 import { expectedWindow } from '../../src/domain/schedule.js';
@@ -250,5 +251,24 @@ describe('DurationModel: running tasks are right-censored observations (product-
     const m = t.model('grid', 'fast');
     expect(m.count).toBe(1); // not twice (cohort and history)
     expect(m.running).toBe(1);
+  });
+});
+
+describe('ProviderTimings', () => {
+  it("catches up with another process's finishes on refresh, at most once a minute, for the provider asked", async () => {
+    const clock = new ManualClock();
+    const shared = { kie: new InMemoryDurationStore(), apixo: new InMemoryDurationStore() } as Record<string, InMemoryDurationStore>;
+    const processOf = (): ProviderTimings => new ProviderTimings((p) => new LearnedTimings({ clock, store: shared[p]! }), ['kie', 'apixo']);
+    const a = processOf();
+    const b = processOf();
+    await b.load();
+    await a.for('kie').observe('grid', 'fast', 40_000, clock.now());
+    expect(b.describe('kie')).toEqual([]);
+    await b.refresh('kie'); // loaded just now: not due yet
+    expect(b.describe('kie')).toEqual([]);
+    await clock.advance(60_000);
+    await b.refresh('kie');
+    expect(b.describe('kie', ['grid'])[0]).toMatch(/^fast grids: .* from 1 recent job$/);
+    expect(b.describe('apixo')).toEqual([]);
   });
 });

@@ -48,10 +48,12 @@ export interface ConfirmedPress extends FollowUpKey {
 export async function showConfirmedPress(ctx: Pick<AppContext, 'repo' | 'providers' | 'logger'>, rest: REST, press: ConfirmedPress): Promise<void> {
   if (!turnsBlue(press.action)) return;
   try {
-    const result = await recordPress(ctx, press);
-    const on = press.pressedOn ?? (result.origin.messageId ? { channelId: result.origin.channelId, messageId: result.origin.messageId } : null);
+    const recorded = await recordPress(ctx, press);
+    const on = press.pressedOn ?? (recorded.origin.messageId ? { channelId: recorded.origin.channelId, messageId: recorded.origin.messageId } : null);
     if (!on) return;
-    await editChannelMessage(rest, on.channelId, on.messageId, pressedComponents(ctx, result));
+    // Read again right before the edit: another Confirm on this result (another process) may have marked its own U since.
+    const latest = (await ctx.repo.get(press.parentId)) ?? recorded;
+    await editChannelMessage(rest, on.channelId, on.messageId, pressedComponents(ctx, latest));
   } catch (error) {
     ctx.logger.warn({ jobId: press.parentId, action: press.action, err: describeError(error) }, 'could not mark the confirmed press on its result; its job goes on');
   }

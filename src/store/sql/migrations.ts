@@ -349,13 +349,16 @@ const m013_create_sent: Migration = {
 
 /**
  * Learned timings per provider: KIE and APIXO run at their own speeds, so
- * each learns from its own tasks. Rows recorded before are KIE's (the only
- * provider the tracker learned from until now); the index leads with the
- * provider, as every read names one.
+ * each learns from its own tasks. Rows recorded before cannot be told apart
+ * (one learner took every provider's tasks), so they are 'legacy', which no
+ * provider reads: each relearns from its prior within a dozen jobs rather
+ * than start from the other's speed. The default keeps it so for rows an
+ * older process still writes during a rolling upgrade. The index leads with
+ * the provider, as every read names one.
  */
 const m014_task_durations_provider: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
-    await db.schema.alterTable('task_durations').addColumn('provider', 'text', (c) => c.notNull().defaultTo('kie')).execute();
+    await db.schema.alterTable('task_durations').addColumn('provider', 'text', (c) => c.notNull().defaultTo('legacy')).execute();
     await db.schema.dropIndex('task_durations_kind_speed').execute();
     await db.schema
       .createIndex('task_durations_provider_kind_speed')

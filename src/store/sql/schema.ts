@@ -127,7 +127,7 @@ export interface ChannelLocksTable {
 }
 
 export interface TaskDurationsTable {
-  /** The provider that ran the task (migration 014; 'kie' for rows from before). */
+  /** The provider that ran the task (migration 014; 'legacy', read by none, for rows from before). */
   provider: string;
   kind: string;
   speed: string | null;

@@ -2,7 +2,8 @@
  * Learned task durations in SQL (src/store/sql/durations.ts) on both
  * backends: each provider has its own (KIE and APIXO run at their own
  * speeds), reads are the newest few of one provider, kind and speed, and
- * rows recorded before migration 014 count as KIE's.
+ * rows recorded before migration 014, whose provider is unknown, are read
+ * by none.
  */
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,15 +38,19 @@ describe.each(storeBackends())('task durations on %s', (backend) => {
     expect(await store.durations.forProvider('apixo').recent('grid', 'fast', 10)).toEqual([35_000]);
   });
 
-  it("counts the rows recorded before providers were told apart (014) as KIE's", async () => {
+  it('reads the rows recorded before providers were told apart (014) for no provider, nor those an older process still writes', async () => {
     // As the table was before 014: no provider column, its index on (kind, speed, finished_at).
     await store.durations.forProvider('kie').record('grid', 'fast', 70_000, 1);
     await undoTaskDurationsProvider(store.sql.db);
-    await sql`insert into task_durations (kind, speed, duration_ms, finished_at) values ('grid', 'fast', 75000, 2)`.execute(store.sql.db);
+    await sql`insert into task_durations (kind, speed, duration_ms, finished_at) values ('grid', 'fast', 35000, 2)`.execute(store.sql.db);
     await store.close();
     store = await openStore(db.url);
-    expect(await store.durations.forProvider('kie').recent('grid', 'fast', 10)).toEqual([75_000, 70_000]);
+    // An older process, mid-upgrade, writes without a provider.
+    await sql`insert into task_durations (kind, speed, duration_ms, finished_at) values ('grid', 'fast', 36000, 3)`.execute(store.sql.db);
+    expect(await store.durations.forProvider('kie').recent('grid', 'fast', 10)).toEqual([]);
     expect(await store.durations.forProvider('apixo').recent('grid', 'fast', 10)).toEqual([]);
+    await store.durations.forProvider('kie').record('grid', 'fast', 80_000, 4);
+    expect(await store.durations.forProvider('kie').recent('grid', 'fast', 10)).toEqual([80_000]);
   });
 });
 
