@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryDurationStore, LearnedTimings, ProviderTimings } from '../../src/domain/durations.js';
 import type { Job } from '../../src/domain/job.js';
+import type { TrackerOptions } from '../../src/domain/tracker.js';
 import type { Speed } from '../../src/providers/kie/schemas.js';
 import { useHarness, type Harness } from '../support/domainHarness.js';
 import { ManualClock } from '../support/manualClock.js';
@@ -145,41 +146,28 @@ describe('Tracker poll order under pressure', () => {
     expect(firstFive).toEqual(old);
   });
 
-  it("'due' order still lets a callback (pollSoon) go first", async () => {
-    const hh = await harness({ durationMs: () => 600_000, tracker: { maxPollsPerSecond: 1, pollOrder: 'due' } });
-    const old = await agedJobs(hh, 5, 95);
-    const [young] = await agedJobs(hh, 1, 5);
-    for (const job of [...old, young!]) hh.tracker.track(job);
-    hh.tracker.start();
-    await hh.clock.advance(0);
-    hh.tracker.pollSoon(young!.id);
-    await hh.clock.advance(1_500);
-    const order = hh.sim.requests.filter((r) => r.endpoint === 'recordInfo').map((r) => r.query['taskId']);
-    expect(order.indexOf(young!.taskId!)).toBe(1);
-  });
-
-  it('starves nobody by default: a job passed over is checked within 3 minutes', async () => {
-    const hh = await harness({ durationMs: () => 3_600_000, tracker: { maxPollsPerSecond: 1, overloadAt: 3 } });
+  /**
+   * 20 turbo jobs past their window keep a budget of 1 poll/s busy with better odds than one relaxed job
+   * early in its long window: when that cold job was checked.
+   */
+  async function coldJobChecks(tracker: Partial<TrackerOptions>, forMs: number): Promise<{ hh: Harness; times: number[] }> {
+    const hh = await harness({ durationMs: () => 3_600_000, tracker });
     const hot = await agedJobs(hh, 20, 45, 'turbo');
     const [cold] = await agedJobs(hh, 1, 95, 'relaxed');
     for (const job of [...hot, cold!]) hh.tracker.track(job);
     hh.tracker.start();
-    await hh.clock.advance(600_000);
-    const times = hh.recordInfoTimes(cold!.taskId!);
+    await hh.clock.advance(forMs);
+    return { hh, times: hh.recordInfoTimes(cold!.taskId!) };
+  }
+
+  it('starves nobody by default: a job passed over is checked within 3 minutes', async () => {
+    const { times } = await coldJobChecks({ maxPollsPerSecond: 1, overloadAt: 3 }, 600_000);
     expect(times.length).toBeGreaterThanOrEqual(3);
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeLessThanOrEqual(182_000);
   });
 
   it('never starves a job: each is checked at least every starveAfterMs (plus a budget slot)', async () => {
-    const hh = await harness({ durationMs: () => 3_600_000, tracker: { maxPollsPerSecond: 1, starveAfterMs: 20_000, pollOrder: 'likely-done' } });
-    // 20 turbo jobs past their window keep the budget busy with better odds than…
-    const hot = await agedJobs(hh, 20, 45, 'turbo');
-    // …one relaxed job early in its long window.
-    const [cold] = await agedJobs(hh, 1, 95, 'relaxed');
-    for (const job of [...hot, cold!]) hh.tracker.track(job);
-    hh.tracker.start();
-    await hh.clock.advance(180_000);
-    const times = hh.recordInfoTimes(cold!.taskId!);
+    const { hh, times } = await coldJobChecks({ maxPollsPerSecond: 1, starveAfterMs: 20_000, pollOrder: 'likely-done' }, 180_000);
     expect(times.length).toBeGreaterThanOrEqual(6);
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeLessThanOrEqual(22_000);
     // The budget holds throughout.
@@ -187,8 +175,11 @@ describe('Tracker poll order under pressure', () => {
     for (const t of all) expect(all.filter((u) => u >= t && u < t + 1_000).length).toBeLessThanOrEqual(1);
   });
 
-  it('a callback (pollSoon) goes before every ranked job', async () => {
-    const hh = await harness({ durationMs: () => 600_000, tracker: { maxPollsPerSecond: 1, pollOrder: 'likely-done' } });
+  it.each([
+    ['due', 'first-come order still lets a callback (pollSoon) go first'],
+    ['likely-done', 'a callback (pollSoon) goes before every ranked job'],
+  ] as const)("with pollOrder '%s': %s", async (pollOrder, _what) => {
+    const hh = await harness({ durationMs: () => 600_000, tracker: { maxPollsPerSecond: 1, pollOrder } });
     const old = await agedJobs(hh, 5, 95);
     const [young] = await agedJobs(hh, 1, 5);
     for (const job of [...old, young!]) hh.tracker.track(job);
