@@ -5,22 +5,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { transition } from '../../src/domain/job.js';
 import { JobExistsError, JobNotFoundError, needsWork, type JobRepository } from '../../src/domain/jobRepository.js';
 import { openStore, type OpenedStore as Store } from '../../src/store/store.js';
-import { storeBackends, type TestDatabase } from '../support/backends.js';
+import { storeBackends } from '../support/backends.js';
+import { useTestStore } from '../support/testStores.js';
 import { storedJob } from '../support/jobFixtures.js';
 
 describe.each(storeBackends())('JobRepository on %s', (backend) => {
-  let db: TestDatabase;
   let store: Store;
   let repo: JobRepository;
-
-  beforeEach(async () => {
-    db = await backend.create();
-    store = await openStore(db.url);
-    repo = store.jobs;
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.drop();
+  useTestStore(backend, (s) => {
+    store = s;
+    repo = s.jobs;
   });
 
   it('creates, gets and refuses a duplicate id', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   counts,
   COUNTING_RULE,
@@ -12,10 +12,10 @@ import {
   utcMonthStart,
   type LedgerEntry,
 } from '../../../src/domain/team/ledger.js';
-import { openStore, type OpenedStore } from '../../../src/store/store.js';
 import { buildUsageReport } from '../../../src/domain/team/usage.js';
 import { channelUsage } from '../../../src/domain/team/policy.js';
-import { storeBackends, type TestDatabase } from '../../support/backends.js';
+import { storeBackends } from '../../support/backends.js';
+import { useTestDatabase } from '../../support/testStores.js';
 import { ALICE, BOB, CHANNEL, GUILD, NOON, OTHER_CHANNEL, entry, makeJob, testLedger } from './fixtures.js';
 
 describe('UTC periods', () => {
@@ -80,21 +80,7 @@ describe('counts / sumCredits', () => {
 });
 
 describe.each(storeBackends())('the SQL ledger on %s', (backend) => {
-  let db: TestDatabase;
-  let stores: OpenedStore[] = [];
-  const open = async () => {
-    const store = await openStore(db.url);
-    stores.push(store);
-    return store;
-  };
-  beforeEach(async () => {
-    db = await backend.create();
-  });
-  afterEach(async () => {
-    for (const s of stores) await s.close();
-    stores = [];
-    await db.drop();
-  });
+  const { open } = useTestDatabase(backend);
 
   it('writes lines and answers filtered queries', async () => {
     const store = await open();
@@ -195,7 +181,6 @@ describe.each(storeBackends())('the SQL ledger on %s', (backend) => {
     for (let i = 0; i < 25; i++) await ledger.put(entry({ jobId: `j${i}`, credits: i, state: 'running' }));
     await ledger.put(entry({ jobId: 'j3', state: 'failed' }));
     await first.close();
-    stores = stores.filter((s) => s !== first);
 
     const second = testLedger(await open());
     expect(await second.query()).toHaveLength(25);

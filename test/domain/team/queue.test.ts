@@ -1,26 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type OpenedStore } from '../../../src/store/store.js';
-import { storeBackends, type TestDatabase } from '../../support/backends.js';
+import { describe, expect, it } from 'vitest';
+import { storeBackends } from '../../support/backends.js';
+import { useTestDatabase } from '../../support/testStores.js';
 import { CHANNEL, OTHER_CHANNEL, makeJob, testQueue } from './fixtures.js';
 
 const ids = (jobs: { id: string }[]) => jobs.map((j) => j.id);
 
 describe.each(storeBackends())('the SQL queue on %s', (backend) => {
-  let db: TestDatabase;
-  let stores: OpenedStore[] = [];
-  const open = async () => {
-    const store = await openStore(db.url);
-    stores.push(store);
-    return store;
-  };
-  beforeEach(async () => {
-    db = await backend.create();
-  });
-  afterEach(async () => {
-    for (const s of stores) await s.close().catch(() => undefined);
-    stores = [];
-    await db.drop();
-  });
+  const { open } = useTestDatabase(backend);
 
   it('is first in, first out per channel, with 1-based positions', async () => {
     const queue = testQueue(await open());

@@ -1,7 +1,8 @@
 /** Pending batches in SQL on each backend: saved, read back, decided once — also by two processes racing on one database. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type OpenedStore } from '../../../src/store/store.js';
-import { storeBackends, type TestDatabase } from '../../support/backends.js';
+import { describe, expect, it } from 'vitest';
+import type { OpenedStore } from '../../../src/store/store.js';
+import { storeBackends } from '../../support/backends.js';
+import { useTestStores } from '../../support/testStores.js';
 import { BATCH_TTL_MS, type PendingBatch } from '../../../src/domain/batches.js';
 import { BATCH_KEEP_MS } from '../../../src/store/sql/batches.js';
 
@@ -22,18 +23,11 @@ const batch = (id: string, createdAt = T): PendingBatch => ({
 });
 
 describe.each(storeBackends())('SQL pending batches on %s', (backend) => {
-  let db: TestDatabase;
   let store: OpenedStore;
   let second: OpenedStore;
-  beforeEach(async () => {
-    db = await backend.create();
-    store = await openStore(db.url);
-    second = await openStore(db.url);
-  });
-  afterEach(async () => {
-    await second.close();
-    await store.close();
-    await db.drop();
+  useTestStores(backend, 2, ([a, b]) => {
+    store = a!;
+    second = b!;
   });
 
   it('keeps a batch open until it is decided, and reads it back whole', async () => {

@@ -3,29 +3,23 @@
  * mirrors Job.createSentAt, and two senders of one job (two processes
  * resuming it) cannot both mark it: the second is refused before it sends.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type OpenedStore } from '../../../src/store/store.js';
+import { describe, expect, it } from 'vitest';
+import type { OpenedStore } from '../../../src/store/store.js';
 import type { Job } from '../../../src/domain/job.js';
 import { createSentMark, CreateSentElsewhereError } from '../../../src/domain/submission.js';
-import { storeBackends, type TestDatabase } from '../../support/backends.js';
+import { storeBackends } from '../../support/backends.js';
+import { useTestStores } from '../../support/testStores.js';
 import { storedJob } from '../../support/jobFixtures.js';
 import { undoTaskDurationsProvider } from '../../support/rewind.js';
 
 const pending = (id: string): Job => storedJob({ id, state: 'pending', taskId: null, submittedAt: null });
 
 describe.each(storeBackends())('create-sent mark on %s', (backend) => {
-  let db: TestDatabase;
   let store: OpenedStore;
   let other: OpenedStore;
-  beforeEach(async () => {
-    db = await backend.create();
-    store = await openStore(db.url);
-    other = await openStore(db.url);
-  });
-  afterEach(async () => {
-    await other.close();
-    await store.close();
-    await db.drop();
+  const stores = useTestStores(backend, 2, ([a, b]) => {
+    store = a!;
+    other = b!;
   });
 
   const column = async (id: string): Promise<unknown> =>
@@ -47,8 +41,7 @@ describe.each(storeBackends())('create-sent mark on %s', (backend) => {
     await undoTaskDurationsProvider(store.sql.db);
     await store.sql.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', '013_create_sent' as never).execute();
     await store.sql.db.schema.alterTable('jobs').dropColumn('create_sent_at').execute();
-    await other.close();
-    other = await openStore(db.url);
+    await stores.reopen(1);
     const row = await other.sql.db.selectFrom('jobs').select(['updated_at', 'create_sent_at']).where('id', '=', 'old').executeTakeFirstOrThrow();
     expect(Number(row.create_sent_at)).toBe(Number(row.updated_at));
     expect((await other.jobs.require('old')).createSentAt).toBe(Number(row.updated_at));

@@ -6,21 +6,16 @@
  * by none.
  */
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore, type OpenedStore } from '../../../src/store/store.js';
-import { storeBackends, type TestDatabase } from '../../support/backends.js';
+import { storeBackends } from '../../support/backends.js';
+import { useTestStore } from '../../support/testStores.js';
 import { undoTaskDurationsProvider } from '../../support/rewind.js';
 
 describe.each(storeBackends())('task durations on %s', (backend) => {
-  let db: TestDatabase;
   let store: OpenedStore;
-  beforeEach(async () => {
-    db = await backend.create();
-    store = await openStore(db.url);
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.drop();
+  const stores = useTestStore(backend, (s) => {
+    store = s;
   });
 
   it('reads the newest first, at most the limit, of one kind and speed', async () => {
@@ -43,8 +38,7 @@ describe.each(storeBackends())('task durations on %s', (backend) => {
     await store.durations.forProvider('kie').record('grid', 'fast', 70_000, 1);
     await undoTaskDurationsProvider(store.sql.db);
     await sql`insert into task_durations (kind, speed, duration_ms, finished_at) values ('grid', 'fast', 35000, 2)`.execute(store.sql.db);
-    await store.close();
-    store = await openStore(db.url);
+    await stores.reopen(0);
     // An older process, mid-upgrade, writes without a provider.
     await sql`insert into task_durations (kind, speed, duration_ms, finished_at) values ('grid', 'fast', 36000, 3)`.execute(store.sql.db);
     expect(await store.durations.forProvider('kie').recent('grid', 'fast', 10)).toEqual([]);

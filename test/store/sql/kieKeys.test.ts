@@ -3,29 +3,23 @@
  * open jobs per key from the jobs table, balances, and out-of-rotation
  * decided once across processes (several connection pools).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type OpenedStore } from '../../../src/store/store.js';
+import { describe, expect, it } from 'vitest';
+import type { OpenedStore } from '../../../src/store/store.js';
 import { SqlKieKeys } from '../../../src/store/sql/kieKeys.js';
 import type { Job, JobState } from '../../../src/domain/job.js';
-import { storeBackends, type TestDatabase } from '../../support/backends.js';
+import { storeBackends } from '../../support/backends.js';
+import { useTestStores } from '../../support/testStores.js';
 import { storedJob } from '../../support/jobFixtures.js';
 
 const job = (id: string, state: JobState, account?: string): Job =>
   storedJob({ id, state, taskId: null, submittedAt: null, ...(account ? { account } : {}) });
 
 describe.each(storeBackends())('KIE key book on %s', (backend) => {
-  let db: TestDatabase;
   let store: OpenedStore;
   let other: OpenedStore;
-  beforeEach(async () => {
-    db = await backend.create();
-    store = await openStore(db.url);
-    other = await openStore(db.url);
-  });
-  afterEach(async () => {
-    await other.close();
-    await store.close();
-    await db.drop();
+  useTestStores(backend, 2, ([a, b]) => {
+    store = a!;
+    other = b!;
   });
 
   it('counts each key’s pending and running jobs, never finished ones or jobs without a key', async () => {

@@ -7,12 +7,13 @@
  * the lines — on SQLite and PostgreSQL.
  */
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { counts, matches, sumCredits, utcDayStart, type LedgerEntry, type LedgerFilter } from '../../../src/domain/team/ledger.js';
 import { buildUsageReport } from '../../../src/domain/team/usage.js';
 import { DAY_MS, LEDGER_DAILY_REBUILD, splitWindow } from '../../../src/store/sql/ledgerDaily.js';
-import { openStore, type OpenedStore } from '../../../src/store/store.js';
-import { storeBackends, type TestDatabase } from '../../support/backends.js';
+import type { OpenedStore } from '../../../src/store/store.js';
+import { storeBackends } from '../../support/backends.js';
+import { useTestDatabase } from '../../support/testStores.js';
 import { ALICE, BOB, CHANNEL, GUILD, NOON, OTHER_CHANNEL, entry, testLedger } from '../../domain/team/fixtures.js';
 import { undoTaskDurationsProvider } from '../../support/rewind.js';
 
@@ -52,20 +53,10 @@ describe('splitWindow', () => {
 });
 
 describe.each(storeBackends())('the ledger roll-up on %s', (backend) => {
-  let db: TestDatabase;
-  let stores: OpenedStore[] = [];
-  beforeEach(async () => {
-    db = await backend.create();
-  });
-  afterEach(async () => {
-    for (const s of stores) await s.close();
-    stores = [];
-    await db.drop();
-  });
+  const { open } = useTestDatabase(backend);
 
   it('follows inserts, state changes and deletes, and server reports equal the lines', async () => {
-    const store = await openStore(db.url);
-    stores.push(store);
+    const store = await open();
     const ledger = testLedger(store);
     const channels = [CHANNEL, OTHER_CHANNEL, '1100000000000000777'];
     const users = [ALICE, BOB, '1100000000000000888'];
@@ -135,8 +126,7 @@ describe.each(storeBackends())('the ledger roll-up on %s', (backend) => {
   });
 
   it('is made from the lines already there when the migration adds it', async () => {
-    const store = await openStore(db.url);
-    stores.push(store);
+    const store = await open();
     await testLedger(store).put(entry({ jobId: 'old', state: 'failed', credits: 16 }));
     // As a database from before 007 would be: lines, and no roll-up rows for them.
     await store.sql.db.deleteFrom('ledger_daily').execute();
@@ -158,9 +148,7 @@ describe.each(storeBackends())('the ledger roll-up on %s', (backend) => {
     if (backend.name === 'postgres') await sql`drop function ledger_daily_apply() cascade`.execute(store.sql.db);
     else for (const t of ['ledger_daily_ai', 'ledger_daily_ad', 'ledger_daily_au']) await sql.raw(`drop trigger ${t}`).execute(store.sql.db);
     await store.close();
-    stores = [];
-    const again = await openStore(db.url);
-    stores.push(again);
+    const again = await open();
     expect(await rollup(again)).toEqual([
       { guild_id: GUILD, dim: 'c', day: NOON - (NOON % DAY_MS), id: CHANNEL, jobs: 1, failed: 1, cancelled: 0, credits: 0, failed_credits: 16 },
       { guild_id: GUILD, dim: 'u', day: NOON - (NOON % DAY_MS), id: ALICE, jobs: 1, failed: 1, cancelled: 0, credits: 0, failed_credits: 16 },
