@@ -10,12 +10,9 @@
  * token, SIGTERM shuts down cleanly (exit 0), and a second process over the
  * same database resumes what the first left running.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buttonsOf, withoutDiscordJsDefaults } from './e2e/harness.js';
@@ -29,14 +26,11 @@ import {
 } from './support/discordSchema.js';
 import { startFakeDiscord, type FakeDiscord, type FakeMessage, type FakeRoute } from './support/fakeDiscord.js';
 import { startFakeGateway, type FakeGateway } from './support/fakeGateway.js';
+import { BOT_APPLICATION_ID, BOT_TOKEN, BOT_USER, BotProcesses, type BotProcess } from './support/botProcess.js';
 import { openStore } from '../src/store/store.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-/** A bot token of the real shape (config refuses anything shorter than 50 characters). */
-const TOKEN = 'MTEwMDAwMDAwMDAwMDAwMDAwMg.GSimUl.abcdefghijklmnopqrstuvwxyz0123456789AB';
-const APPLICATION_ID = '1100000000000000001';
-const BOT_USER = { id: '1100000000000000002', username: 'Teamjourney', discriminator: '0', global_name: null, avatar: null, bot: true };
+const TOKEN = BOT_TOKEN;
+const APPLICATION_ID = BOT_APPLICATION_ID;
 const GUILD = '1200000000000000001';
 const CHANNEL = '1300000000000000001';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -59,19 +53,12 @@ interface Exit {
   signal: NodeJS.Signals | null;
 }
 
-/** One `npm start`: its output so far and how it ended. */
-interface Bot {
-  readonly child: ChildProcess;
-  /** stdout and stderr, interleaved as they arrived. */
-  output(): string;
-  /** stdout's JSON log lines' messages. */
-  messages(): string[];
-  readonly exited: Promise<Exit>;
-}
+/** One `npm start` (test/support/botProcess.ts), and its log lines' messages. */
+type Bot = BotProcess & { messages(): string[] };
 
 let fake: FakeDiscord;
 let gateway: FakeGateway;
-const bots: Bot[] = [];
+const processes = new BotProcesses();
 const dirs: string[] = [];
 
 beforeAll(async () => {
@@ -91,15 +78,16 @@ beforeAll(async () => {
   });
 });
 
-afterEach(() => {
+afterEach(async () => {
   // A failed test may leave its bot running; end exactly the processes this file started.
-  for (const bot of bots.splice(0)) if (bot.child.exitCode === null && bot.child.signalCode === null) bot.child.kill('SIGKILL');
+  await processes.killAll();
   expect(fake.validationErrors).toEqual([]);
 });
 
 afterAll(async () => {
   await gateway?.close();
   await fake?.close();
+  await processes.cleanup();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -110,45 +98,10 @@ function freshDatabase(): string {
   return `sqlite://${join(dir, 'db.sqlite')}`;
 }
 
-/** Runs src/main.ts as `npm start` does, in an empty directory (no .env is read). */
+/** Runs src/main.ts as `npm start` does (test/support/botProcess.ts), against the fake Discord. */
 function startBot(env: { DATABASE_URL: string; SIMULATOR_TIME_SCALE: string } & Record<string, string>): Bot {
-  const cwd = mkdtempSync(join(tmpdir(), 'tj-sim-'));
-  dirs.push(cwd);
-  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? '',
-      DISCORD_TOKEN: TOKEN,
-      DISCORD_API_URL: fake.apiUrl,
-      DISCORD_GUILD_ID: GUILD,
-      KIE_BASE_URL: 'simulator',
-      LOG_LEVEL: 'info',
-      // Any free port: a fixed one would collide with another test or a running bot.
-      HTTP_PORT: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  let stdout = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const bot: Bot = {
-    child,
-    output: () => output,
-    messages: () =>
-      stdout
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => String((JSON.parse(line) as { msg?: unknown }).msg ?? '')),
-    exited,
-  };
-  bots.push(bot);
-  return bot;
+  const bot = processes.start({ DISCORD_API_URL: fake.apiUrl, DISCORD_GUILD_ID: GUILD, LOG_LEVEL: 'info', ...env });
+  return Object.assign(bot, { messages: () => bot.logs().map((line) => line.msg) });
 }
 
 /** Rejects after `ms` with what the bot printed, so a hang is diagnosable. */
@@ -192,8 +145,9 @@ function imagine(prompt: string): { token: string; id: string } {
 }
 
 async function stop(bot: Bot): Promise<Exit> {
-  bot.child.kill('SIGTERM');
-  return within(bot.exited, STOP_MS, 'exit after SIGTERM', bot);
+  bot.kill('SIGTERM');
+  await within(bot.exited, STOP_MS, 'exit after SIGTERM', bot);
+  return { code: bot.child.exitCode, signal: bot.child.signalCode };
 }
 
 const original = (token: string): FakeMessage | undefined => fake.originalFor(token);
