@@ -23,8 +23,8 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { createRng } from '../../src/providers/kie/simulator/random.js';
-import { fleetGuilds, maxInWindow, shardOf, startFleet, type Fleet, type SentInteraction } from '../../test/support/fleet.js';
-import { percentile } from '../stats.js';
+import { fleetGuilds, shardOf, startFleet, type Fleet, type SentInteraction } from '../../test/support/fleet.js';
+import { percentile, slidingWindowMax } from '../stats.js';
 
 export const FLEET_SCALE = 0.2;
 const LEASE_TTL_S = 20;
@@ -182,9 +182,9 @@ async function oneRun(opts: { pgUrl: string; processes: number; jobs: number; ra
       duplicateDeliveries,
       duplicateMessages,
       duplicateCreates: [...createsOf.values()].reduce((n, v) => n + Math.max(0, v.length - 1), 0),
-      maxCreatesPer10s: maxInWindow(creates.map((c) => c.at), 10_000),
+      maxCreatesPer10s: slidingWindowMax(creates.map((c) => c.at), 10_000),
       kie429: fleet.kie.requests.filter((r) => r.responseCode === 429).length,
-      readsPerSecondPeak: maxInWindow(reads, 1_000),
+      readsPerSecondPeak: slidingWindowMax(reads, 1_000),
       takeoverP50: killed ? percentile(sortedTakeovers, 50) : null,
       takeoverP95: killed ? percentile(sortedTakeovers, 95) : null,
       undelivered,

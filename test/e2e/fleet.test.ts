@@ -13,7 +13,8 @@ import { ApplicationCommandOptionType } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpUrlOf, until, type BotProcess } from '../support/botProcess.js';
 import { testPostgresUrl } from '../support/backends.js';
-import { fleetGuilds, maxInWindow, shardOf, startFleet, type Fleet, type SentInteraction } from '../support/fleet.js';
+import { slidingWindowMax } from '../../bench/stats.js';
+import { fleetGuilds, shardOf, startFleet, type Fleet, type SentInteraction } from '../support/fleet.js';
 import type { GatewaySession } from '../support/fakeGateway.js';
 
 const PG = testPostgresUrl();
@@ -98,7 +99,7 @@ describe.skipIf(!PG)('two bot processes on one PostgreSQL', () => {
     expect(creates).toHaveLength(24);
     expect(creates.every((c) => c.code === 200)).toBe(true);
     expect(new Set(creates.map((c) => c.taskId)).size).toBe(24);
-    figures.maxCreatesPer10s = maxInWindow(creates.map((c) => c.at), 10_000);
+    figures.maxCreatesPer10s = slidingWindowMax(creates.map((c) => c.at), 10_000);
     expect(figures.maxCreatesPer10s).toBeLessThanOrEqual(20);
     expect(fleet.kie.requests.filter((r) => r.responseCode === 429)).toEqual([]);
   }, 60_000);

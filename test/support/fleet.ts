@@ -78,18 +78,6 @@ export function shardOf(guildId: string, shardCount: number): number {
   return shardOfGuild(guildId, shardCount);
 }
 
-/** Most events in any window of `windowMs` (sorted times). */
-export function maxInWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while (sorted[hi]! - sorted[lo]! >= windowMs) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
-}
-
 /**
  * A schema of its own on the server, dropped by close(). Not backends.ts's: that one names schemas after the
  * vitest run (inject), and the bench runs outside vitest.
