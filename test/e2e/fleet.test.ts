@@ -126,11 +126,17 @@ describe.skipIf(!PG)('two bot processes on one PostgreSQL', () => {
     expect(Number(rows[0]!.credits)).toBeLessThanOrEqual(24);
   }, 30_000);
 
+  /** Three /imagine per guild of `shard` (its process: `bot`), prompts tagged `tag`; once KIE created them all and their jobs hold their task ids. */
+  async function startedAtKie(tag: string, shard: number, bot: BotProcess): Promise<SentInteraction[]> {
+    const sent = guildsOfShard(shard).flatMap((g, i) => [0, 1, 2].map((c) => fleet.imagine(g.id, g.channels[c % 2]!.id, `${tag} ${i}-${c}`)));
+    await until('creates answered', () => (fleet.creates().filter((c) => c.prompt.includes(tag) && c.code === 200).length === sent.length ? true : undefined), bot.output, 15_000);
+    for (let i = 0; i < 40 && (await jobsTagged(tag)).some((j) => j.task_id === null); i++) await sleep(50);
+    return sent;
+  }
+
   it('kill -9 of one process mid-job: the other takes its jobs within the lease TTL and delivers each once', async () => {
     taskMs = 6_000;
-    const sent = guildsOfShard(1).flatMap((g, i) => [0, 1, 2].map((c) => fleet.imagine(g.id, g.channels[c % 2]!.id, `fleet kill ${i}-${c}`)));
-    await until('creates answered', () => (fleet.creates().filter((c) => c.prompt.includes('fleet kill') && c.code === 200).length === sent.length ? true : undefined), b.output, 15_000);
-    for (let i = 0; i < 40 && (await jobsTagged('fleet kill')).some((j) => j.task_id === null); i++) await sleep(50);
+    const sent = await startedAtKie('fleet kill', 1, b);
     const jobs = await jobsTagged('fleet kill');
     expect(jobs).toHaveLength(sent.length);
     expect(jobs.every((j) => ownedBy(j.lease_owner, b))).toBe(true);
@@ -171,9 +177,7 @@ describe.skipIf(!PG)('two bot processes on one PostgreSQL', () => {
 
   it('SIGTERM: leases are handed back and taken by the other process within 2 s, exit 0 within 10 s, each job delivered once', async () => {
     taskMs = 6_000;
-    const sent = guildsOfShard(0).flatMap((g, i) => [0, 1, 2].map((c) => fleet.imagine(g.id, g.channels[c % 2]!.id, `fleet term ${i}-${c}`)));
-    await until('creates answered', () => (fleet.creates().filter((c) => c.prompt.includes('fleet term') && c.code === 200).length === sent.length ? true : undefined), a.output, 15_000);
-    for (let i = 0; i < 40 && (await jobsTagged('fleet term')).some((j) => j.task_id === null); i++) await sleep(50);
+    const sent = await startedAtKie('fleet term', 0, a);
     expect((await jobsTagged('fleet term')).every((j) => ownedBy(j.lease_owner, a))).toBe(true);
 
     const termAt = Date.now();
