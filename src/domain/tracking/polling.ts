@@ -97,9 +97,8 @@ export class JobPoller {
       return;
     }
     const askedAt = d.clock.now();
-    this.noteJob(job);
+    const timings = this.noteJob(job);
     this.lastCheckAt.set(jobId, askedAt);
-    const timings = d.timingsFor(providerOf(job));
     if (d.learning) d.spawn(timings.maybeRefresh());
     let record: TaskStatus;
     try {
@@ -154,15 +153,20 @@ export class JobPoller {
     );
   }
 
-  /** Remember what the poll priority needs of a job (its start and its timing model), without a store read. */
-  noteJob(job: Job): void {
-    if (this.jobInfo.has(job.id)) return;
+  /**
+   * Remember what the poll priority needs of a job (its start and its timing model), without a store read;
+   * returns the timings of its provider.
+   */
+  noteJob(job: Job): LearnedTimings {
+    const known = this.jobInfo.get(job.id);
+    if (known) return known.timings;
     const { kind, speed } = job;
     const { learning, tuning } = this.d;
     const timings = this.d.timingsFor(providerOf(job));
     this.jobInfo.set(job.id, { startedAt: startedAt(job), timings, model: () => timings.model(kind, speed) });
     // A running task is a censored observation: the learner knows it takes at least its age.
     if (learning) timings.started(job.id, kind, speed, startedAt(job), tuning.timeScale);
+    return timings;
   }
 
   /** Forget what polling kept about the job. */
@@ -170,7 +174,9 @@ export class JobPoller {
     this.pollErrors.delete(jobId);
     this.lastCheckAt.delete(jobId);
     const info = this.jobInfo.get(jobId);
-    if (info && this.jobInfo.delete(jobId) && this.d.learning) info.timings.ended(jobId);
+    if (!info) return;
+    this.jobInfo.delete(jobId);
+    if (this.d.learning) info.timings.ended(jobId);
   }
 
   private nextPollDelay(job: Job, now: number, consecutiveErrors: number): number {
