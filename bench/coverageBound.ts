@@ -49,14 +49,7 @@ export function minReadsBothTargets(windowsS: readonly number[], arrivalsPerS: n
       const tail = Math.min(cover, y);
       return s + (tail + 0.5 * (cover - tail)) / w;
     }, 0);
-  let lo = 0;
-  let hi = Math.max(...windowsS, 0);
-  for (let i = 0; i < 60; i++) {
-    const mid = (lo + hi) / 2;
-    if (within15(mid) >= 0.5 * n) hi = mid;
-    else lo = mid;
-  }
-  const y = within15(0) >= 0.5 * n ? 0 : hi;
+  const y = within15(0) >= 0.5 * n ? 0 : leastSuch(Math.max(...windowsS, 0), (t) => within15(t) >= 0.5 * n);
   const extra = windowsS.reduce((s, w) => (w <= 0 ? s : s + Math.min(w, x, y) ** 2 / (6 * w)), 0);
   return minReadsPerSecond(windowsS, arrivalsPerS, 0.95, 3) + (extra / n) * arrivalsPerS;
 }
@@ -65,11 +58,16 @@ export function minReadsBothTargets(windowsS: readonly number[], arrivalsPerS: n
 function coverLength(windowsS: readonly number[], share: number): number {
   const need = share * windowsS.length;
   const covered = (x: number): number => windowsS.reduce((s, w) => s + (w <= 0 ? 1 : Math.min(1, x / w)), 0);
+  return leastSuch(Math.max(...windowsS, 0), (x) => covered(x) >= need);
+}
+
+/** The least t in [0, max] with `ok(t)` (`ok` grows with t), by bisection: `max` if none smaller is found. */
+function leastSuch(max: number, ok: (t: number) => boolean): number {
   let lo = 0;
-  let hi = Math.max(...windowsS, 0);
+  let hi = max;
   for (let i = 0; i < 60; i++) {
     const mid = (lo + hi) / 2;
-    if (covered(mid) >= need) hi = mid;
+    if (ok(mid)) hi = mid;
     else lo = mid;
   }
   return hi;
